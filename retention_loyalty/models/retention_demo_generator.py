@@ -1,0 +1,254 @@
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+from odoo import Command, api, fields, models
+
+from ..engine import demo_history
+
+DEMO_XMLID_PREFIX = "retention_loyalty.demo_"
+DEMO_SEED = 42
+DEMO_CUSTOMERS = 300
+PRODUCT_CODE_PREFIX = "RL-"
+
+
+class RetentionDemoGenerator(models.AbstractModel):
+    """Turns the engine's synthetic history into partners, products, users,
+    confirmed sales orders and loyalty cards, in a few batched creates."""
+
+    _name = "retention.demo.generator"
+    _description = "Retention Demo Data Generator"
+
+    @api.model
+    def _generate_demo_data(self):
+        """Entry point of the demo XML: create the demo base once and give
+        its records XML ids, so module uninstall removes them."""
+        if self.env.ref(f"{DEMO_XMLID_PREFIX}customer_0000", raise_if_not_found=False):
+            return False
+        history = demo_history.generate_demo_history(
+            seed=DEMO_SEED,
+            n_customers=DEMO_CUSTOMERS,
+            today=fields.Date.context_today(self),
+        )
+        created = self._create_demo_history(history)
+        xmlids = []
+        for key, partner in created["customers"].items():
+            xmlids.append({"xml_id": f"{DEMO_XMLID_PREFIX}customer_{key}", "record": partner})
+        for key, product in created["products"].items():
+            xmlids.append({"xml_id": f"{DEMO_XMLID_PREFIX}product_{key}", "record": product})
+        xmlids.append(
+            {"xml_id": f"{DEMO_XMLID_PREFIX}loyalty_program", "record": created["program"]}
+        )
+        self.env["ir.model.data"]._update_xmlids(xmlids)
+        return True
+
+    @api.model
+    def _create_demo_history(self, history):
+        """Create the records of ``history`` (a ``DemoHistory``) in the current
+        company and return them, keyed by the history's own keys."""
+        env = self.env(
+            context=dict(
+                self.env.context,
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_notrack=True,
+                loyalty_no_mail=True,
+            )
+        )
+        company = env.company
+        products = self._demo_products(env, history.products)
+        salespeople = self._demo_salespeople(env, history.salespeople, company)
+        customers = self._demo_customers(env, history.customers, salespeople)
+        contacts = self._demo_contacts(env, history.customers, customers)
+        orders = self._demo_orders(env, history, customers, contacts, products, salespeople)
+        program = self._demo_loyalty_program(env, company)
+        cards = self._demo_loyalty_cards(env, program, orders)
+        return {
+            "products": products,
+            "salespeople": salespeople,
+            "customers": customers,
+            "contacts": contacts,
+            "orders": orders,
+            "program": program,
+            "cards": cards,
+        }
+
+    @api.model
+    def _demo_products(self, env, demo_products):
+        """Products and categories, reused when they already exist."""
+        parent = env.ref("product.product_category_all", raise_if_not_found=False)
+        Category = env["product.category"]
+        categories = {}
+        for name in dict.fromkeys(product.category for product in demo_products):
+            domain = [("name", "=", name), ("parent_id", "=", parent.id if parent else False)]
+            categories[name] = Category.search(domain, limit=1) or Category.create(
+                {"name": name, "parent_id": parent.id if parent else False}
+            )
+        codes = {
+            product.key: f"{PRODUCT_CODE_PREFIX}{product.key.upper()}" for product in demo_products
+        }
+        Product = env["product.product"].with_context(active_test=False)
+        existing = {
+            product.default_code: product
+            for product in Product.search([("default_code", "in", list(codes.values()))])
+        }
+        to_create = [product for product in demo_products if codes[product.key] not in existing]
+        created = Product.create(
+            [
+                {
+                    "name": product.name,
+                    "default_code": codes[product.key],
+                    "categ_id": categories[product.category].id,
+                    "list_price": product.list_price,
+                    "type": "consu",
+                    "sale_ok": True,
+                }
+                for product in to_create
+            ]
+        )
+        existing.update(zip((codes[product.key] for product in to_create), created, strict=True))
+        return {product.key: existing[codes[product.key]] for product in demo_products}
+
+    @api.model
+    def _demo_salespeople(self, env, names, company):
+        logins = {name: "retention.demo." + ".".join(name.lower().split()) for name in names}
+        Users = env["res.users"].with_context(active_test=False, no_reset_password=True)
+        existing = {
+            user.login: user for user in Users.search([("login", "in", list(logins.values()))])
+        }
+        salesman_group = env.ref("sales_team.group_sale_salesman")
+        missing = [name for name in names if logins[name] not in existing]
+        created = Users.create(
+            [
+                {
+                    "name": name,
+                    "login": logins[name],
+                    # Demo databases only: lets a tester sign in as a salesperson.
+                    "password": logins[name],
+                    "email": logins[name].removeprefix("retention.demo.") + "@example.com",
+                    "company_id": company.id,
+                    "company_ids": [Command.link(company.id)],
+                    "groups_id": [Command.link(salesman_group.id)],
+                }
+                for name in missing
+            ]
+        )
+        existing.update(zip((logins[name] for name in missing), created, strict=True))
+        return {name: existing[logins[name]] for name in names}
+
+    @api.model
+    def _demo_customers(self, env, demo_customers, salespeople):
+        partners = env["res.partner"].create(
+            [
+                {
+                    "name": customer.name,
+                    "is_company": customer.is_company,
+                    "email": customer.email,
+                    "city": customer.city,
+                    "user_id": salespeople[customer.salesperson].id,
+                    "customer_rank": 1,
+                }
+                for customer in demo_customers
+            ]
+        )
+        return dict(zip((customer.key for customer in demo_customers), partners, strict=True))
+
+    @api.model
+    def _demo_contacts(self, env, demo_customers, customers):
+        vals_list, owners = [], []
+        for customer in demo_customers:
+            company = customers[customer.key]
+            for name in customer.contacts:
+                login = ".".join(name.lower().split())
+                vals_list.append(
+                    {
+                        "name": name,
+                        "parent_id": company.id,
+                        "type": "contact",
+                        "email": f"{login}@{customer.email.split('@')[0]}.example.com",
+                    }
+                )
+                owners.append(customer.key)
+        contacts = defaultdict(lambda: env["res.partner"])
+        for key, contact in zip(owners, env["res.partner"].create(vals_list), strict=True):
+            contacts[key] |= contact
+        return dict(contacts)
+
+    @api.model
+    def _demo_orders(self, env, history, customers, contacts, products, salespeople):
+        """Confirmed orders at their historical dates. They are created in
+        state ``sale`` directly: confirming through ``action_confirm`` would
+        date them today and grant loyalty points twice."""
+        salesperson_of = {c.key: salespeople[c.salesperson] for c in history.customers}
+        vals_list = []
+        for index, order in enumerate(history.orders):
+            partner = customers[order.customer_key]
+            # Companies order through their contacts half of the time.
+            people = contacts.get(order.customer_key)
+            if people and index % 2:
+                partner = people[index % len(people)]
+            moment = datetime.combine(order.order_date, time(9)) + timedelta(
+                minutes=(index * 37) % 480
+            )
+            vals_list.append(
+                {
+                    "partner_id": partner.id,
+                    "user_id": salesperson_of[order.customer_key].id,
+                    "date_order": moment,
+                    "state": "sale",
+                    "order_line": [
+                        Command.create({"product_id": products[key].id, "product_uom_qty": qty})
+                        for key, qty in order.lines
+                    ],
+                }
+            )
+        return env["sale.order"].create(vals_list)
+
+    @api.model
+    def _demo_loyalty_program(self, env, company):
+        return env["loyalty.program"].create(
+            {
+                "name": "Coffee Club Points",
+                "program_type": "loyalty",
+                "company_id": company.id,
+                "applies_on": "both",
+                "trigger": "auto",
+                "portal_visible": True,
+                "portal_point_name": "Points",
+                "rule_ids": [
+                    Command.create(
+                        {
+                            "reward_point_mode": "money",
+                            "reward_point_amount": 1,
+                            "minimum_amount": 0,
+                        }
+                    )
+                ],
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "per_order",
+                            "discount": 10,
+                            "required_points": 200,
+                        }
+                    )
+                ],
+            }
+        )
+
+    @api.model
+    def _demo_loyalty_cards(self, env, program, orders):
+        """One card per customer holding the points its past orders earned
+        (one point per unit of untaxed amount, as the program's rule says)."""
+        earned = defaultdict(float)
+        for partner, amount in env["sale.order"]._read_group(
+            [("id", "in", orders.ids)], ["partner_id"], ["amount_untaxed:sum"]
+        ):
+            earned[partner.commercial_partner_id] += amount
+        return env["loyalty.card"].create(
+            [
+                {"program_id": program.id, "partner_id": partner.id, "points": int(points)}
+                for partner, points in earned.items()
+            ]
+        )

@@ -1,0 +1,102 @@
+import math
+from collections import Counter
+from datetime import date, timedelta
+
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.retention_loyalty.engine.demo_history import generate_demo_history, rhythm_counts
+
+TODAY = date(2026, 3, 31)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoGenerator(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.generator = cls.env["retention.demo.generator"]
+        cls.history = generate_demo_history(seed=11, n_customers=40, today=TODAY)
+        cls.created = cls.generator._create_demo_history(cls.history)
+
+    def test_customers_and_their_rhythms(self):
+        customers = self.created["customers"]
+        self.assertEqual(len(customers), 40)
+        rhythm_of = {customer.key: customer.rhythm for customer in self.history.customers}
+        self.assertEqual(Counter(rhythm_of.values()), Counter(rhythm_counts(40)))
+        partners = self.env["res.partner"].union(*customers.values())
+        self.assertEqual(partners.commercial_partner_id, partners, "customers are commercial")
+        companies = partners.filtered("is_company")
+        self.assertTrue(companies and companies != partners, "companies and private persons")
+        contacts = self.env["res.partner"].union(*self.created["contacts"].values())
+        self.assertTrue(contacts)
+        self.assertEqual(contacts.parent_id, companies)
+        for partner in partners:
+            self.assertTrue(partner.user_id.has_group("sales_team.group_sale_salesman"))
+
+    def test_orders_follow_the_history(self):
+        orders = self.created["orders"]
+        self.assertEqual(len(orders), len(self.history.orders))
+        self.assertEqual(set(orders.mapped("state")), {"sale"})
+        self.assertEqual(
+            sorted(order.date_order.date() for order in orders),
+            sorted(order.order_date for order in self.history.orders),
+        )
+        self.assertTrue(all(order.amount_untaxed > 0 for order in orders))
+        self.assertLessEqual(max(orders.mapped("date_order")).date(), TODAY)
+        # Companies also order through their contacts: statistics must count
+        # those orders at the company.
+        self.assertTrue(orders.filtered(lambda o: o.partner_id.parent_id))
+
+        key_of = {partner: key for key, partner in self.created["customers"].items()}
+        rhythm_of = {customer.key: customer.rhythm for customer in self.history.customers}
+        dates = {}
+        for order in orders:
+            key = key_of[order.partner_id.commercial_partner_id]
+            dates.setdefault(key, []).append(order.date_order.date())
+            self.assertEqual(order.user_id, order.partner_id.commercial_partner_id.user_id)
+        for key, order_dates in dates.items():
+            rhythm = rhythm_of[key]
+            if rhythm == "one_off":
+                self.assertEqual(len(order_dates), 1)
+            elif rhythm == "lapsed":
+                self.assertGreaterEqual(TODAY - max(order_dates), timedelta(days=180))
+            elif rhythm == "new":
+                self.assertLess(TODAY - min(order_dates), timedelta(days=90))
+            elif rhythm == "loyal":
+                self.assertGreaterEqual(len(order_dates), 10)
+
+    def test_catalogue_and_loyalty(self):
+        products = self.env["product.product"].union(*self.created["products"].values())
+        self.assertEqual(len(products), len(self.history.products))
+        self.assertEqual(len(products.categ_id), 5)
+        program = self.created["program"]
+        self.assertEqual(program.program_type, "loyalty")
+        self.assertEqual(program.rule_ids.reward_point_mode, "money")
+        cards = self.created["cards"]
+        self.assertEqual(
+            cards.partner_id, self.env["res.partner"].union(*self.created["customers"].values())
+        )
+        for card in cards:
+            orders = self.created["orders"].filtered(
+                lambda o, card=card: o.partner_id.commercial_partner_id == card.partner_id
+            )
+            self.assertEqual(card.points, math.floor(sum(orders.mapped("amount_untaxed"))))
+
+    def test_reuses_catalogue_and_salespeople(self):
+        again = self.generator._create_demo_history(
+            generate_demo_history(seed=12, n_customers=6, today=TODAY)
+        )
+        self.assertEqual(set(again["products"].values()), set(self.created["products"].values()))
+        self.assertEqual(
+            set(again["salespeople"].values()), set(self.created["salespeople"].values())
+        )
+
+    def test_demo_entry_point_runs_once(self):
+        before = self.env["sale.order"].search_count([])
+        self.assertTrue(self.generator._generate_demo_data())
+        customer = self.env.ref("retention_loyalty.demo_customer_0000")
+        self.assertTrue(customer.exists())
+        created = self.env["sale.order"].search_count([]) - before
+        self.assertGreater(created, 1500)
+        self.assertFalse(self.generator._generate_demo_data(), "second call does nothing")
+        self.assertEqual(self.env["sale.order"].search_count([]) - before, created)

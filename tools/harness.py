@@ -1,0 +1,578 @@
+#!/usr/bin/env python3
+"""Run and test retention_loyalty against an Odoo 18.0 that is already installed.
+
+    python3 tools/harness.py run     # serve the demo database on http://localhost:8069
+    python3 tools/harness.py test    # linters, engine tests, Odoo tests when Odoo is found
+
+Settings (environment variables):
+    ODOO_PYTHON      a Python interpreter that can ``import odoo`` (Odoo 18.0);
+                     default: the ``python3`` on PATH, if it can.
+    ODOO_HTTP_PORT   port of ``run`` (default 8069).
+    PGHOST, PGPORT, PGUSER, PGPASSWORD
+                     a PostgreSQL server to use. When none answers, a private
+                     cluster is created under .cache/ with initdb/pg_ctl.
+
+Only the standard library is used here, so any Python 3 runs it.
+"""
+
+import argparse
+import hashlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / ".cache"
+DEV_VENV = REPO / ".venv"
+ODOO_DEPS = CACHE / "odoo-pydeps"
+DEMO_DB = "retention_demo"
+PRIVATE_DB_USER = "odoo"
+PG_BINDIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/bin"]
+SKIPPED_LINE = (
+    "Odoo tests SKIPPED: no Odoo 18.0 found (set ODOO_PYTHON=/path/to/python that imports odoo)"
+)
+
+
+def say(message):
+    print(f"[harness] {message}", flush=True)
+
+
+def fail(message, code=2):
+    print(f"[harness] ERROR: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def addon_dirs():
+    return sorted(path.parent.name for path in REPO.glob("retention_loyalty*/__manifest__.py"))
+
+
+# --------------------------------------------------------------------------- Python envs
+
+
+def dev_python():
+    """The project's tool venv (ruff, pylint-odoo, pytest), made on first use."""
+    python = DEV_VENV / "bin" / "python"
+    requirements = REPO / "requirements-dev.txt"
+    stamp = DEV_VENV / ".requirements.sha1"
+    digest = _digest(requirements, REPO / "requirements.txt")
+    if not python.exists():
+        say(f"creating the tool environment {DEV_VENV.relative_to(REPO)}")
+        subprocess.run([sys.executable, "-m", "venv", str(DEV_VENV)], check=True)
+    if not stamp.exists() or stamp.read_text() != digest:
+        say("installing linters and test tools (requirements-dev.txt)")
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-r",
+                str(requirements),
+            ],
+            check=True,
+        )
+        stamp.write_text(digest)
+    return str(python)
+
+
+def _digest(*paths):
+    sha = hashlib.sha1()
+    for path in paths:
+        if path.exists():
+            sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def find_odoo_python():
+    """Return the interpreter that imports Odoo 18.0, or None."""
+    configured = os.environ.get("ODOO_PYTHON")
+    candidate = configured or shutil.which("python3")
+    if not candidate:
+        return None
+    probe = subprocess.run(
+        [candidate, "-c", "import odoo.release as r; print('%s.%s' % r.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    version = probe.stdout.strip()
+    if probe.returncode == 0 and version == "18.0":
+        return candidate
+    if configured:
+        found = f"Odoo {version}" if probe.returncode == 0 else "no importable odoo package"
+        fail(f"ODOO_PYTHON={configured} must be a Python that imports Odoo 18.0; it has {found}.")
+    return None
+
+
+def odoo_addons_path(odoo_python):
+    """Odoo's own addon folders plus this repository."""
+    code = (
+        "import os, odoo\n"
+        "root = os.path.dirname(os.path.abspath(odoo.__file__))\n"
+        "paths = [os.path.join(root, 'addons'),\n"
+        "         os.path.normpath(os.path.join(root, '..', 'addons'))]\n"
+        "print(','.join(p for p in paths if os.path.isdir(p)))\n"
+    )
+    out = subprocess.run([odoo_python, "-c", code], capture_output=True, text=True, check=True)
+    return ",".join([out.stdout.strip(), str(REPO)])
+
+
+def odoo_deps(odoo_python, with_test_tools):
+    """Install the addon's Python requirements (and pytest-odoo for tests) that the
+    Odoo interpreter lacks into .cache/odoo-pydeps, never into Odoo's environment."""
+    files = [REPO / "requirements.txt"]
+    if with_test_tools:
+        files.append(REPO / "requirements-odoo-test.txt")
+    wanted = []
+    for path in files:
+        for line in path.read_text().splitlines():
+            requirement = line.split("#", 1)[0].strip()
+            if requirement:
+                wanted.append(requirement)
+    check = (
+        "import sys, importlib.metadata as md, re\n"
+        "for req in sys.argv[1:]:\n"
+        "    name = re.split(r'[<>=!~;\\[ ]', req, maxsplit=1)[0]\n"
+        "    try: md.version(name)\n"
+        "    except md.PackageNotFoundError: print(req)\n"
+    )
+    env = odoo_env(odoo_python)
+    missing = subprocess.run(
+        [odoo_python, "-c", check, *wanted], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
+    if missing:
+        say(f"installing into {ODOO_DEPS.relative_to(REPO)}: {' '.join(missing)}")
+        subprocess.run(
+            [
+                dev_python(),
+                "-m",
+                "pip",
+                "--python",
+                odoo_python,
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--upgrade",
+                "--target",
+                str(ODOO_DEPS),
+                *missing,
+            ],
+            check=True,
+        )
+
+
+def odoo_env(odoo_python, extra=None):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ODOO_DEPS), os.environ.get("PYTHONPATH")])
+    )
+    env.update(extra or {})
+    return env
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def pg_bin(name):
+    for folder in PG_BINDIRS:
+        path = Path(folder) / name
+        if path.exists():
+            return str(path)
+    found = shutil.which(name)
+    if not found:
+        fail(f"PostgreSQL's {name} was not found (looked in {', '.join(PG_BINDIRS)} and PATH).")
+    return found
+
+
+def server_answers(env):
+    """True when the libpq settings in ``env`` reach a server we may log in to."""
+    psql = shutil.which("psql") or pg_bin("psql")
+    probe = subprocess.run(
+        [psql, "-X", "-At", "-d", env.get("PGDATABASE", "postgres"), "-c", "select 1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=20,
+    )
+    return probe.returncode == 0 and probe.stdout.strip() == "1"
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of our own under .cache/, for machines without a server.
+
+    initdb refuses to run as root, so as root the cluster belongs to the
+    ``postgres`` system user (or ``nobody``)."""
+
+    def __init__(self, name):
+        self.root = CACHE / name
+        self.data = self.root / "data"
+        self.port_file = self.root / "port"
+        self.log = self.root / "postgres.log"
+        self.owner = None
+        if os.geteuid() == 0:
+            for user in ("postgres", "nobody"):
+                try:
+                    self.owner = pwd.getpwnam(user)
+                    break
+                except KeyError:
+                    continue
+            if self.owner is None:
+                fail("running as root needs a 'postgres' or 'nobody' user to own the cluster")
+
+    def _run(self, args, **kwargs):
+        if self.owner:
+            args = ["runuser", "-u", self.owner.pw_name, "--", *args]
+        return subprocess.run(args, check=kwargs.pop("check", True), **kwargs)
+
+    @property
+    def port(self):
+        return int(self.port_file.read_text()) if self.port_file.exists() else None
+
+    def env(self):
+        return {
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(self.port),
+            "PGUSER": PRIVATE_DB_USER,
+            "PGDATABASE": "postgres",
+            "PGPASSWORD": "",
+        }
+
+    def running(self):
+        if not (self.data / "PG_VERSION").exists():
+            return False
+        status = self._run(
+            [pg_bin("pg_ctl"), "-D", str(self.data), "status"], capture_output=True, check=False
+        )
+        return status.returncode == 0
+
+    def start(self):
+        if self.running():
+            return self
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.owner:
+            os.chown(self.root, self.owner.pw_uid, self.owner.pw_gid)
+        if not (self.data / "PG_VERSION").exists():
+            say(f"creating a private PostgreSQL cluster in {self.root.relative_to(REPO)}")
+            self._run(
+                [
+                    pg_bin("initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    PRIVATE_DB_USER,
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ],
+                capture_output=True,
+            )
+        port = free_port()
+        self.port_file.write_text(str(port))
+        options = f"-p {port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            [
+                pg_bin("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+        )
+        say(f"private PostgreSQL listening on 127.0.0.1:{port}")
+        return self
+
+    def stop(self):
+        if self.running():
+            self._run(
+                [pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                check=False,
+            )
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres(cluster_name):
+    """Return (libpq settings, private cluster or None)."""
+    external = {key: value for key, value in os.environ.items() if key.startswith("PG")}
+    if server_answers(dict(os.environ)):
+        where = external.get("PGHOST", "the default socket")
+        say(f"using the PostgreSQL server at {where} (PG* settings)")
+        return {}, None
+    cluster = PrivateCluster(cluster_name).start()
+    if not server_answers({**os.environ, **cluster.env()}):
+        fail(f"the private PostgreSQL cluster did not answer; see {cluster.log}")
+    return cluster.env(), cluster
+
+
+def database_exists(env, name):
+    psql = shutil.which("psql") or pg_bin("psql")
+    out = subprocess.run(
+        [
+            psql,
+            "-X",
+            "-At",
+            "-d",
+            "postgres",
+            "-c",
+            f"select 1 from pg_database where datname = '{name}'",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    return out.stdout.strip() == "1"
+
+
+def module_installed(env, database, module):
+    psql = shutil.which("psql") or pg_bin("psql")
+    out = subprocess.run(
+        [
+            psql,
+            "-X",
+            "-At",
+            "-d",
+            database,
+            "-c",
+            f"select state from ir_module_module where name = '{module}'",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    return out.stdout.strip() == "installed"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def odoo_command(odoo_python, addons_path, data_dir, *args):
+    return [
+        odoo_python,
+        "-m",
+        "odoo",
+        f"--addons-path={addons_path}",
+        f"--data-dir={data_dir}",
+        *args,
+    ]
+
+
+def install_database(odoo_python, env, addons_path, data_dir, database, demo):
+    modules = ",".join(addons_dirs_installable())
+    args = [
+        "-d",
+        database,
+        "-i",
+        modules,
+        "--stop-after-init",
+        "--log-level=warn",
+        "--http-port",
+        str(free_port()),
+    ]
+    if not demo:
+        args.append("--without-demo=all")
+    started = time.monotonic()
+    result = subprocess.run(
+        odoo_command(odoo_python, addons_path, data_dir, *args),
+        env=odoo_env(odoo_python, env),
+        check=False,
+    )
+    if result.returncode != 0 or not module_installed(env, database, "retention_loyalty"):
+        fail(f"installing {modules} into {database} failed (exit {result.returncode})")
+    say(
+        f"installed {modules} into {database} in {time.monotonic() - started:.0f} s"
+        f" ({'with' if demo else 'without'} demo data)"
+    )
+
+
+def addons_dirs_installable():
+    return [name for name in addon_dirs() if name == "retention_loyalty"]
+
+
+def lint():
+    python = dev_python()
+    targets = [str(REPO / name) for name in addon_dirs()] + [
+        str(REPO / "tests"),
+        str(REPO / "tools"),
+        str(REPO / "bench"),
+    ]
+    targets = [target for target in targets if Path(target).exists()]
+    say("ruff check")
+    ok = subprocess.run([python, "-m", "ruff", "check", *targets], check=False).returncode == 0
+    say("ruff format --check")
+    ok &= (
+        subprocess.run(
+            [python, "-m", "ruff", "format", "--check", "-q", *targets], check=False
+        ).returncode
+        == 0
+    )
+    say("pylint-odoo")
+    ok &= (
+        subprocess.run(
+            [
+                python,
+                "-m",
+                "pylint",
+                f"--rcfile={REPO / '.pylintrc'}",
+                *[str(REPO / name) for name in addon_dirs()],
+            ],
+            check=False,
+        ).returncode
+        == 0
+    )
+    return ok
+
+
+def cmd_test(_args):
+    lint_ok = lint()
+    odoo_python = find_odoo_python()
+    engine_tests = [str(REPO / "tests")]
+    if odoo_python is None:
+        print(SKIPPED_LINE, flush=True)
+        code = subprocess.run(
+            [dev_python(), "-m", "pytest", *engine_tests], check=False, cwd=REPO
+        ).returncode
+        return finish(code, lint_ok)
+
+    odoo_deps(odoo_python, with_test_tools=True)
+    env, cluster = postgres("pg-test")
+    database = f"retention_test_{uuid.uuid4().hex[:8]}"
+    data_dir = CACHE / f"odoo-data-{database}"
+    addons_path = odoo_addons_path(odoo_python)
+    config = CACHE / f"{database}.conf"
+    code = 1
+    try:
+        install_database(odoo_python, env, addons_path, data_dir, database, demo=False)
+        config.write_text(
+            "[options]\n"
+            f"addons_path = {addons_path}\n"
+            f"data_dir = {data_dir}\n"
+            f"db_name = {database}\n"
+            "http_port = 0\n"
+        )
+        odoo_tests = [str(REPO / name / "tests") for name in addons_dirs_installable()]
+        code = subprocess.run(
+            [
+                odoo_python,
+                "-m",
+                "pytest",
+                *engine_tests,
+                *odoo_tests,
+                f"--odoo-config={config}",
+                f"--odoo-database={database}",
+                "--odoo-log-level=warn",
+                "--durations=5",
+            ],
+            env=odoo_env(odoo_python, env),
+            check=False,
+            cwd=REPO,
+        ).returncode
+    finally:
+        drop_database(env, database)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        config.unlink(missing_ok=True)
+        if cluster:
+            cluster.remove()
+    return finish(code, lint_ok)
+
+
+def drop_database(env, database):
+    dropdb = shutil.which("dropdb") or pg_bin("dropdb")
+    subprocess.run(
+        [dropdb, "--if-exists", "--force", database],
+        env={**os.environ, **env},
+        check=False,
+        capture_output=True,
+    )
+
+
+def finish(test_code, lint_ok):
+    if not lint_ok:
+        say("linters reported problems (see above)")
+    return test_code if test_code else (0 if lint_ok else 1)
+
+
+def cmd_run(args):
+    odoo_python = find_odoo_python()
+    if odoo_python is None:
+        fail(
+            "no Odoo 18.0 found. Set ODOO_PYTHON to a Python interpreter that can "
+            "'import odoo' (Odoo 18.0), e.g. ODOO_PYTHON=/opt/odoo/venv/bin/python make run"
+        )
+    odoo_deps(odoo_python, with_test_tools=False)
+    env, cluster = postgres("pg")
+    addons_path = odoo_addons_path(odoo_python)
+    data_dir = CACHE / "odoo-data"
+    if not database_exists(env, DEMO_DB):
+        say(f"creating the database {DEMO_DB} with demo data (about a minute)")
+        install_database(odoo_python, env, addons_path, data_dir, DEMO_DB, demo=True)
+    port = args.port
+    say(f"Odoo on http://localhost:{port}  database {DEMO_DB}  login admin / password admin")
+    say(
+        "salespeople: retention.demo.alice.martin (password = login), and bruno.keller, "
+        "chloe.dubois, daniel.novak alike; Ctrl+C stops"
+    )
+    server = subprocess.Popen(
+        odoo_command(
+            odoo_python,
+            addons_path,
+            data_dir,
+            "-d",
+            DEMO_DB,
+            f"--db-filter=^{DEMO_DB}$",
+            "--http-port",
+            str(port),
+        ),
+        env=odoo_env(odoo_python, env),
+    )
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.send_signal(signal.SIGINT)
+        return server.wait()
+    finally:
+        if cluster:
+            cluster.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve the demo database")
+    run.add_argument("--port", type=int, default=int(os.environ.get("ODOO_HTTP_PORT", 8069)))
+    sub.add_parser("test", help="linters, engine tests and Odoo tests")
+    args = parser.parse_args()
+    sys.exit({"run": cmd_run, "test": cmd_test}[args.command](args))
+
+
+if __name__ == "__main__":
+    main()
