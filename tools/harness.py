@@ -332,26 +332,6 @@ def postgres(cluster_name):
     return cluster.env(), cluster
 
 
-def database_exists(env, name):
-    psql = shutil.which("psql") or pg_bin("psql")
-    out = subprocess.run(
-        [
-            psql,
-            "-X",
-            "-At",
-            "-d",
-            "postgres",
-            "-c",
-            f"select 1 from pg_database where datname = '{name}'",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=True,
-    )
-    return out.stdout.strip() == "1"
-
-
 def module_installed(env, database, module):
     psql = shutil.which("psql") or pg_bin("psql")
     out = subprocess.run(
@@ -395,6 +375,7 @@ def install_database(odoo_python, env, addons_path, data_dir, database, demo):
         modules,
         "--stop-after-init",
         "--log-level=warn",
+        "--log-handler=odoo.addons.retention_loyalty:INFO",
         "--http-port",
         str(free_port()),
     ]
@@ -407,6 +388,7 @@ def install_database(odoo_python, env, addons_path, data_dir, database, demo):
         check=False,
     )
     if result.returncode != 0 or not module_installed(env, database, "retention_loyalty"):
+        drop_database(env, database)
         fail(f"installing {modules} into {database} failed (exit {result.returncode})")
     say(
         f"installed {modules} into {database} in {time.monotonic() - started:.0f} s"
@@ -532,8 +514,10 @@ def cmd_run(args):
     env, cluster = postgres("pg")
     addons_path = odoo_addons_path(odoo_python)
     data_dir = CACHE / "odoo-data"
-    if not database_exists(env, DEMO_DB):
-        say(f"creating the database {DEMO_DB} with demo data (about a minute)")
+    if not module_installed(env, DEMO_DB, "retention_loyalty"):
+        # A database left half-made by an interrupted run is ours to redo.
+        drop_database(env, DEMO_DB)
+        say(f"creating the database {DEMO_DB} with demo data (a few minutes)")
         install_database(odoo_python, env, addons_path, data_dir, DEMO_DB, demo=True)
     port = args.port
     say(f"Odoo on http://localhost:{port}  database {DEMO_DB}  login admin / password admin")
@@ -557,14 +541,22 @@ def cmd_run(args):
     try:
         return server.wait()
     except KeyboardInterrupt:
-        server.send_signal(signal.SIGINT)
-        return server.wait()
+        return 0
     finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
         if cluster:
             cluster.stop()
 
 
+def stop_on_sigterm():
+    """Turn SIGTERM into SystemExit so the cleanup in ``finally`` blocks runs."""
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
+
+
 def main():
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="serve the demo database")

@@ -320,7 +320,7 @@ def _order_dates(rng, rhythm, start, today):
     first = start + timedelta(days=rng.randint(0, 60))
     current = first
     if rhythm == "loyal":
-        mean_gap = rng.uniform(21, 45)
+        mean_gap = rng.uniform(28, 56)
         while current <= today:
             yield current, 1.0
             current += timedelta(days=_gap(rng, mean_gap))
