@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "application": True,
     "depends": ["sale_management", "sale_loyalty", "mail"],
-    "external_dependencies": {"python": []},
+    "external_dependencies": {"python": ["numpy", "scipy"]},
     "data": [
         "security/retention_security.xml",
         "security/ir.model.access.csv",

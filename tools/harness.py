@@ -472,6 +472,9 @@ def cmd_test(_args):
                 f"--odoo-config={config}",
                 f"--odoo-database={database}",
                 "--odoo-log-level=warn",
+                # pytest-odoo imports odoo.tests before test mode is on, which
+                # Odoo logs as an error with a stack trace: that one is noise.
+                "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
                 "--durations=5",
             ],
             env=odoo_env(odoo_python, env),

@@ -160,7 +160,16 @@ _COMPANY_KINDS = [
     "Architects",
     "Clinic",
 ]
-_CITIES = ["Lyon", "Ghent", "Porto", "Graz", "Turin", "Utrecht", "Bilbao", "Aarhus"]
+CITY_COUNTRY_CODES = {
+    "Lyon": "fr",
+    "Ghent": "be",
+    "Porto": "pt",
+    "Graz": "at",
+    "Turin": "it",
+    "Utrecht": "nl",
+    "Bilbao": "es",
+    "Aarhus": "dk",
+}
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,7 @@ class DemoCustomer:
     salesperson: str
     email: str
     city: str
+    country_code: str
     contacts: tuple = ()
 
 
@@ -254,6 +264,7 @@ def generate_demo_history(seed=42, n_customers=300, today=None, years=2):
 
 def _make_customer(rng, index, rhythm, used_names):
     is_company = rng.random() < COMPANY_SHARE
+    city = rng.choice(list(CITY_COUNTRY_CODES))
     while True:
         if is_company:
             name = f"{rng.choice(_COMPANY_STEMS)} {rng.choice(_COMPANY_KINDS)}"
@@ -261,8 +272,8 @@ def _make_customer(rng, index, rhythm, used_names):
             name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
         if name not in used_names:
             break
-        # Names repeat in small pools: tell them apart as real data would.
-        name = f"{name} ({rng.choice(_CITIES)})"
+        # Names repeat in small pools: tell them apart by city, as real data would.
+        name = f"{name} ({city})"
         if name not in used_names:
             break
     used_names.add(name)
@@ -281,7 +292,8 @@ def _make_customer(rng, index, rhythm, used_names):
         rhythm=rhythm,
         salesperson=rng.choice(SALESPEOPLE),
         email=f"{slug}@example.com",
-        city=rng.choice(_CITIES),
+        city=city,
+        country_code=CITY_COUNTRY_CODES[city],
         contacts=contacts,
     )
 

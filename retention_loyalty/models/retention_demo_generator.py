@@ -151,6 +151,11 @@ class RetentionDemoGenerator(models.AbstractModel):
 
     @api.model
     def _demo_customers(self, env, demo_customers, salespeople):
+        codes = {customer.country_code for customer in demo_customers}
+        countries = {
+            country.code.lower(): country.id
+            for country in env["res.country"].search([("code", "in", [c.upper() for c in codes])])
+        }
         partners = env["res.partner"].create(
             [
                 {
@@ -158,6 +163,7 @@ class RetentionDemoGenerator(models.AbstractModel):
                     "is_company": customer.is_company,
                     "email": customer.email,
                     "city": customer.city,
+                    "country_id": countries.get(customer.country_code, False),
                     "user_id": salespeople[customer.salesperson].id,
                     "customer_rank": 1,
                 }

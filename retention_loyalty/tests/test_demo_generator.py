@@ -32,6 +32,11 @@ class TestDemoGenerator(TransactionCase):
         self.assertEqual(contacts.parent_id, companies)
         for partner in partners:
             self.assertTrue(partner.user_id.has_group("sales_team.group_sale_salesman"))
+            self.assertIn(partner.city, partner.name if "(" in partner.name else partner.city)
+        self.assertEqual(
+            set(partners.country_id.mapped("code")),
+            {c.country_code.upper() for c in self.history.customers},
+        )
 
     def test_orders_follow_the_history(self):
         orders = self.created["orders"]
@@ -63,7 +68,7 @@ class TestDemoGenerator(TransactionCase):
             elif rhythm == "new":
                 self.assertLess(TODAY - min(order_dates), timedelta(days=90))
             elif rhythm == "loyal":
-                self.assertGreaterEqual(len(order_dates), 10)
+                self.assertGreaterEqual(len(order_dates), 8)
 
     def test_catalogue_and_loyalty(self):
         products = self.env["product.product"].union(*self.created["products"].values())
@@ -97,6 +102,6 @@ class TestDemoGenerator(TransactionCase):
         customer = self.env.ref("retention_loyalty.demo_customer_0000")
         self.assertTrue(customer.exists())
         created = self.env["sale.order"].search_count([]) - before
-        self.assertGreater(created, 1500)
+        self.assertGreater(created, 1500)  # about 3,000 for 300 customers
         self.assertFalse(self.generator._generate_demo_data(), "second call does nothing")
         self.assertEqual(self.env["sale.order"].search_count([]) - before, created)

@@ -1,5 +1,6 @@
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 
 @tagged("post_install", "-at_install")
@@ -83,3 +84,14 @@ class TestRetentionSecurity(TransactionCase):
         as_manager = self.env(user=self.sales_manager)
         program = as_manager["loyalty.program"].create({"name": "Ok", "program_type": "loyalty"})
         self.assertEqual(program.program_type, "loyalty")
+
+    def test_customers_menu_lists_commercial_entities(self):
+        action = self.env.ref("retention_loyalty.res_partner_action_retention_customers")
+        company = self.env["res.partner"].create({"name": "Retention Co", "is_company": True})
+        contact = self.env["res.partner"].create({"name": "Buyer", "parent_id": company.id})
+        portal = new_test_user(self.env, login="rl_portal", groups="base.group_portal")
+        listed = self.env["res.partner"].search(safe_eval(action.domain))
+        self.assertIn(company, listed)
+        self.assertIn(portal.partner_id, listed)
+        self.assertNotIn(contact, listed)
+        self.assertNotIn(self.salesman.partner_id, listed)

@@ -92,11 +92,14 @@ def test_rhythms_behave_as_named(history):
         assert (TODAY - dates[-1]).days >= 180
         assert (TODAY - dates[0]).days > 365
 
+    loyal_medians = []
     for dates in grouped["loyal"]:
-        assert (TODAY - dates[-1]).days < 120
-        assert len(dates) >= 10
+        assert (TODAY - dates[-1]).days < 150
+        assert len(dates) >= 8
         gaps = [(b - a).days for a, b in itertools.pairwise(dates)]
-        assert 10 <= statistics.median(gaps) <= 70
+        loyal_medians.append(statistics.median(gaps))
+    assert max(loyal_medians) <= 100
+    assert 30 <= statistics.mean(loyal_medians) <= 55
 
     def halves(dates):
         return sum(d < midpoint for d in dates), sum(d >= midpoint for d in dates)
