@@ -62,9 +62,7 @@ def _log_likelihood_terms(log_params, x, t_x, t_age, with_gradient):
     a3 = -(r + x) * log_alpha_age
     # Only repeat customers may have dropped out after their last purchase.
     b_x1 = np.where(repeat, b + x - 1, 1.0)
-    a4 = np.where(
-        repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_recency, -np.inf
-    )
+    a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_recency, -np.inf)
     mixture = np.logaddexp(a3, a4)
     terms = a1 + a2 + mixture
     if not with_gradient:

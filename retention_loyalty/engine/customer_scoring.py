@@ -1,0 +1,380 @@
+"""From purchase summaries to retention scores: P(alive), expected orders,
+expected order value, lifetime value, value at stake, overdue ratio and risk.
+
+Two methods, and the result says which one ran:
+
+- ``bgnbd``: BG/NBD for the purchase process and Gamma-Gamma for order values,
+  fitted by maximum likelihood on all customers of a company (time in weeks);
+- ``heuristic``: with too few repeat customers for a model (or when the fit
+  fails), each customer is measured against their own purchase rhythm: P(alive)
+  is 1 until the usual gap has passed and then decays as exp(-(overdue - 1)),
+  and they are expected to keep buying at that rhythm while alive.
+
+Days are the unit of the summaries; models work in weeks; the lifetime value
+is summed month by month over the horizon and discounted monthly.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from . import bgnbd, gamma_gamma
+from .segments import RiskThresholds, overdue_ratio, risk_levels
+
+DAYS_PER_WEEK = 7.0
+DAYS_PER_MONTH = 365.25 / 12
+DEFAULT_TYPICAL_GAP_DAYS = 90.0
+EXPECTED_NEXT_ORDER_MAX_DAYS = 3 * 365
+
+
+@dataclass
+class PurchaseSummary:
+    """One entry per customer: their purchase history reduced to what the
+    models need, as of ``end``. Dates are ordinals (``date.toordinal()``)."""
+
+    end: date
+    partner_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    first_day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    last_day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    order_count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    frequency: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    revenue_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    revenue_12m: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mean_gap_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    median_gap_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    repeat_order_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    average_order_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    ARRAYS = (
+        "partner_ids",
+        "first_day",
+        "last_day",
+        "order_count",
+        "frequency",
+        "revenue_total",
+        "revenue_12m",
+        "mean_gap_days",
+        "median_gap_days",
+        "repeat_order_value",
+        "average_order_value",
+    )
+
+    @classmethod
+    def empty(cls, end):
+        return cls(end=end)
+
+    @classmethod
+    def from_rows(cls, rows, end):
+        """Rows of (partner id, first date, last date, orders, purchase days,
+        revenue, revenue 12 months, mean gap, median gap, mean repeat purchase
+        amount, average order value); None means "not defined"."""
+        if not rows:
+            return cls.empty(end)
+        columns = list(zip(*rows, strict=True))
+
+        def floats(index):
+            return np.array([np.nan if v is None else float(v) for v in columns[index]])
+
+        return cls(
+            end=end,
+            partner_ids=np.array(columns[0], dtype=np.int64),
+            first_day=np.array([d.toordinal() for d in columns[1]], dtype=np.int64),
+            last_day=np.array([d.toordinal() for d in columns[2]], dtype=np.int64),
+            order_count=np.array(columns[3], dtype=np.int64),
+            frequency=np.array(columns[4], dtype=np.int64) - 1,
+            revenue_total=np.nan_to_num(floats(5)),
+            revenue_12m=np.nan_to_num(floats(6)),
+            mean_gap_days=floats(7),
+            median_gap_days=floats(8),
+            repeat_order_value=floats(9),
+            average_order_value=np.nan_to_num(floats(10)),
+        )
+
+    @classmethod
+    def concat(cls, first, second):
+        if first.end != second.end:
+            raise ValueError("Summaries of different dates cannot be combined.")
+        return cls(
+            end=first.end,
+            **{
+                name: np.concatenate([getattr(first, name), getattr(second, name)])
+                for name in cls.ARRAYS
+            },
+        )
+
+    @property
+    def size(self):
+        return len(self.partner_ids)
+
+    @property
+    def recency_days(self):
+        return (self.last_day - self.first_day).astype(float)
+
+    @property
+    def age_days(self):
+        return (self.end.toordinal() - self.first_day).astype(float)
+
+    @property
+    def days_since_last(self):
+        return self.end.toordinal() - self.last_day
+
+    def first_dates(self):
+        return [date.fromordinal(int(day)) for day in self.first_day]
+
+    def last_dates(self):
+        return [date.fromordinal(int(day)) for day in self.last_day]
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    horizon_months: int = 12
+    monthly_discount_rate: float = 0.01
+    min_repeat_customers: int = 30
+    risk_thresholds: RiskThresholds = field(default_factory=RiskThresholds)
+
+    def validate(self):
+        if not 1 <= self.horizon_months <= 120:
+            raise ValueError("The lifetime value horizon must be 1 to 120 months.")
+        if not 0 <= self.monthly_discount_rate < 1:
+            raise ValueError("The monthly discount rate must be between 0 and 1.")
+        if self.min_repeat_customers < 2:
+            raise ValueError("The model needs at least 2 repeat customers.")
+        self.risk_thresholds.validate()
+        return self
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    method: str
+    note: str
+    typical_gap_days: float
+    bgnbd_params: object = None
+    gamma_params: object = None
+
+    def parameter_values(self):
+        values = {}
+        if self.bgnbd_params is not None:
+            values.update(
+                bgnbd_r=self.bgnbd_params.r,
+                bgnbd_alpha=self.bgnbd_params.alpha,
+                bgnbd_a=self.bgnbd_params.a,
+                bgnbd_b=self.bgnbd_params.b,
+                bgnbd_log_likelihood=self.bgnbd_params.log_likelihood,
+            )
+        if self.gamma_params is not None:
+            values.update(
+                gamma_p=self.gamma_params.p,
+                gamma_q=self.gamma_params.q,
+                gamma_v=self.gamma_params.v,
+            )
+        return values
+
+
+@dataclass
+class ScoringResult:
+    method: str
+    p_alive: np.ndarray
+    expected_orders: np.ndarray
+    next_order_days: np.ndarray  # days after the summary's end; NaN: not expected
+    expected_order_value: np.ndarray
+    clv: np.ndarray
+    value_at_stake: np.ndarray
+    overdue: np.ndarray
+    risk_index: np.ndarray
+
+    def next_order_dates(self, today):
+        return [
+            None if not np.isfinite(days) else today + timedelta(days=int(math.ceil(days)))
+            for days in self.next_order_days.tolist()
+        ]
+
+
+@dataclass(frozen=True)
+class HoldoutQuality:
+    customers: int
+    predicted: float
+    actual: float
+    ratio: float
+    mean_absolute_error: float
+
+
+def typical_gap_days(summary):
+    """Median of the repeat customers' median gaps between purchase days."""
+    gaps = summary.median_gap_days[(summary.frequency > 0) & np.isfinite(summary.median_gap_days)]
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if gaps.size else DEFAULT_TYPICAL_GAP_DAYS
+
+
+def fit(summary, settings):
+    """Fit BG/NBD and Gamma-Gamma, or choose the rhythm heuristic and say why."""
+    settings.validate()
+    gap = typical_gap_days(summary)
+    repeat = summary.frequency > 0
+    n_repeat = int(repeat.sum())
+    if n_repeat < settings.min_repeat_customers:
+        return FittedModel(
+            method="heuristic",
+            note=(
+                f"{n_repeat} customers with a repeat purchase, fewer than the "
+                f"{settings.min_repeat_customers} the statistical model needs: scores follow "
+                f"each customer's purchase rhythm (typical gap {gap:.0f} days)."
+            ),
+            typical_gap_days=gap,
+        )
+    x, t_x, t_age = _bgnbd_inputs(summary)
+    try:
+        purchase_params = bgnbd.fit(x, t_x, t_age)
+        monetary = summary.repeat_order_value
+        usable = repeat & np.isfinite(monetary) & (monetary > 0)
+        value_params = gamma_gamma.fit(summary.frequency[usable], monetary[usable])
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+        return FittedModel(
+            method="heuristic",
+            note=f"The statistical model could not be fitted ({error}); scores follow "
+            f"each customer's purchase rhythm (typical gap {gap:.0f} days).",
+            typical_gap_days=gap,
+        )
+    correlation = gamma_gamma.frequency_value_correlation(
+        summary.frequency[usable], monetary[usable]
+    )
+    note = (
+        f"Fitted on {summary.size} customers, {n_repeat} with repeat purchases. "
+        f"Correlation between purchase frequency and order value: {correlation:.2f}"
+    )
+    if abs(correlation) > 0.3:
+        note += " (high: the order-value model assumes they are independent)"
+    return FittedModel(
+        method="bgnbd",
+        note=note + ".",
+        typical_gap_days=gap,
+        bgnbd_params=purchase_params,
+        gamma_params=value_params,
+    )
+
+
+def score(summary, fitted, settings):
+    """Scores of every customer in ``summary`` with a fitted model."""
+    settings.validate()
+    gap = fitted.typical_gap_days
+    overdue = overdue_ratio(summary.days_since_last, summary.median_gap_days, gap)
+    if fitted.method == "bgnbd":
+        result = _score_bgnbd(summary, fitted, settings)
+    else:
+        result = _score_heuristic(summary, overdue, gap, settings)
+    p_alive, expected_orders, next_days, order_value, clv, clv_if_alive = result
+    risk = risk_levels(p_alive, overdue, settings.risk_thresholds)
+    return ScoringResult(
+        method=fitted.method,
+        p_alive=p_alive,
+        expected_orders=expected_orders,
+        next_order_days=next_days,
+        expected_order_value=order_value,
+        clv=clv,
+        value_at_stake=clv_if_alive * (1.0 - p_alive),
+        overdue=overdue,
+        risk_index=risk,
+    )
+
+
+def holdout_quality(calibration, actual_counts, holdout_days, settings):
+    """Fit on the calibration summary and compare the predicted repeat
+    purchases in the next ``holdout_days`` with ``actual_counts``."""
+    actual_counts = np.asarray(actual_counts, dtype=float)
+    fitted = fit(calibration, settings)
+    horizon_weeks = holdout_days / DAYS_PER_WEEK
+    if fitted.method == "bgnbd":
+        x, t_x, t_age = _bgnbd_inputs(calibration)
+        predicted = bgnbd.conditional_expected_purchases(
+            fitted.bgnbd_params, horizon_weeks, x, t_x, t_age
+        )
+    else:
+        overdue = overdue_ratio(
+            calibration.days_since_last, calibration.median_gap_days, fitted.typical_gap_days
+        )
+        gaps = _own_or_typical_gap(calibration, fitted.typical_gap_days)
+        predicted = _heuristic_p_alive(overdue) * holdout_days / gaps
+    total_actual = float(actual_counts.sum())
+    total_predicted = float(predicted.sum())
+    return HoldoutQuality(
+        customers=calibration.size,
+        predicted=total_predicted,
+        actual=total_actual,
+        ratio=total_predicted / total_actual if total_actual else float("nan"),
+        mean_absolute_error=float(np.mean(np.abs(predicted - actual_counts)))
+        if calibration.size
+        else float("nan"),
+    )
+
+
+def _bgnbd_inputs(summary):
+    return (
+        summary.frequency.astype(float),
+        summary.recency_days / DAYS_PER_WEEK,
+        summary.age_days / DAYS_PER_WEEK,
+    )
+
+
+def _monthly_discount_factors(settings):
+    months = np.arange(1, settings.horizon_months + 1)
+    return 1.0 / (1.0 + settings.monthly_discount_rate) ** months
+
+
+def _score_bgnbd(summary, fitted, settings):
+    params = fitted.bgnbd_params
+    x, t_x, t_age = _bgnbd_inputs(summary)
+    p_alive = bgnbd.p_alive(params, x, t_x, t_age)
+    order_value = gamma_gamma.conditional_expected_value(
+        fitted.gamma_params, summary.frequency, np.nan_to_num(summary.repeat_order_value)
+    )
+    # Cumulative expected purchases at the end of each month of the horizon.
+    weeks = np.arange(0, settings.horizon_months + 1) * DAYS_PER_MONTH / DAYS_PER_WEEK
+    cumulative = np.stack(
+        [bgnbd.conditional_expected_purchases(params, w, x, t_x, t_age) for w in weeks[1:]],
+        axis=1,
+    )
+    monthly = np.diff(np.hstack([np.zeros((summary.size, 1)), cumulative]), axis=1)
+    clv = order_value * (monthly @ _monthly_discount_factors(settings))
+    expected_orders = cumulative[:, -1]
+    # E[purchases | x, t_x, T] = P(alive) * E[purchases | alive]: the value a
+    # customer brings if they stay is the lifetime value over P(alive).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clv_if_alive = np.where(p_alive > 0, clv / p_alive, 0.0)
+    next_weeks = bgnbd.expected_time_to_next_purchase(
+        params, x, t_x, t_age, max_time=EXPECTED_NEXT_ORDER_MAX_DAYS / DAYS_PER_WEEK
+    )
+    return p_alive, expected_orders, next_weeks * DAYS_PER_WEEK, order_value, clv, clv_if_alive
+
+
+def _own_or_typical_gap(summary, typical_gap):
+    gaps = summary.median_gap_days
+    return np.where(np.isfinite(gaps) & (gaps > 0), gaps, typical_gap)
+
+
+def _heuristic_p_alive(overdue):
+    return np.exp(-np.maximum(overdue - 1.0, 0.0))
+
+
+def _score_heuristic(summary, overdue, typical_gap, settings):
+    gaps = _own_or_typical_gap(summary, typical_gap)
+    p_alive = _heuristic_p_alive(overdue)
+    orders_per_month = DAYS_PER_MONTH / gaps
+    order_value = np.where(
+        summary.average_order_value > 0,
+        summary.average_order_value,
+        float(np.mean(summary.average_order_value)) if summary.size else 0.0,
+    )
+    clv_if_alive = orders_per_month * order_value * _monthly_discount_factors(settings).sum()
+    expected_if_alive = orders_per_month * settings.horizon_months
+    # The next order is due one usual gap after the last one (today if overdue).
+    next_days = np.maximum(gaps - summary.days_since_last, 0.0)
+    next_days = np.where(p_alive >= 0.5, next_days, np.nan)
+    return (
+        p_alive,
+        p_alive * expected_if_alive,
+        next_days,
+        order_value,
+        p_alive * clv_if_alive,
+        clv_if_alive,
+    )
