@@ -186,7 +186,7 @@ class ScoringResult:
 
     def next_order_dates(self, today):
         return [
-            None if not np.isfinite(days) else today + timedelta(days=int(math.ceil(days)))
+            None if not np.isfinite(days) else today + timedelta(days=math.ceil(days))
             for days in self.next_order_days.tolist()
         ]
 

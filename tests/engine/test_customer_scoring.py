@@ -1,3 +1,4 @@
+import itertools
 from datetime import date, timedelta
 
 import cdnow
@@ -23,7 +24,7 @@ def summary_from_orders(orders_by_customer, end, amounts=None):
     for pid, days in orders_by_customer.items():
         days = sorted(set(days))
         amount = (amounts or {}).get(pid, 50.0)
-        gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+        gaps = [(b - a).days for a, b in itertools.pairwise(days)]
         rows.append(
             (
                 pid,
