@@ -127,3 +127,28 @@ def value_tiers(values, cumulative_cutoffs):
     sorted_tiers[sorted_values <= 0] = cutoffs.size - 1
     tiers[order] = sorted_tiers
     return tiers
+
+
+def tier_thresholds(values, tiers, n_tiers):
+    """The lowest value of each tier but the last: where the tier started.
+    A tier nobody reached starts where the next better one started."""
+    values = np.asarray(values, dtype=float)
+    thresholds = []
+    previous = float("inf")
+    for tier in range(n_tiers - 1):
+        members = values[tiers == tier]
+        previous = float(members.min()) if members.size else previous
+        thresholds.append(previous)
+    return thresholds
+
+
+def tiers_by_threshold(values, thresholds):
+    """Tier index of each value against the starting values of the tiers
+    (best first): the first tier whose start the value reaches; else the last."""
+    values = np.asarray(values, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    if np.any(np.diff(thresholds) > 0):
+        raise ValueError("Tier thresholds must not increase from the best tier down.")
+    reached = values[:, None] >= thresholds[None, :]
+    reached &= values[:, None] > 0
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), thresholds.size)

@@ -44,6 +44,8 @@ class RetentionDemoGenerator(models.AbstractModel):
             {"xml_id": f"{DEMO_XMLID_PREFIX}loyalty_program", "record": created["program"]}
         )
         self.env["ir.model.data"]._update_xmlids(xmlids)
+        # Demo databases open with figures, tiers and risks already there.
+        self.env["retention.customer.stat"]._recompute_company(self.env.company, full=True)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
             len(created["customers"]),

@@ -6,6 +6,8 @@ from retention_loyalty.engine.segments import (
     RiskThresholds,
     overdue_ratio,
     risk_levels,
+    tier_thresholds,
+    tiers_by_threshold,
     validate_cutoffs,
     value_tiers,
 )
@@ -109,3 +111,19 @@ def test_overlapping_thresholds_are_refused(kwargs):
 def test_risk_inputs_must_match():
     with pytest.raises(ValueError):
         risk_levels([0.5, 0.4], [1.0])
+
+
+def test_thresholds_place_new_values_like_the_full_ranking():
+    rng = np.random.default_rng(11)
+    values = rng.pareto(1.16, size=2000) + 1
+    tiers = value_tiers(values, ABC)
+    thresholds = tier_thresholds(values, tiers, 3)
+    assert thresholds[0] >= thresholds[1]
+    assert (tiers_by_threshold(values, thresholds) == tiers).all()
+    assert tiers_by_threshold([values.max() * 2, 0.0, -1.0], thresholds).tolist() == [0, 2, 2]
+
+
+def test_thresholds_of_an_empty_tier():
+    assert tier_thresholds(np.array([10.0, 1.0]), np.array([0, 2]), 3) == [10.0, 10.0]
+    with pytest.raises(ValueError):
+        tiers_by_threshold([1.0], [1.0, 5.0])

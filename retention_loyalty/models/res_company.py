@@ -1,0 +1,126 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine import customer_scoring
+from ..engine.segments import RiskThresholds
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    retention_revenue_source = fields.Selection(
+        [("orders", "Confirmed sales orders"), ("invoices", "Posted invoices net of refunds")],
+        string="Revenue Source",
+        default="orders",
+        required=True,
+        help="Where customer statistics take purchases and revenue from. Invoices net "
+        "credit notes off the revenue; orders count what was sold when it was sold.",
+    )
+    retention_tier_basis = fields.Selection(
+        [("revenue", "Revenue, trailing 12 months"), ("clv", "Predicted lifetime value")],
+        string="Value Tiers By",
+        default="revenue",
+        required=True,
+    )
+    retention_clv_horizon_months = fields.Integer(
+        string="Lifetime Value Horizon (months)", default=12, required=True
+    )
+    retention_monthly_discount_rate = fields.Float(
+        string="Monthly Discount Rate",
+        default=0.01,
+        digits=(5, 4),
+        help="Rate that discounts future revenue in the lifetime value (0.01 = 1 % a month).",
+    )
+    retention_refit_interval_days = fields.Integer(
+        string="Refit the Model Every (days)",
+        default=7,
+        required=True,
+        help="The daily update uses the last fitted model; its parameters are fitted anew "
+        "on all customers at this interval.",
+    )
+    retention_holdout_days = fields.Integer(
+        string="Holdout Window (days)",
+        default=180,
+        required=True,
+        help="At each refit the model is also fitted without the last days of history and "
+        "its predictions for those days are compared with what customers bought.",
+    )
+    retention_min_repeat_customers = fields.Integer(
+        string="Minimum Repeat Customers for the Model",
+        default=30,
+        required=True,
+        help="Below this many customers with a repeat purchase, the statistical model "
+        "is not fitted and a rhythm-based estimate is used instead.",
+    )
+    retention_medium_p_alive = fields.Float(string="Medium Risk Below P(alive)", default=0.6)
+    retention_high_p_alive = fields.Float(string="High Risk Below P(alive)", default=0.3)
+    retention_lost_p_alive = fields.Float(string="Lost Below P(alive)", default=0.1)
+    retention_medium_overdue = fields.Float(string="Medium Risk From Overdue Ratio", default=1.5)
+    retention_high_overdue = fields.Float(string="High Risk From Overdue Ratio", default=2.5)
+    retention_lost_overdue = fields.Float(string="Lost From Overdue Ratio", default=4.0)
+    retention_value_tier_ids = fields.One2many(
+        "retention.value.tier", "company_id", string="Value Tiers"
+    )
+    retention_last_run = fields.Datetime(
+        string="Customer Statistics Updated On", readonly=True, copy=False
+    )
+    retention_last_refit = fields.Datetime(string="Model Fitted On", readonly=True, copy=False)
+    retention_full_run_requested = fields.Boolean(readonly=True, copy=False)
+
+    def _retention_risk_thresholds(self):
+        self.ensure_one()
+        return RiskThresholds(
+            medium_p_alive=self.retention_medium_p_alive,
+            high_p_alive=self.retention_high_p_alive,
+            lost_p_alive=self.retention_lost_p_alive,
+            medium_overdue=self.retention_medium_overdue,
+            high_overdue=self.retention_high_overdue,
+            lost_overdue=self.retention_lost_overdue,
+        )
+
+    @api.constrains(
+        "retention_medium_p_alive",
+        "retention_high_p_alive",
+        "retention_lost_p_alive",
+        "retention_medium_overdue",
+        "retention_high_overdue",
+        "retention_lost_overdue",
+    )
+    def _check_retention_risk_thresholds(self):
+        for company in self:
+            try:
+                company._retention_risk_thresholds().validate()
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Risk thresholds of %(company)s: %(error)s",
+                        company=company.name,
+                        error=error,
+                    )
+                ) from error
+
+    @api.constrains(
+        "retention_clv_horizon_months",
+        "retention_monthly_discount_rate",
+        "retention_refit_interval_days",
+        "retention_holdout_days",
+        "retention_min_repeat_customers",
+    )
+    def _check_retention_model_settings(self):
+        for company in self:
+            settings = customer_scoring.ScoringSettings(
+                horizon_months=company.retention_clv_horizon_months,
+                monthly_discount_rate=company.retention_monthly_discount_rate,
+                min_repeat_customers=company.retention_min_repeat_customers,
+            )
+            problems = []
+            try:
+                settings.validate()
+            except ValueError as error:
+                problems.append(str(error))
+            if company.retention_refit_interval_days < 1:
+                problems.append(self.env._("The model must be refitted at least once a day."))
+            if company.retention_holdout_days < 7:
+                problems.append(self.env._("The holdout window must cover at least 7 days."))
+            if problems:
+                raise ValidationError("\n".join(problems))

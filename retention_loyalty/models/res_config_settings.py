@@ -1,0 +1,67 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    retention_revenue_source = fields.Selection(
+        related="company_id.retention_revenue_source", readonly=False
+    )
+    retention_tier_basis = fields.Selection(
+        related="company_id.retention_tier_basis", readonly=False
+    )
+    retention_clv_horizon_months = fields.Integer(
+        related="company_id.retention_clv_horizon_months", readonly=False
+    )
+    retention_monthly_discount_rate = fields.Float(
+        related="company_id.retention_monthly_discount_rate", readonly=False
+    )
+    retention_refit_interval_days = fields.Integer(
+        related="company_id.retention_refit_interval_days", readonly=False
+    )
+    retention_holdout_days = fields.Integer(
+        related="company_id.retention_holdout_days", readonly=False
+    )
+    retention_min_repeat_customers = fields.Integer(
+        related="company_id.retention_min_repeat_customers", readonly=False
+    )
+    retention_medium_p_alive = fields.Float(
+        related="company_id.retention_medium_p_alive", readonly=False
+    )
+    retention_high_p_alive = fields.Float(
+        related="company_id.retention_high_p_alive", readonly=False
+    )
+    retention_lost_p_alive = fields.Float(
+        related="company_id.retention_lost_p_alive", readonly=False
+    )
+    retention_medium_overdue = fields.Float(
+        related="company_id.retention_medium_overdue", readonly=False
+    )
+    retention_high_overdue = fields.Float(
+        related="company_id.retention_high_overdue", readonly=False
+    )
+    retention_lost_overdue = fields.Float(
+        related="company_id.retention_lost_overdue", readonly=False
+    )
+    retention_last_run = fields.Datetime(related="company_id.retention_last_run")
+
+    def action_retention_recompute(self):
+        """Ask for a full recomputation of the current company and start the
+        scheduled action in the background: large bases take a while."""
+        self.ensure_one()
+        self.company_id.sudo().retention_full_run_requested = True
+        self.env.ref("retention_loyalty.ir_cron_retention_recompute").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Recomputation started"),
+                "message": self.env._(
+                    "Customer figures of %(company)s are being recomputed in the "
+                    "background; they update within a few minutes.",
+                    company=self.company_id.name,
+                ),
+                "sticky": False,
+            },
+        }

@@ -1,0 +1,120 @@
+from odoo import api, fields, models
+
+from .retention_customer_stat import RISK_LEVEL_SELECTION
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    retention_stat_ids = fields.One2many(
+        "retention.customer.stat", "partner_id", string="Retention Figures"
+    )
+    retention_stat_id = fields.Many2one(
+        "retention.customer.stat",
+        compute="_compute_retention_stat_id",
+        search="_search_retention_stat_id",
+        string="Retention Figures (Current Company)",
+    )
+    retention_value_tier_id = fields.Many2one(
+        "retention.value.tier",
+        compute="_compute_retention_stat_id",
+        search="_search_retention_value_tier_id",
+        string="Value Tier",
+    )
+    retention_risk_level = fields.Selection(
+        RISK_LEVEL_SELECTION,
+        compute="_compute_retention_stat_id",
+        search="_search_retention_risk_level",
+        string="Churn Risk",
+    )
+    retention_currency_id = fields.Many2one(
+        related="retention_stat_id.currency_id", string="Retention Currency"
+    )
+    retention_first_order_date = fields.Date(related="retention_stat_id.first_order_date")
+    retention_last_order_date = fields.Date(related="retention_stat_id.last_order_date")
+    retention_order_count = fields.Integer(related="retention_stat_id.order_count")
+    retention_median_gap_days = fields.Float(related="retention_stat_id.median_gap_days")
+    retention_days_since_last_order = fields.Integer(
+        related="retention_stat_id.days_since_last_order"
+    )
+    retention_revenue_12m = fields.Monetary(
+        related="retention_stat_id.revenue_12m", currency_field="retention_currency_id"
+    )
+    retention_revenue_total = fields.Monetary(
+        related="retention_stat_id.revenue_total", currency_field="retention_currency_id"
+    )
+    retention_average_order_value = fields.Monetary(
+        related="retention_stat_id.average_order_value", currency_field="retention_currency_id"
+    )
+    retention_p_alive = fields.Float(related="retention_stat_id.p_alive")
+    retention_expected_next_order_date = fields.Date(
+        related="retention_stat_id.expected_next_order_date"
+    )
+    retention_clv = fields.Monetary(
+        related="retention_stat_id.clv", currency_field="retention_currency_id"
+    )
+    retention_segment_history_ids = fields.One2many(
+        "retention.segment.history",
+        compute="_compute_retention_segment_history_ids",
+        string="Segment History",
+    )
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_retention_stat_id(self):
+        """The figures of the partner's commercial entity in the current
+        company: one search for the whole recordset."""
+        stats = self.env["retention.customer.stat"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        by_partner = {stat.partner_id.id: stat for stat in stats}
+        empty = self.env["retention.customer.stat"]
+        for partner in self:
+            stat = by_partner.get(partner.commercial_partner_id.id, empty)
+            partner.retention_stat_id = stat
+            partner.retention_value_tier_id = stat.value_tier_id
+            partner.retention_risk_level = stat.risk_level
+
+    @api.depends_context("company")
+    def _compute_retention_segment_history_ids(self):
+        histories = self.env["retention.segment.history"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        for partner in self:
+            partner.retention_segment_history_ids = histories.filtered(
+                lambda history, partner=partner: history.partner_id == partner.commercial_partner_id
+            )
+
+    def _search_retention_stat_field(self, field_name, operator, value):
+        return [
+            (
+                "commercial_partner_id.retention_stat_ids",
+                "any",
+                [(field_name, operator, value), ("company_id", "=", self.env.company.id)],
+            )
+        ]
+
+    def _search_retention_stat_id(self, operator, value):
+        return self._search_retention_stat_field("id", operator, value)
+
+    def _search_retention_value_tier_id(self, operator, value):
+        return self._search_retention_stat_field("value_tier_id", operator, value)
+
+    def _search_retention_risk_level(self, operator, value):
+        return self._search_retention_stat_field("risk_level", operator, value)
+
+    def action_view_retention_stat(self):
+        self.ensure_one()
+        stat = self.commercial_partner_id.retention_stat_id
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "retention.customer.stat",
+            "res_id": stat.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,693 @@
+import json
+import logging
+import threading
+from datetime import datetime, time, timedelta
+
+import numpy as np
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..engine import customer_scoring, segments
+
+_logger = logging.getLogger(__name__)
+
+RISK_LEVEL_SELECTION = [
+    ("low", "Low"),
+    ("medium", "Medium"),
+    ("high", "High"),
+    ("lost", "Lost"),
+]
+METHOD_SELECTION = [
+    ("bgnbd", "BG/NBD and Gamma-Gamma"),
+    ("heuristic", "Purchase rhythm (fallback)"),
+]
+# Columns written by the recompute, in the order of the upsert.
+STAT_COLUMNS = (
+    "first_order_date",
+    "last_order_date",
+    "order_count",
+    "purchase_day_count",
+    "revenue_total",
+    "revenue_12m",
+    "average_order_value",
+    "mean_gap_days",
+    "median_gap_days",
+    "days_since_last_order",
+    "revenue_share_12m",
+    "p_alive",
+    "expected_orders",
+    "expected_next_order_date",
+    "expected_order_value",
+    "clv",
+    "value_at_stake",
+    "overdue_ratio",
+    "method",
+    "value_tier_id",
+    "risk_level",
+    "segment",
+    "computed_on",
+)
+
+
+class RetentionCustomerStat(models.Model):
+    """Retention figures of one customer (commercial partner) in one company.
+
+    Rows are written in bulk by :meth:`_recompute_company` from set-based SQL
+    and the pure-Python engine; nobody edits them by hand."""
+
+    _name = "retention.customer.stat"
+    _description = "Customer Retention Statistics"
+    _order = "value_at_stake desc, id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        related="partner_id.user_id", string="Salesperson", store=True, index=True
+    )
+    partner_active = fields.Boolean(related="partner_id.active", string="Active Customer")
+    first_order_date = fields.Date(readonly=True)
+    last_order_date = fields.Date(readonly=True)
+    order_count = fields.Integer(string="Orders", readonly=True)
+    purchase_day_count = fields.Integer(string="Purchase Days", readonly=True)
+    revenue_total = fields.Monetary(string="Lifetime Revenue", readonly=True)
+    revenue_12m = fields.Monetary(string="Revenue (12 months)", readonly=True)
+    revenue_share_12m = fields.Float(
+        string="Share of Revenue (12 months, %)", digits=(16, 3), readonly=True
+    )
+    average_order_value = fields.Monetary(readonly=True)
+    mean_gap_days = fields.Float(
+        string="Average Days Between Orders", digits=(16, 1), readonly=True
+    )
+    median_gap_days = fields.Float(
+        string="Median Days Between Orders", digits=(16, 1), readonly=True
+    )
+    repeat_order_value = fields.Monetary(
+        string="Average Repeat Purchase",
+        readonly=True,
+        help="Average amount of the purchase days after the first one (order value model input).",
+    )
+    days_since_last_order = fields.Integer(readonly=True)
+    overdue_ratio = fields.Float(
+        digits=(16, 2),
+        readonly=True,
+        help="Days since the last order divided by the customer's usual gap between orders "
+        "(the typical gap of all customers for one-order customers).",
+    )
+    p_alive = fields.Float(
+        string="P(alive)",
+        digits=(16, 4),
+        readonly=True,
+        help="Probability that the customer still buys from you.",
+    )
+    expected_orders = fields.Float(
+        string="Expected Orders (horizon)", digits=(16, 2), readonly=True
+    )
+    expected_next_order_date = fields.Date(readonly=True)
+    expected_order_value = fields.Monetary(readonly=True)
+    clv = fields.Monetary(string="Predicted Lifetime Value", readonly=True)
+    value_at_stake = fields.Monetary(
+        readonly=True,
+        help="What the customer would bring over the horizon if they stay, times the "
+        "probability that they leave.",
+    )
+    method = fields.Selection(METHOD_SELECTION, readonly=True)
+    value_tier_id = fields.Many2one("retention.value.tier", readonly=True, index=True)
+    risk_level = fields.Selection(RISK_LEVEL_SELECTION, readonly=True, index=True)
+    segment = fields.Char(readonly=True, index=True, help="Value tier and risk level together.")
+    computed_on = fields.Date(readonly=True)
+    segment_history_ids = fields.One2many(
+        "retention.segment.history", compute="_compute_segment_history_ids"
+    )
+
+    _sql_constraints = [
+        (
+            "partner_company_unique",
+            "unique(partner_id, company_id)",
+            "A customer has one set of retention figures per company.",
+        ),
+    ]
+
+    def _compute_segment_history_ids(self):
+        histories = self.env["retention.segment.history"].search(
+            [("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids)]
+        )
+        for stat in self:
+            stat.segment_history_ids = histories.filtered(
+                lambda h, stat=stat: (
+                    h.partner_id == stat.partner_id and h.company_id == stat.company_id
+                )
+            )
+
+    # ------------------------------------------------------------------ scheduling
+
+    @api.model
+    def _cron_recompute(self):
+        """Daily update, one company per call so a crash loses one company at
+        most: the cron runs again while it reports companies left."""
+        today = fields.Date.context_today(self)
+        start_of_today = datetime.combine(today, time.min)
+        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
+        due = companies.filtered(
+            lambda c: (
+                c.retention_full_run_requested
+                or not c.retention_last_run
+                or c.retention_last_run < start_of_today
+            )
+        )
+        if not due:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        company = due[0]
+        self._recompute_company(company, today=today)
+        self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
+        if not getattr(threading.current_thread(), "testing", False):
+            # Keep each finished company, as Odoo's batched crons do.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _recompute_company(self, company, today=None, full=None):
+        """Update the figures of ``company``'s customers.
+
+        A full run reads every customer's history, refits the models and
+        places the tier boundaries anew; it runs when asked, when the model is
+        older than the refit interval, or when no model exists. Otherwise only
+        customers with orders changed since the last run are read again, and
+        everyone's figures are re-aged: P(alive) and risk move with time alone."""
+        today = today or fields.Date.context_today(self)
+        company = company.sudo()
+        fit = self._current_fit(company)
+        if full is None:
+            full = bool(
+                company.retention_full_run_requested
+                or not fit
+                or not company.retention_last_refit
+                or company.retention_last_refit.date()
+                <= today - timedelta(days=company.retention_refit_interval_days)
+            )
+        if full:
+            fit = self._refit(company, today)
+            partner_ids = None
+        else:
+            partner_ids = self._changed_partner_ids(company, company.retention_last_run, today)
+        settings = self._scoring_settings(company)
+        changed = self._read_purchase_summary(company, today, partner_ids=partner_ids)
+        reread = changed.partner_ids if partner_ids is None else partner_ids
+        stored = self._read_stored_summary(company, today, exclude=reread)
+        summary = customer_scoring.PurchaseSummary.concat(changed, stored)
+        result = customer_scoring.score(summary, fit._fitted_model(), settings)
+        tiers = company.env["retention.value.tier"]._ensure_company_tiers(company)
+        tier_index = self._assign_tiers(company, summary, result, tiers, fit, full, settings)
+        self._write_results(company, today, summary, result, tiers, tier_index)
+        self._remove_former_customers(company, summary.partner_ids)
+        company.write(
+            {
+                "retention_last_run": fields.Datetime.now(),
+                "retention_full_run_requested": False,
+            }
+        )
+        return summary.size
+
+    # ------------------------------------------------------------------ reading
+
+    @api.model
+    def _changed_partner_ids(self, company, since, today):
+        """Commercial partners with an order (or invoice) written since ``since``."""
+        if not since:
+            return None
+        if company.retention_revenue_source == "invoices":
+            query = SQL(
+                """
+                SELECT DISTINCT move.commercial_partner_id
+                  FROM account_move move
+                 WHERE move.company_id = %(company)s
+                   AND move.move_type IN ('out_invoice', 'out_refund')
+                   AND move.write_date >= %(since)s
+                """,
+                company=company.id,
+                since=since,
+            )
+        else:
+            query = SQL(
+                """
+                SELECT DISTINCT partner.commercial_partner_id
+                  FROM sale_order sale
+                  JOIN res_partner partner ON partner.id = sale.partner_id
+                 WHERE sale.company_id = %(company)s
+                   AND sale.write_date >= %(since)s
+                """,
+                company=company.id,
+                since=since,
+            )
+        # Orders that left the trailing 12-month window since the last run
+        # change that customer's revenue too.
+        leaving = SQL(
+            """
+            WITH purchases AS (%(purchases)s)
+            SELECT DISTINCT partner_id FROM purchases
+             WHERE day > %(since)s::date - 365 AND day <= %(today)s::date - 365
+            """,
+            purchases=self._purchases_query(company, today, None),
+            since=since,
+            today=today,
+        )
+        self.env["sale.order"].flush_model()
+        self.env["account.move"].flush_model()
+        changed = {row[0] for row in self.env.execute_query(query)}
+        changed.update(row[0] for row in self.env.execute_query(leaving))
+        return sorted(changed)
+
+    @api.model
+    def _purchases_query(self, company, end, partner_ids):
+        """Dated amounts in company currency, one row per source document,
+        counted at the commercial partner. Future-dated documents are left out."""
+        partner_filter = (
+            SQL("AND partner.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        if company.retention_revenue_source == "invoices":
+            return SQL(
+                """
+                SELECT partner.commercial_partner_id AS partner_id,
+                       move.invoice_date AS day,
+                       move.amount_untaxed_signed AS amount
+                  FROM account_move move
+                  JOIN res_partner partner ON partner.id = move.partner_id
+                 WHERE move.company_id = %(company)s
+                   AND move.move_type IN ('out_invoice', 'out_refund')
+                   AND move.state = 'posted'
+                   AND move.invoice_date <= %(end)s
+                   %(partner_filter)s
+                """,
+                company=company.id,
+                end=end,
+                partner_filter=partner_filter,
+            )
+        return SQL(
+            """
+            SELECT partner.commercial_partner_id AS partner_id,
+                   sale.date_order::date AS day,
+                   sale.amount_untaxed / COALESCE(NULLIF(sale.currency_rate, 0), 1.0) AS amount
+              FROM sale_order sale
+              JOIN res_partner partner ON partner.id = sale.partner_id
+             WHERE sale.company_id = %(company)s
+               AND sale.state = 'sale'
+               AND sale.date_order < %(end_exclusive)s
+               %(partner_filter)s
+            """,
+            company=company.id,
+            end_exclusive=end + timedelta(days=1),
+            partner_filter=partner_filter,
+        )
+
+    @api.model
+    def _read_purchase_summary(self, company, today, partner_ids=None, end=None):
+        """One row per customer with a purchase up to ``end`` (default today).
+
+        Amounts of a day are summed: several orders on one day are one purchase
+        for the models. Days with a zero or negative net amount (free orders,
+        refunds) count for revenue but not as purchases."""
+        if partner_ids is not None and not partner_ids:
+            return customer_scoring.PurchaseSummary.empty(today)
+        end = end or today
+        self.env["sale.order"].flush_model()
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        query = SQL(
+            """
+            WITH purchases AS (%(purchases)s),
+            days AS (
+                SELECT partner_id, day, SUM(amount) AS amount, COUNT(*) AS documents
+                  FROM purchases
+                 GROUP BY partner_id, day
+            ),
+            flagged AS (
+                SELECT partner_id, day, amount, documents, amount > 0 AS is_purchase,
+                       CASE WHEN amount > 0 THEN
+                           day - LAG(day) OVER (PARTITION BY partner_id, amount > 0 ORDER BY day)
+                       END AS gap
+                  FROM days
+            )
+            SELECT partner_id,
+                   MIN(day) FILTER (WHERE is_purchase),
+                   MAX(day) FILTER (WHERE is_purchase),
+                   COALESCE(SUM(documents) FILTER (WHERE is_purchase), 0),
+                   COUNT(*) FILTER (WHERE is_purchase),
+                   SUM(amount),
+                   COALESCE(SUM(amount) FILTER (WHERE day > %(year_ago)s), 0),
+                   AVG(gap),
+                   PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY gap),
+                   AVG(amount) FILTER (WHERE gap IS NOT NULL),
+                   SUM(amount) FILTER (WHERE is_purchase)
+                       / SUM(documents) FILTER (WHERE is_purchase)
+              FROM flagged
+             GROUP BY partner_id
+            HAVING COUNT(*) FILTER (WHERE is_purchase) > 0
+            """,
+            purchases=self._purchases_query(company, end, partner_ids),
+            year_ago=end - timedelta(days=365),
+        )
+        rows = self.env.execute_query(query)
+        return customer_scoring.PurchaseSummary.from_rows(rows, end)
+
+    @api.model
+    def _read_stored_summary(self, company, today, exclude=()):
+        """The summary of customers whose history did not change, from their
+        stored figures: re-aging needs no new read of their orders."""
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT partner_id, first_order_date, last_order_date, order_count,
+                       purchase_day_count, revenue_total, revenue_12m, mean_gap_days,
+                       median_gap_days, repeat_order_value, average_order_value
+                  FROM retention_customer_stat
+                 WHERE company_id = %(company)s
+                   AND NOT (partner_id = ANY(%(exclude)s))
+                """,
+                company=company.id,
+                exclude=np.asarray(exclude, dtype=np.int64).tolist(),
+            )
+        )
+        return customer_scoring.PurchaseSummary.from_rows(rows, today)
+
+    # ------------------------------------------------------------------ models
+
+    @api.model
+    def _scoring_settings(self, company):
+        return customer_scoring.ScoringSettings(
+            horizon_months=company.retention_clv_horizon_months,
+            monthly_discount_rate=company.retention_monthly_discount_rate,
+            min_repeat_customers=company.retention_min_repeat_customers,
+            risk_thresholds=company._retention_risk_thresholds(),
+        )
+
+    @api.model
+    def _current_fit(self, company):
+        return self.env["retention.model.fit"].search(
+            [("company_id", "=", company.id)], order="fit_date desc, id desc", limit=1
+        )
+
+    @api.model
+    def _refit(self, company, today):
+        """Fit the models on all customers, check them on a holdout window, and
+        store the fit."""
+        settings = self._scoring_settings(company)
+        summary = self._read_purchase_summary(company, today)
+        fitted = customer_scoring.fit(summary, settings)
+        holdout = self._holdout_check(company, today, settings)
+        vals = {
+            "company_id": company.id,
+            "method": fitted.method,
+            "note": fitted.note,
+            "customer_count": summary.size,
+            "repeat_customer_count": int((summary.frequency > 0).sum()),
+            "typical_gap_days": fitted.typical_gap_days,
+            "holdout_days": company.retention_holdout_days,
+            **fitted.parameter_values(),
+            **holdout,
+        }
+        fit = self.env["retention.model.fit"].create(vals)
+        company.retention_last_refit = fields.Datetime.now()
+        _logger.info(
+            "Retention model for %s: %s on %s customers (%s)",
+            company.name,
+            fitted.method,
+            summary.size,
+            fitted.note,
+        )
+        return fit
+
+    @api.model
+    def _holdout_check(self, company, today, settings):
+        """Fit on the history before the holdout window, predict the window,
+        and compare with the purchases customers made in it."""
+        holdout_days = company.retention_holdout_days
+        calibration_end = today - timedelta(days=holdout_days)
+        calibration = self._read_purchase_summary(company, today, end=calibration_end)
+        if not calibration.size:
+            return {}
+        actual = self._purchase_days_between(company, calibration_end, today)
+        actual_counts = np.array([actual.get(pid, 0) for pid in calibration.partner_ids])
+        quality = customer_scoring.holdout_quality(
+            calibration, actual_counts, holdout_days, settings
+        )
+        return {
+            "holdout_customers": quality.customers,
+            "holdout_predicted": quality.predicted,
+            "holdout_actual": quality.actual,
+            "holdout_ratio": quality.ratio,
+            "holdout_mae": quality.mean_absolute_error,
+        }
+
+    @api.model
+    def _purchase_days_between(self, company, start, end):
+        """Purchase days per customer after ``start`` up to ``end``."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH purchases AS (%(purchases)s),
+                days AS (
+                    SELECT partner_id, day FROM purchases
+                     GROUP BY partner_id, day HAVING SUM(amount) > 0
+                )
+                SELECT partner_id, COUNT(*) FROM days WHERE day > %(start)s GROUP BY partner_id
+                """,
+                purchases=self._purchases_query(company, end, None),
+                start=start,
+            )
+        )
+        return dict(rows)
+
+    # ------------------------------------------------------------------ tiers and writing
+
+    @api.model
+    def _assign_tiers(self, company, summary, result, tiers, fit, full, settings):
+        """Tier index per customer. A full run ranks everyone (Pareto on the
+        company's chosen value) and remembers where each tier started; other
+        runs place customers against those boundaries."""
+        values = result.clv if company.retention_tier_basis == "clv" else summary.revenue_12m
+        cutoffs = [tier.cutoff_percent / 100.0 for tier in tiers]
+        cutoffs[-1] = 1.0  # the last tier takes every remaining customer
+        thresholds = fit._tier_thresholds() if fit else {}
+        if full or len(thresholds) != len(tiers) - 1:
+            tier_index = segments.value_tiers(values, cutoffs)
+            thresholds = segments.tier_thresholds(values, tier_index, len(tiers))
+            fit.tier_thresholds = json.dumps(dict(enumerate(thresholds)))
+            return tier_index
+        return segments.tiers_by_threshold(values, [thresholds[i] for i in range(len(tiers) - 1)])
+
+    @api.model
+    def _write_results(self, company, today, summary, result, tiers, tier_index):
+        """Upsert every customer's row in one statement per batch, then log
+        tier and risk changes (history rows and a note on the customer)."""
+        if not summary.size:
+            return
+        tier_ids = np.array(tiers.ids)[tier_index]
+        risk_names = np.array([key for key, _label in RISK_LEVEL_SELECTION])[result.risk_index]
+        tier_names = {tier.id: tier.name for tier in tiers}
+        risk_labels = dict(RISK_LEVEL_SELECTION)
+        segment_names = [
+            f"{tier_names[tier_id]} / {risk_labels[risk]}"
+            for tier_id, risk in zip(tier_ids.tolist(), risk_names.tolist(), strict=True)
+        ]
+        old = self._read_segments(company)
+        total_12m = float(summary.revenue_12m[summary.revenue_12m > 0].sum())
+        share = summary.revenue_12m / total_12m * 100.0 if total_12m else summary.revenue_12m * 0
+        columns = {
+            "partner_id": summary.partner_ids,
+            "first_order_date": summary.first_dates(),
+            "last_order_date": summary.last_dates(),
+            "order_count": summary.order_count,
+            "purchase_day_count": summary.frequency + 1,
+            "revenue_total": summary.revenue_total,
+            "revenue_12m": summary.revenue_12m,
+            "average_order_value": summary.average_order_value,
+            "mean_gap_days": summary.mean_gap_days,
+            "median_gap_days": summary.median_gap_days,
+            "repeat_order_value": summary.repeat_order_value,
+            "days_since_last_order": summary.days_since_last,
+            "revenue_share_12m": share,
+            "p_alive": result.p_alive,
+            "expected_orders": result.expected_orders,
+            "expected_next_order_date": result.next_order_dates(today),
+            "expected_order_value": result.expected_order_value,
+            "clv": result.clv,
+            "value_at_stake": result.value_at_stake,
+            "overdue_ratio": result.overdue,
+            "method": [result.method] * summary.size,
+            "value_tier_id": tier_ids,
+            "risk_level": risk_names,
+            "segment": segment_names,
+        }
+        self._upsert(company, today, columns)
+        self._log_segment_changes(company, today, columns, old)
+        self.invalidate_model()
+
+    @api.model
+    def _remove_former_customers(self, company, partner_ids):
+        """Rows of customers who no longer have a purchase (all their orders
+        cancelled, say) go: nothing is left to score."""
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM retention_customer_stat
+                 WHERE company_id = %s AND NOT (partner_id = ANY(%s))
+                """,
+                company.id,
+                partner_ids.tolist(),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _read_segments(self, company):
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT partner_id, value_tier_id, risk_level, segment
+                  FROM retention_customer_stat WHERE company_id = %s
+                """,
+                company.id,
+            )
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    @api.model
+    def _upsert(self, company, today, columns, batch_size=20000):
+        names = list(columns)
+        size = len(columns["partner_id"])
+        values = {name: _plain_list(columns[name]) for name in names}
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        column_types = self._column_types(names)
+        for start in range(0, size, batch_size):
+            stop = start + batch_size
+            unnest = SQL(", ").join(
+                SQL("%s::%s[]", values[name][start:stop], SQL(column_types[name])) for name in names
+            )
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO retention_customer_stat
+                           (%(columns)s, company_id, computed_on,
+                            create_uid, create_date, write_uid, write_date)
+                    SELECT *, %(company)s, %(today)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM unnest(%(unnest)s)
+                    ON CONFLICT (partner_id, company_id) DO UPDATE SET
+                           %(updates)s, computed_on = EXCLUDED.computed_on,
+                           write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                    """,
+                    columns=SQL(", ").join(SQL.identifier(name) for name in names),
+                    company=company.id,
+                    today=today,
+                    uid=uid,
+                    now=now,
+                    unnest=unnest,
+                    updates=SQL(", ").join(
+                        SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
+                        for name in names
+                        if name != "partner_id"
+                    ),
+                )
+            )
+        # The stored salesperson is a related field: fill it for new rows.
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE retention_customer_stat stat
+                   SET user_id = partner.user_id
+                  FROM res_partner partner
+                 WHERE partner.id = stat.partner_id
+                   AND stat.company_id = %s
+                   AND stat.user_id IS DISTINCT FROM partner.user_id
+                """,
+                company.id,
+            )
+        )
+
+    def _column_types(self, names):
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT column_name, udt_name FROM information_schema.columns
+                 WHERE table_name = 'retention_customer_stat' AND column_name = ANY(%s)
+                """,
+                list(names),
+            )
+        )
+        pg_types = {"int4": "integer", "float8": "double precision", "numeric": "numeric"}
+        return {name: pg_types.get(udt, udt) for name, udt in rows}
+
+    @api.model
+    def _log_segment_changes(self, company, today, columns, old):
+        """History rows and chatter notes for customers whose tier or risk
+        changed. A customer's first figures are no change."""
+        changes = []
+        for partner_id, tier_id, risk, segment in zip(
+            columns["partner_id"].tolist(),
+            columns["value_tier_id"].tolist(),
+            columns["risk_level"].tolist(),
+            columns["segment"],
+            strict=True,
+        ):
+            previous = old.get(partner_id)
+            if previous and (previous[0], previous[1]) != (tier_id, risk):
+                changes.append((partner_id, previous, tier_id, risk, segment))
+        if not changes:
+            return
+        self.env["retention.segment.history"].create(
+            [
+                {
+                    "partner_id": partner_id,
+                    "company_id": company.id,
+                    "date": today,
+                    "old_value_tier_id": previous[0],
+                    "old_risk_level": previous[1],
+                    "old_segment": previous[2],
+                    "value_tier_id": tier_id,
+                    "risk_level": risk,
+                    "segment": segment,
+                }
+                for partner_id, previous, tier_id, risk, segment in changes
+            ]
+        )
+        partners = self.env["res.partner"].browse([change[0] for change in changes])
+        bodies = {
+            partner_id: self.env._(
+                "Retention segment (%(company)s): %(old)s → %(new)s",
+                company=company.name,
+                old=previous[2] or self.env._("none"),
+                new=segment,
+            )
+            for partner_id, previous, _tier, _risk, segment in changes
+        }
+        partners.with_context(mail_notrack=True)._message_log_batch(bodies=bodies)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }
+
+
+def _plain_list(values):
+    """Python values for the database driver (numpy scalars and NaN become
+    plain numbers and NULL)."""
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            return [None if not np.isfinite(v) else float(v) for v in values.tolist()]
+        return values.tolist()
+    return list(values)
