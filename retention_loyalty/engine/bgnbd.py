@@ -16,8 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-# Parameters are optimised as logarithms so they stay positive.
+# Parameters are optimised as logarithms so they stay positive, within bounds:
+# clockwork buyers (no spread of purchase rates, nobody leaving) push r, alpha
+# and 1/a without limit, and past these values the predictions (hyp2f1) fail
+# while the model is already as close to "no spread" as it gets.
 _START = np.log([1.0, 1.0, 1.0, 1.0])
+_BOUNDS = [
+    (np.log(1e-4), np.log(1e4)),  # r
+    (np.log(1e-4), np.log(1e7)),  # alpha
+    (np.log(1e-4), np.log(1e4)),  # a
+    (np.log(1e-4), np.log(1e5)),  # b
+]
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ def fit(x, t_x, t_age, weights=None, penalizer=0.0):
         start,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(-15.0, 15.0)] * 4,
+        bounds=_BOUNDS,
         options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
     )
     r, alpha, a, b = np.exp(result.x)

@@ -236,6 +236,14 @@ def fit(summary, settings):
             f"each customer's purchase rhythm (typical gap {gap:.0f} days).",
             typical_gap_days=gap,
         )
+    check = bgnbd.conditional_expected_purchases(purchase_params, 52.0, x, t_x, t_age)
+    if not np.all(np.isfinite(check)) or np.any(check < 0):
+        return FittedModel(
+            method="heuristic",
+            note=f"The fitted model gives undefined predictions ({purchase_params}); scores "
+            f"follow each customer's purchase rhythm (typical gap {gap:.0f} days).",
+            typical_gap_days=gap,
+        )
     correlation = gamma_gamma.frequency_value_correlation(
         summary.frequency[usable], monetary[usable]
     )

@@ -164,7 +164,7 @@ class RetentionCustomerStat(models.Model):
         if not due:
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)
             return
-        company = due[0]
+        company = due.sorted(lambda c: not c.retention_full_run_requested)[0]
         self._recompute_company(company, today=today)
         self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
         if not getattr(threading.current_thread(), "testing", False):
@@ -439,13 +439,15 @@ class RetentionCustomerStat(models.Model):
         quality = customer_scoring.holdout_quality(
             calibration, actual_counts, holdout_days, settings
         )
-        return {
+        values = {
             "holdout_customers": quality.customers,
             "holdout_predicted": quality.predicted,
             "holdout_actual": quality.actual,
             "holdout_ratio": quality.ratio,
             "holdout_mae": quality.mean_absolute_error,
         }
+        # Undefined figures (no purchase in the window) are left empty.
+        return {key: value for key, value in values.items() if np.isfinite(value)}
 
     @api.model
     def _purchase_days_between(self, company, start, end):

@@ -24,14 +24,16 @@ class RetentionModelFit(models.Model):
     note = fields.Text(help="Why this method ran, and warnings about the data.")
     customer_count = fields.Integer(string="Customers")
     repeat_customer_count = fields.Integer(string="Repeat Customers")
-    bgnbd_r = fields.Float(string="r", digits=(16, 6))
-    bgnbd_alpha = fields.Float(string="alpha", digits=(16, 6))
-    bgnbd_a = fields.Float(string="a", digits=(16, 6))
-    bgnbd_b = fields.Float(string="b", digits=(16, 6))
+    # Full precision: a rounded parameter could become 0.
+    # Parameters keep full precision: rounded, a small one could become 0.
+    bgnbd_r = fields.Float(string="r")
+    bgnbd_alpha = fields.Float(string="alpha")
+    bgnbd_a = fields.Float(string="a")
+    bgnbd_b = fields.Float(string="b")
     bgnbd_log_likelihood = fields.Float(string="Log-likelihood", digits=(16, 3))
-    gamma_p = fields.Float(string="p", digits=(16, 6))
-    gamma_q = fields.Float(string="q", digits=(16, 6))
-    gamma_v = fields.Float(string="v", digits=(16, 6))
+    gamma_p = fields.Float(string="p")
+    gamma_q = fields.Float(string="q")
+    gamma_v = fields.Float(string="v")
     typical_gap_days = fields.Float(
         string="Typical Days Between Orders",
         help="Median gap of all repeat customers; one-order customers are measured against it.",

@@ -1,2 +1,3 @@
 from . import test_security
 from . import test_demo_generator
+from . import test_customer_stat

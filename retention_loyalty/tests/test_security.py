@@ -1,6 +1,5 @@
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools.safe_eval import safe_eval
 
 
 @tagged("post_install", "-at_install")
@@ -25,9 +24,15 @@ class TestRetentionSecurity(TransactionCase):
             name: cls.env.ref(f"retention_loyalty.{name}")
             for name in (
                 "retention_menu_root",
-                "res_partner_retention_customers_menu",
+                "retention_customer_stat_menu",
+                "retention_customer_stat_at_risk_menu",
+                "retention_segment_history_menu",
+                "retention_customer_stat_matrix_menu",
                 "sale_report_retention_customers_menu",
+                "retention_model_fit_menu",
                 "retention_configuration_menu",
+                "retention_settings_menu",
+                "retention_value_tier_menu",
                 "loyalty_program_retention_menu",
             )
         }
@@ -47,19 +52,21 @@ class TestRetentionSecurity(TransactionCase):
         )
 
     def test_menus_by_group(self):
+        everyone = {
+            "retention_menu_root",
+            "retention_customer_stat_menu",
+            "retention_customer_stat_at_risk_menu",
+            "retention_segment_history_menu",
+            "retention_customer_stat_matrix_menu",
+        }
+        self.assertEqual(self._visible_menus(self.retention_user), everyone)
         self.assertEqual(
-            self._visible_menus(self.retention_user),
-            {"retention_menu_root", "res_partner_retention_customers_menu"},
+            self._visible_menus(self.salesman), everyone | {"sale_report_retention_customers_menu"}
         )
         self.assertEqual(
-            self._visible_menus(self.salesman),
-            {
-                "retention_menu_root",
-                "res_partner_retention_customers_menu",
-                "sale_report_retention_customers_menu",
-            },
+            self._visible_menus(self.sales_manager), set(self.menus) - {"retention_settings_menu"}
         )
-        self.assertEqual(self._visible_menus(self.sales_manager), set(self.menus))
+        self.assertEqual(self._visible_menus(self.env.ref("base.user_admin")), set(self.menus))
         internal = new_test_user(self.env, login="rl_internal", groups="base.group_user")
         self.assertNotIn("retention_menu_root", self._visible_menus(internal))
 
@@ -75,6 +82,10 @@ class TestRetentionSecurity(TransactionCase):
                 as_user[model].search([])
         with self.assertRaises(AccessError):
             as_user["loyalty.program"].create({"name": "Not mine", "program_type": "loyalty"})
+        with self.assertRaises(AccessError):
+            as_user["retention.value.tier"].create({"name": "VIP", "cutoff_percent": 50})
+        with self.assertRaises(AccessError):
+            as_user["retention.customer.stat"].create({"partner_id": partner.id})
 
     def test_salesman_reads_but_does_not_configure_loyalty(self):
         as_salesman = self.env(user=self.salesman)
@@ -84,14 +95,3 @@ class TestRetentionSecurity(TransactionCase):
         as_manager = self.env(user=self.sales_manager)
         program = as_manager["loyalty.program"].create({"name": "Ok", "program_type": "loyalty"})
         self.assertEqual(program.program_type, "loyalty")
-
-    def test_customers_menu_lists_commercial_entities(self):
-        action = self.env.ref("retention_loyalty.res_partner_action_retention_customers")
-        company = self.env["res.partner"].create({"name": "Retention Co", "is_company": True})
-        contact = self.env["res.partner"].create({"name": "Buyer", "parent_id": company.id})
-        portal = new_test_user(self.env, login="rl_portal", groups="base.group_portal")
-        listed = self.env["res.partner"].search(safe_eval(action.domain))
-        self.assertIn(company, listed)
-        self.assertIn(portal.partner_id, listed)
-        self.assertNotIn(contact, listed)
-        self.assertNotIn(self.salesman.partner_id, listed)

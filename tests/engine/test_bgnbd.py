@@ -136,3 +136,15 @@ def test_invalid_input(x, t_x, t_age):
 def test_no_repeat_customer_cannot_be_fitted():
     with pytest.raises(ValueError):
         bgnbd.fit([0, 0, 0], [0, 0, 0], [3, 4, 5])
+
+
+def test_clockwork_buyers_stay_predictable():
+    # Everyone buys exactly every 4 weeks and nobody leaves: no spread of
+    # rates, so r and alpha run to their bounds, yet predictions stay finite.
+    x = np.full(50, 24.0)
+    t_x = np.full(50, 96.0) + np.arange(50) % 3
+    t_age = t_x + 2
+    params = bgnbd.fit(x, t_x, t_age)
+    expected = bgnbd.conditional_expected_purchases(params, 52, x, t_x, t_age)
+    assert np.all(np.isfinite(expected))
+    assert np.allclose(expected, 13, rtol=0.1)

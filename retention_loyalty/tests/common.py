@@ -1,0 +1,75 @@
+from datetime import date, datetime, time, timedelta
+
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user
+
+TODAY = date(2026, 6, 30)
+
+
+class RetentionCase(TransactionCase):
+    """A company's customers with hand-made order histories."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(
+            context=dict(cls.env.context, tracking_disable=True, sale_no_log_for_new_lines=True)
+        )
+        cls.company = cls.env.company
+        cls.product = cls.env["product.product"].create(
+            {"name": "Retention Coffee", "list_price": 10.0, "taxes_id": [Command.clear()]}
+        )
+        cls.salesman = new_test_user(
+            cls.env, login="rl_stat_salesman", groups="sales_team.group_sale_salesman"
+        )
+        cls.other_salesman = new_test_user(
+            cls.env, login="rl_stat_other", groups="sales_team.group_sale_salesman"
+        )
+        cls.Stat = cls.env["retention.customer.stat"]
+
+    @classmethod
+    def _customer(cls, name, **values):
+        return cls.env["res.partner"].create({"name": name, **values})
+
+    @classmethod
+    def _orders(cls, partner, days_ago, amount=100.0, **values):
+        """Confirmed orders of ``amount`` each, ``days_ago`` days before TODAY."""
+        return cls.env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "date_order": datetime.combine(TODAY - timedelta(days=ago), time(10)),
+                    "state": "sale",
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": amount,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                    **values,
+                }
+                for ago in days_ago
+            ]
+        )
+
+    @classmethod
+    def _regular_customers(cls, count, prefix="Regular", gap=30, since=720, **values):
+        """``count`` customers buying every ``gap`` days (shifted a little each)."""
+        partners = cls.env["res.partner"].create(
+            [{"name": f"{prefix} {index}", **values} for index in range(count)]
+        )
+        for index, partner in enumerate(partners):
+            cls._orders(partner, range(since - index, index % 7, -gap), amount=50 + index)
+        return partners
+
+    def _stat(self, partner, company=None):
+        return self.Stat.search(
+            [("partner_id", "=", partner.id), ("company_id", "=", (company or self.company).id)]
+        )
+
+    def _recompute(self, company=None, **kwargs):
+        return self.Stat._recompute_company(company or self.company, today=TODAY, **kwargs)

@@ -1,0 +1,251 @@
+from datetime import timedelta
+
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import TODAY, RetentionCase
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestCustomerStatistics(RetentionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_partner = cls._customer("Acme", is_company=True, user_id=cls.salesman.id)
+        cls.contact = cls._customer("Ann of Acme", parent_id=cls.company_partner.id)
+        # Acme: 4 orders on 3 days, two of them through its contact.
+        cls._orders(cls.company_partner, [400, 100])
+        cls._orders(cls.contact, [100, 40], amount=50.0)
+        # Left out: cancelled, future-dated, zero-amount (not a purchase day).
+        cls._orders(cls.company_partner, [20], amount=999.0, state="cancel")
+        cls._orders(cls.company_partner, [-5], amount=999.0)
+        cls._orders(cls.company_partner, [10], amount=0.0)
+        cls.one_order = cls._customer("Once", user_id=cls.other_salesman.id)
+        cls._orders(cls.one_order, [300], amount=80.0)
+        cls.never = cls._customer("Never ordered")
+        cls.archived = cls._customer("Archived buyer")
+        cls._orders(cls.archived, [200, 150], amount=30.0)
+        cls.archived.active = False
+        cls.regulars = cls._regular_customers(40, user_id=cls.salesman.id)
+
+    def test_figures_of_a_company_and_its_contacts(self):
+        self._recompute(full=True)
+        stat = self._stat(self.company_partner)
+        self.assertEqual(len(stat), 1)
+        self.assertFalse(self._stat(self.contact), "contacts count at their company")
+        self.assertEqual(stat.first_order_date, TODAY - timedelta(days=400))
+        self.assertEqual(stat.last_order_date, TODAY - timedelta(days=40))
+        self.assertEqual(stat.order_count, 4)
+        self.assertEqual(stat.purchase_day_count, 3)
+        self.assertAlmostEqual(stat.revenue_total, 300.0)
+        self.assertAlmostEqual(stat.revenue_12m, 200.0)
+        self.assertAlmostEqual(stat.average_order_value, 75.0)
+        # Purchase days 400, 100 and 40 days ago: gaps of 300 and 60 days.
+        self.assertAlmostEqual(stat.median_gap_days, 180.0)
+        self.assertAlmostEqual(stat.mean_gap_days, 180.0)
+        self.assertAlmostEqual(stat.repeat_order_value, 100.0)  # (150 + 50) / 2
+        self.assertEqual(stat.days_since_last_order, 40)
+        self.assertEqual(stat.user_id, self.salesman)
+        total_12m = sum(self.Stat.search([]).mapped("revenue_12m"))
+        self.assertAlmostEqual(stat.revenue_share_12m, 200.0 / total_12m * 100, places=3)
+        self.assertEqual(stat.computed_on, TODAY)
+
+    def test_edge_customers(self):
+        self._recompute(full=True)
+        self.assertFalse(self._stat(self.never))
+        once = self._stat(self.one_order)
+        self.assertEqual((once.order_count, once.purchase_day_count), (1, 1))
+        self.assertEqual(once.p_alive, 1.0, "BG/NBD cannot see one-order customers leave")
+        self.assertIn(once.risk_level, ("high", "lost"), "300 days without a second order")
+        self.assertEqual(
+            self._stat(self.archived).order_count, 2, "archived customers keep figures"
+        )
+
+    def test_model_tiers_and_risk(self):
+        self._recompute(full=True)
+        fit = self.Stat._current_fit(self.company)
+        self.assertEqual(fit.method, "bgnbd", fit.note)
+        self.assertGreater(fit.bgnbd_r, 0)
+        self.assertGreater(fit.holdout_actual, 0)
+        stats = self.Stat.search([])
+        self.assertEqual(set(stats.mapped("method")), {"bgnbd"})
+        self.assertEqual(stats.value_tier_id.sorted().mapped("name"), ["A", "B", "C"])
+        tier_a = stats.filtered(lambda s: s.value_tier_id.name == "A")
+        self.assertGreaterEqual(
+            sum(tier_a.mapped("revenue_12m")), 0.8 * sum(stats.mapped("revenue_12m"))
+        )
+        self.assertLess(len(tier_a), len(stats))
+        regular = self._stat(self.regulars[0])
+        self.assertEqual(regular.risk_level, "low")
+        self.assertTrue(regular.expected_next_order_date)
+        self.assertGreaterEqual(regular.expected_next_order_date, TODAY)
+        self.assertEqual(regular.segment, f"{regular.value_tier_id.name} / Low")
+        for stat in stats:
+            self.assertTrue(0 <= stat.p_alive <= 1)
+            self.assertGreaterEqual(stat.clv, 0)
+            self.assertGreaterEqual(stat.value_at_stake, 0)
+
+    def test_segment_changes_are_tracked(self):
+        self._recompute(full=True)
+        stat = self._stat(self.regulars[3])
+        self.assertEqual(stat.risk_level, "low")
+        with freeze_time(TODAY + timedelta(days=400)):
+            self.Stat._recompute_company(self.company, today=TODAY + timedelta(days=400))
+        stat.invalidate_recordset()
+        self.assertEqual(stat.risk_level, "lost", "risk re-ages with time alone")
+        history = self.env["retention.segment.history"].search(
+            [("partner_id", "=", self.regulars[3].id)]
+        )
+        self.assertEqual(len(history), 1)
+        self.assertEqual(history.old_risk_level, "low")
+        self.assertEqual(history.risk_level, "lost")
+        self.assertEqual(history.date, TODAY + timedelta(days=400))
+        message = self.regulars[3].message_ids[:1]
+        self.assertIn("Lost", message.body)
+        self.assertEqual(self.regulars[3].retention_segment_history_ids, history)
+
+    def test_incremental_run_reads_only_changed_customers(self):
+        self._recompute(full=True)
+        # Orders written before the last run, one order and one cancellation after.
+        self.env["sale.order"].flush_model()
+        self.env.cr.execute("UPDATE sale_order SET write_date = '2026-01-01'")
+        self.company.retention_last_run = "2026-06-30 00:00:00"
+        self._orders(self.one_order, [1], amount=40.0)
+        archived_orders = self.env["sale.order"].search([("partner_id", "=", self.archived.id)])
+        archived_orders.write({"state": "cancel"})
+        changed = self.Stat._changed_partner_ids(
+            self.company, self.company.retention_last_run, TODAY
+        )
+        self.assertEqual(set(changed), {self.one_order.id, self.archived.id})
+        # An order leaving the trailing 12 months changes that customer too:
+        # regular 25 ordered exactly 365 days ago.
+        since_yesterday = self.Stat._changed_partner_ids(self.company, "2026-06-29", TODAY)
+        self.assertEqual(
+            set(since_yesterday), {self.one_order.id, self.archived.id, self.regulars[25].id}
+        )
+        self._recompute()
+        stat = self._stat(self.one_order)
+        self.assertEqual(stat.order_count, 2)
+        self.assertEqual(stat.last_order_date, TODAY - timedelta(days=1))
+        self.assertFalse(self._stat(self.archived), "no purchase left: no figures")
+        self.assertTrue(self._stat(self.regulars[0]), "unchanged customers are kept")
+        self.assertEqual(len(self.env["retention.model.fit"].search([])), 1, "no refit")
+
+    def test_few_customers_use_the_fallback_and_say_so(self):
+        company = self.env["res.company"].create({"name": "Tiny Shop"})
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
+        partners = env["res.partner"].create([{"name": f"Tiny {i}"} for i in range(5)])
+        for index, partner in enumerate(partners):
+            self._orders(
+                partner.with_env(env), [90 + index * 30, 10 + index * 30], company_id=company.id
+            )
+        self.Stat._recompute_company(company, today=TODAY)
+        fit = self.Stat._current_fit(company)
+        self.assertEqual(fit.method, "heuristic")
+        self.assertIn("fewer than", fit.note)
+        stats = self.Stat.search([("company_id", "=", company.id)])
+        self.assertEqual(len(stats), 5)
+        self.assertEqual(set(stats.mapped("method")), {"heuristic"})
+        self.assertFalse(
+            self.Stat.search(
+                [("company_id", "=", company.id), ("partner_id", "in", self.regulars.ids)]
+            )
+        )
+
+    def test_recompute_query_count_does_not_grow_with_customers(self):
+        def queries(company):
+            self.env.flush_all()
+            before = self.cr.sql_log_count
+            self._recompute(company)
+            return self.cr.sql_log_count - before
+
+        counts = []
+        for size in (20, 120):
+            company = self.env["res.company"].create({"name": f"Shop of {size}"})
+            partners = self.env["res.partner"].create(
+                [{"name": f"Buyer {size}-{i}"} for i in range(size)]
+            )
+            for index, partner in enumerate(partners):
+                self._orders(partner, range(700 - index, index % 9, -25), company_id=company.id)
+            counts.append((queries(company), queries(company)))  # full, then re-aging
+        self.assertEqual(counts[0], counts[1], "20 or 120 customers: the same queries")
+        with self.assertQueryCount(__system__=counts[0][1]):
+            self._recompute(company)
+
+    def test_thresholds_are_validated(self):
+        with self.assertRaises(ValidationError):
+            self.company.retention_high_p_alive = 0.9  # above the medium threshold
+        with self.assertRaises(ValidationError):
+            self.company.retention_lost_overdue = 1.0
+        with self.assertRaises(ValidationError):
+            self.company.retention_clv_horizon_months = 0
+        with self.assertRaises(ValidationError):
+            self.company.retention_monthly_discount_rate = -0.5
+        tiers = self.env["retention.value.tier"]._ensure_company_tiers(self.company)
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            tiers[0].cutoff_percent = 120
+        with self.assertRaises(IntegrityError), self.cr.savepoint(), mute_logger("odoo.sql_db"):
+            tiers[0].cutoff_percent = tiers[1].cutoff_percent
+            tiers.flush_recordset()
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestCustomerStatisticsAccess(RetentionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mine = cls._regular_customers(20, prefix="Mine", user_id=cls.salesman.id)
+        cls.theirs = cls._regular_customers(20, prefix="Theirs", user_id=cls.other_salesman.id)
+        cls.Stat._recompute_company(cls.company, today=TODAY, full=True)
+
+    def test_salesperson_sees_own_customers_only(self):
+        as_salesman = self.Stat.with_user(self.salesman)
+        self.assertEqual(as_salesman.search([]).partner_id, self.mine)
+        with self.assertRaises(AccessError):
+            as_salesman.browse(self._stat(self.theirs[0]).id).read(["clv"])
+        partner = self.theirs[0].with_user(self.salesman)
+        self.assertFalse(partner.retention_stat_id)
+        self.assertFalse(partner.retention_clv)
+        self.assertTrue(self.mine[0].with_user(self.salesman).retention_value_tier_id)
+        with self.assertRaises(AccessError):
+            as_salesman.browse(self._stat(self.mine[0]).id).write({"clv": 1})
+
+    def test_managers_see_everyone(self):
+        manager = new_test_user(
+            self.env, login="rl_stat_manager", groups="sales_team.group_sale_manager"
+        )
+        self.assertEqual(self.Stat.with_user(manager).search_count([]), 40)
+        order = self._orders(self.theirs[0], [1])
+        self.assertTrue(order.with_user(manager).retention_risk_level)
+
+    def test_other_company_sees_nothing(self):
+        other = self.env["res.company"].create({"name": "Other Co"})
+        user = new_test_user(
+            self.env,
+            login="rl_other_company",
+            groups="sales_team.group_sale_manager",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        self.assertFalse(self.Stat.with_user(user).search([]))
+        self.assertFalse(self.mine[0].with_user(user).with_company(other).retention_stat_id)
+
+    def test_recompute_now_runs_in_the_background(self):
+        settings = self.env["res.config.settings"].create({})
+        cron = self.env.ref("retention_loyalty.ir_cron_retention_recompute")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        action = settings.action_retention_recompute()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertTrue(self.company.retention_full_run_requested)
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1
+        )
+        fits = self.env["retention.model.fit"].search_count([])
+        self.Stat._cron_recompute()
+        self.assertFalse(self.company.retention_full_run_requested)
+        self.assertEqual(self.env["retention.model.fit"].search_count([]), fits + 1)
