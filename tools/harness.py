@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".cache"
@@ -435,23 +436,37 @@ def lint():
 
 
 def cmd_test(_args):
+    """Linters, then the engine tests (tool venv, with the lifetimes oracle),
+    then the Odoo tests in a throwaway database when Odoo is found; the last
+    line adds both test runs up."""
     lint_ok = lint()
     odoo_python = find_odoo_python()
-    engine_tests = [str(REPO / "tests")]
     if odoo_python is None:
         print(SKIPPED_LINE, flush=True)
-        code = subprocess.run(
-            [dev_python(), "-m", "pytest", *engine_tests], check=False, cwd=REPO
+    reports = [CACHE / "junit-engine.xml"]
+    CACHE.mkdir(exist_ok=True)
+    codes = [
+        subprocess.run(
+            [dev_python(), "-m", "pytest", str(REPO / "tests"), f"--junitxml={reports[0]}"],
+            check=False,
+            cwd=REPO,
         ).returncode
-        return finish(code, lint_ok)
+    ]
+    if odoo_python is not None:
+        reports.append(CACHE / "junit-odoo.xml")
+        codes.append(run_odoo_tests(odoo_python, reports[1]))
+    print_total(reports)
+    code = next((code for code in codes if code), 0)
+    return finish(code, lint_ok)
 
+
+def run_odoo_tests(odoo_python, report):
     odoo_deps(odoo_python, with_test_tools=True)
     env, cluster = postgres("pg-test")
     database = f"retention_test_{uuid.uuid4().hex[:8]}"
     data_dir = CACHE / f"odoo-data-{database}"
     addons_path = odoo_addons_path(odoo_python)
     config = CACHE / f"{database}.conf"
-    code = 1
     try:
         install_database(odoo_python, env, addons_path, data_dir, database, demo=False)
         config.write_text(
@@ -462,12 +477,11 @@ def cmd_test(_args):
             "http_port = 0\n"
         )
         odoo_tests = [str(REPO / name / "tests") for name in addons_dirs_installable()]
-        code = subprocess.run(
+        return subprocess.run(
             [
                 odoo_python,
                 "-m",
                 "pytest",
-                *engine_tests,
                 *odoo_tests,
                 f"--odoo-config={config}",
                 f"--odoo-database={database}",
@@ -476,6 +490,7 @@ def cmd_test(_args):
                 # Odoo logs as an error with a stack trace: that one is noise.
                 "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
                 "--durations=5",
+                f"--junitxml={report}",
             ],
             env=odoo_env(odoo_python, env),
             check=False,
@@ -487,7 +502,22 @@ def cmd_test(_args):
         config.unlink(missing_ok=True)
         if cluster:
             cluster.remove()
-    return finish(code, lint_ok)
+
+
+def print_total(reports):
+    """One line for both test runs, from their JUnit reports."""
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for report in reports:
+        if not report.exists():
+            totals["errors"] += 1
+            continue
+        for suite in ElementTree.parse(report).getroot().iter("testsuite"):
+            for key in totals:
+                totals[key] += int(suite.get(key, 0))
+        report.unlink()
+    failed = totals["failures"] + totals["errors"]
+    passed = totals["tests"] - failed - totals["skipped"]
+    print(f"total: {passed} passed, {failed} failed, {totals['skipped']} skipped", flush=True)
 
 
 def drop_database(env, database):
