@@ -265,16 +265,15 @@ def generate_demo_history(seed=42, n_customers=300, today=None, years=2):
 def _make_customer(rng, index, rhythm, used_names):
     is_company = rng.random() < COMPANY_SHARE
     city = rng.choice(list(CITY_COUNTRY_CODES))
-    while True:
-        if is_company:
-            name = f"{rng.choice(_COMPANY_STEMS)} {rng.choice(_COMPANY_KINDS)}"
-        else:
-            name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
-        if name not in used_names:
-            break
-        # Names repeat in small pools: tell them apart by city, as real data would.
-        name = f"{name} ({city})"
-        if name not in used_names:
+    if is_company:
+        name = f"{rng.choice(_COMPANY_STEMS)} {rng.choice(_COMPANY_KINDS)}"
+    else:
+        name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+    # Names repeat in small pools: tell them apart by city, as real data
+    # would, and by number once the pool is used up (large benchmark bases).
+    for candidate in (name, f"{name} ({city})", f"{name} ({city} {index})"):
+        if candidate not in used_names:
+            name = candidate
             break
     used_names.add(name)
     slug = "".join(char for char in name.lower() if char.isalnum() or char == " ")

@@ -14,14 +14,24 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
+# Logarithms of p, q and v stay within these bounds during the fit.
+_BOUNDS = [(-15.0, 20.0)] * 3
+# See bgnbd: a stop on a line-search failure at the optimum is a convergence.
+_STATIONARY_GRADIENT = 1e-5
+
 
 @dataclass(frozen=True)
 class GammaGammaParams:
+    """Fitted (or given) Gamma-Gamma parameters with the fit's diagnostics
+    (``log_likelihood`` of the fitted data without penalty)."""
+
     p: float
     q: float
     v: float
     log_likelihood: float = float("nan")
     converged: bool = True
+    iterations: int = 0
+    message: str = ""
 
 
 def _validate(frequency, monetary):
@@ -60,46 +70,81 @@ def _terms(log_params, x, m, with_gradient):
     return terms, np.stack([d_p * p, d_q * q, d_v * v])
 
 
-def log_likelihood(params, frequency, monetary):
+def _weights(weights, shape):
+    if weights is None:
+        return np.ones(shape)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != shape:
+        raise ValueError("weights need one value per customer.")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not weights.sum() > 0:
+        raise ValueError("weights must be finite, not negative, and not all 0.")
+    return weights
+
+
+def log_likelihood(params, frequency, monetary, weights=None):
+    """Total log-likelihood of the mean repeat order values ``monetary`` of
+    customers with ``frequency`` repeat purchases (equation 1a of Hardie's
+    note 025), weighted by ``weights`` (customers per row)."""
     x, m = _validate(frequency, monetary)
     terms, _gradient = _terms(np.log([params.p, params.q, params.v]), x, m, False)
-    return float(terms.sum())
+    return float(_weights(weights, x.shape) @ terms)
 
 
-def fit(frequency, monetary, penalizer=0.0):
-    """Maximum-likelihood p, q, v from repeat customers' frequency and mean
-    repeat order value."""
+def fit(frequency, monetary, weights=None, penalizer=0.0):
+    """Maximum-likelihood p, q, v from repeat customers' frequency (x > 0) and
+    mean repeat order value (> 0): L-BFGS-B on the analytic gradient over the
+    log parameters, minimising the mean negative log-likelihood plus
+    ``penalizer`` times the sum of the squared parameters (lifetimes'
+    ``penalizer_coef``). Raises ValueError for invalid data and
+    ArithmeticError when no finite parameters are reached."""
     x, m = _validate(frequency, monetary)
-    n = x.size
-    start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-6)])
+    weights = _weights(weights, x.shape)
+    if not np.isfinite(penalizer) or penalizer < 0:
+        raise ValueError("The penalizer must be a finite number, 0 or more.")
+    total = weights.sum()
+    start = np.log([1.0, 1.0, max(float(np.average(m, weights=weights)), 1e-6)])
 
     def objective(log_params):
         terms, gradient = _terms(log_params, x, m, True)
         params = np.exp(log_params)
         return (
-            -terms.sum() / n + penalizer * np.sum(params**2),
-            -gradient.sum(axis=1) / n + penalizer * 2 * params**2,
+            -(weights @ terms) / total + penalizer * np.sum(params**2),
+            -(gradient @ weights) / total + penalizer * 2 * params**2,
         )
 
-    result = optimize.minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-15.0, 20.0)] * 3,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-    )
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = optimize.minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=_BOUNDS,
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+        )
     p, q, v = (float(value) for value in np.exp(result.x))
-    if not np.all(np.isfinite([p, q, v])):
+    if not (np.all(np.isfinite([p, q, v])) and np.isfinite(result.fun)):
         raise ArithmeticError("The Gamma-Gamma fit did not reach finite parameters.")
+    _value, gradient = objective(result.x)
+    lower = np.array([low for low, _high in _BOUNDS])
+    upper = np.array([high for _low, high in _BOUNDS])
+    blocked = ((result.x <= lower + 1e-10) & (gradient > 0)) | (
+        (result.x >= upper - 1e-10) & (gradient < 0)
+    )
+    stationary = np.max(np.abs(np.where(blocked, 0.0, gradient)))
     params = GammaGammaParams(p, q, v)
     return GammaGammaParams(
-        p, q, v, log_likelihood=log_likelihood(params, x, m), converged=bool(result.success)
+        p,
+        q,
+        v,
+        log_likelihood=log_likelihood(params, x, m, weights),
+        converged=bool(result.success) or bool(stationary < _STATIONARY_GRADIENT),
+        iterations=int(result.nit),
+        message=str(result.message),
     )
 
 
 def population_mean_value(params):
-    """Expected order value of a customer we know nothing about."""
+    """Expected order value of a customer we know nothing about: p v / (q - 1)."""
     if params.q <= 1:
         raise ArithmeticError("The mean order value needs the Gamma-Gamma parameter q above 1.")
     return params.p * params.v / (params.q - 1)
@@ -107,9 +152,17 @@ def population_mean_value(params):
 
 def conditional_expected_value(params, frequency, monetary):
     """Expected order value of each customer given ``frequency`` repeat
-    purchases of mean value ``monetary``; the population mean when x = 0."""
+    purchases of mean value ``monetary`` (equation 5 of the paper):
+    p (v + x m) / (p x + q - 1), a weighted mean of the population mean and
+    the customer's own mean. The population mean when x = 0 (``monetary`` is
+    then ignored and may be NaN). Raises ArithmeticError when q <= 1 (the
+    population mean does not exist)."""
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary, dtype=float)
+    if x.shape != m.shape:
+        raise ValueError("frequency and monetary value need one value per customer.")
+    if np.any(~np.isfinite(x)) or np.any(x < 0):
+        raise ValueError("frequency must be a finite number, 0 or more.")
     if params.q <= 1:
         raise ArithmeticError("The mean order value needs the Gamma-Gamma parameter q above 1.")
     m = np.where(x > 0, m, 0.0)
@@ -117,10 +170,14 @@ def conditional_expected_value(params, frequency, monetary):
 
 
 def frequency_value_correlation(frequency, monetary):
-    """Pearson correlation between purchase frequency and order value of repeat
-    customers (0 when it is undefined)."""
+    """Pearson correlation between purchase frequency and mean order value of
+    repeat customers, to check the model's assumption that they are
+    independent (close to 0; Fader, Hardie & Lee report 0.11 on CDNOW).
+    0 when it is undefined (fewer than 2 customers or no spread)."""
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary, dtype=float)
+    if x.shape != m.shape:
+        raise ValueError("frequency and monetary value need one value per customer.")
     if x.size < 2 or np.std(x) == 0 or np.std(m) == 0:
         return 0.0
     return float(np.corrcoef(x, m)[0, 1])

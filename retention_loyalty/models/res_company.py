@@ -65,6 +65,9 @@ class ResCompany(models.Model):
         string="Customer Statistics Updated On", readonly=True, copy=False
     )
     retention_last_refit = fields.Datetime(string="Model Fitted On", readonly=True, copy=False)
+    retention_last_reage = fields.Date(
+        string="Customer Risks Re-aged On", readonly=True, copy=False
+    )
     retention_full_run_requested = fields.Boolean(readonly=True, copy=False)
 
     def _retention_risk_thresholds(self):

@@ -1,7 +1,9 @@
+import io
 import json
 import logging
+import math
 import threading
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
@@ -22,32 +24,6 @@ METHOD_SELECTION = [
     ("bgnbd", "BG/NBD and Gamma-Gamma"),
     ("heuristic", "Purchase rhythm (fallback)"),
 ]
-# Columns written by the recompute, in the order of the upsert.
-STAT_COLUMNS = (
-    "first_order_date",
-    "last_order_date",
-    "order_count",
-    "purchase_day_count",
-    "revenue_total",
-    "revenue_12m",
-    "average_order_value",
-    "mean_gap_days",
-    "median_gap_days",
-    "days_since_last_order",
-    "revenue_share_12m",
-    "p_alive",
-    "expected_orders",
-    "expected_next_order_date",
-    "expected_order_value",
-    "clv",
-    "value_at_stake",
-    "overdue_ratio",
-    "method",
-    "value_tier_id",
-    "risk_level",
-    "segment",
-    "computed_on",
-)
 
 
 class RetentionCustomerStat(models.Model):
@@ -79,7 +55,10 @@ class RetentionCustomerStat(models.Model):
     revenue_total = fields.Monetary(string="Lifetime Revenue", readonly=True)
     revenue_12m = fields.Monetary(string="Revenue (12 months)", readonly=True)
     revenue_share_12m = fields.Float(
-        string="Share of Revenue (12 months, %)", digits=(16, 3), readonly=True
+        string="Share of Revenue (12 months, %)",
+        digits=(16, 3),
+        compute="_compute_revenue_share_12m",
+        help="The customer's share of the company's revenue of the last 12 months.",
     )
     average_order_value = fields.Monetary(readonly=True)
     mean_gap_days = fields.Float(
@@ -134,6 +113,19 @@ class RetentionCustomerStat(models.Model):
         ),
     ]
 
+    @api.depends("revenue_12m", "company_id")
+    def _compute_revenue_share_12m(self):
+        totals = dict(
+            self.sudo()._read_group(
+                [("company_id", "in", self.company_id.ids), ("revenue_12m", ">", 0)],
+                ["company_id"],
+                ["revenue_12m:sum"],
+            )
+        )
+        for stat in self:
+            total = totals.get(stat.company_id, 0.0)
+            stat.revenue_share_12m = stat.revenue_12m / total * 100 if total else 0.0
+
     def _compute_segment_history_ids(self):
         histories = self.env["retention.segment.history"].search(
             [("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids)]
@@ -173,45 +165,51 @@ class RetentionCustomerStat(models.Model):
 
     @api.model
     def _recompute_company(self, company, today=None, full=None):
-        """Update the figures of ``company``'s customers.
+        """Update the figures of ``company``'s customers; returns how many
+        customers were scored.
 
         A full run reads every customer's history, refits the models and
         places the tier boundaries anew; it runs when asked, when the model is
         older than the refit interval, or when no model exists. Otherwise only
         customers with orders changed since the last run are read again, and
-        everyone's figures are re-aged: P(alive) and risk move with time alone."""
+        once a day everyone's figures are re-aged from their stored summary:
+        P(alive) and risk move with time alone."""
         today = today or fields.Date.context_today(self)
         company = company.sudo()
         fit = self._current_fit(company)
+        tiers = company.env["retention.value.tier"]._ensure_company_tiers(company)
         if full is None:
             full = bool(
                 company.retention_full_run_requested
                 or not fit
+                # Tiers added or removed since the last ranking: rank again.
+                or len(fit._tier_thresholds()) != len(tiers) - 1
                 or not company.retention_last_refit
                 or company.retention_last_refit.date()
                 <= today - timedelta(days=company.retention_refit_interval_days)
             )
+        reage = full or not company.retention_last_reage or company.retention_last_reage < today
+        partner_ids = None
         if full:
             fit = self._refit(company, today)
-            partner_ids = None
         else:
             partner_ids = self._changed_partner_ids(company, company.retention_last_run, today)
+        summary = self._read_purchase_summary(company, today, partner_ids=partner_ids)
+        if reage and partner_ids is not None:
+            stored = self._read_stored_summary(company, today, exclude=partner_ids)
+            summary = customer_scoring.PurchaseSummary.concat(summary, stored)
         settings = self._scoring_settings(company)
-        changed = self._read_purchase_summary(company, today, partner_ids=partner_ids)
-        reread = changed.partner_ids if partner_ids is None else partner_ids
-        stored = self._read_stored_summary(company, today, exclude=reread)
-        summary = customer_scoring.PurchaseSummary.concat(changed, stored)
         result = customer_scoring.score(summary, fit._fitted_model(), settings)
-        tiers = company.env["retention.value.tier"]._ensure_company_tiers(company)
         tier_index = self._assign_tiers(company, summary, result, tiers, fit, full, settings)
         self._write_results(company, today, summary, result, tiers, tier_index)
-        self._remove_former_customers(company, summary.partner_ids)
-        company.write(
-            {
-                "retention_last_run": fields.Datetime.now(),
-                "retention_full_run_requested": False,
-            }
-        )
+        self._remove_former_customers(company, summary.partner_ids, among=partner_ids)
+        values = {
+            "retention_last_run": fields.Datetime.now(),
+            "retention_full_run_requested": False,
+        }
+        if reage:
+            values["retention_last_reage"] = today
+        company.write(values)
         return summary.size
 
     # ------------------------------------------------------------------ reading
@@ -268,7 +266,10 @@ class RetentionCustomerStat(models.Model):
         """Dated amounts in company currency, one row per source document,
         counted at the commercial partner. Future-dated documents are left out."""
         partner_filter = (
-            SQL("AND partner.commercial_partner_id = ANY(%s)", list(partner_ids))
+            SQL(
+                "AND partner.commercial_partner_id IN (SELECT unnest(%s::int[]))",
+                [int(pid) for pid in partner_ids],
+            )
             if partner_ids is not None
             else SQL()
         )
@@ -370,7 +371,7 @@ class RetentionCustomerStat(models.Model):
                        median_gap_days, repeat_order_value, average_order_value
                   FROM retention_customer_stat
                  WHERE company_id = %(company)s
-                   AND NOT (partner_id = ANY(%(exclude)s))
+                   AND partner_id NOT IN (SELECT unnest(%(exclude)s::int[]))
                 """,
                 company=company.id,
                 exclude=np.asarray(exclude, dtype=np.int64).tolist(),
@@ -478,8 +479,8 @@ class RetentionCustomerStat(models.Model):
         values = result.clv if company.retention_tier_basis == "clv" else summary.revenue_12m
         cutoffs = [tier.cutoff_percent / 100.0 for tier in tiers]
         cutoffs[-1] = 1.0  # the last tier takes every remaining customer
-        thresholds = fit._tier_thresholds() if fit else {}
-        if full or len(thresholds) != len(tiers) - 1:
+        thresholds = fit._tier_thresholds()
+        if full:
             tier_index = segments.value_tiers(values, cutoffs)
             thresholds = segments.tier_thresholds(values, tier_index, len(tiers))
             fit.tier_thresholds = json.dumps(dict(enumerate(thresholds)))
@@ -500,9 +501,7 @@ class RetentionCustomerStat(models.Model):
             f"{tier_names[tier_id]} / {risk_labels[risk]}"
             for tier_id, risk in zip(tier_ids.tolist(), risk_names.tolist(), strict=True)
         ]
-        old = self._read_segments(company)
-        total_12m = float(summary.revenue_12m[summary.revenue_12m > 0].sum())
-        share = summary.revenue_12m / total_12m * 100.0 if total_12m else summary.revenue_12m * 0
+        old = self._read_segments(company, summary.partner_ids)
         columns = {
             "partner_id": summary.partner_ids,
             "first_order_date": summary.first_dates(),
@@ -516,7 +515,6 @@ class RetentionCustomerStat(models.Model):
             "median_gap_days": summary.median_gap_days,
             "repeat_order_value": summary.repeat_order_value,
             "days_since_last_order": summary.days_since_last,
-            "revenue_share_12m": share,
             "p_alive": result.p_alive,
             "expected_orders": result.expected_orders,
             "expected_next_order_date": result.next_order_dates(today),
@@ -534,74 +532,91 @@ class RetentionCustomerStat(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _remove_former_customers(self, company, partner_ids):
-        """Rows of customers who no longer have a purchase (all their orders
-        cancelled, say) go: nothing is left to score."""
+    def _remove_former_customers(self, company, keep, among=None):
+        """Rows of customers (among those read again) who no longer have a
+        purchase, all their orders cancelled say, go: nothing is left to score."""
+        among_filter = (
+            SQL("AND partner_id IN (SELECT unnest(%s::int[]))", [int(pid) for pid in among])
+            if among is not None
+            else SQL()
+        )
         self.env.cr.execute(
             SQL(
                 """
                 DELETE FROM retention_customer_stat
-                 WHERE company_id = %s AND NOT (partner_id = ANY(%s))
+                 WHERE company_id = %s
+                   AND partner_id NOT IN (SELECT unnest(%s::int[]))
+                   %s
                 """,
                 company.id,
-                partner_ids.tolist(),
+                keep.tolist(),
+                among_filter,
             )
         )
         self.invalidate_model()
 
     @api.model
-    def _read_segments(self, company):
+    def _read_segments(self, company, partner_ids):
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT partner_id, value_tier_id, risk_level, segment
-                  FROM retention_customer_stat WHERE company_id = %s
+                  FROM retention_customer_stat
+                 WHERE company_id = %s AND partner_id IN (SELECT unnest(%s::int[]))
                 """,
                 company.id,
+                partner_ids.tolist(),
             )
         )
         return {row[0]: row[1:] for row in rows}
 
     @api.model
-    def _upsert(self, company, today, columns, batch_size=20000):
+    def _upsert(self, company, today, columns):
+        """Insert or update every row in one statement: the values travel by
+        COPY into a temporary table, the cheapest way into PostgreSQL."""
         names = list(columns)
-        size = len(columns["partner_id"])
-        values = {name: _plain_list(columns[name]) for name in names}
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE retention_stat_upload ON COMMIT DROP AS
+                SELECT %(columns)s FROM retention_customer_stat WITH NO DATA
+                """,
+                columns=SQL(", ").join(SQL.identifier(name) for name in names),
+            )
+        )
+        rows = zip(*(_copy_texts(columns[name]) for name in names), strict=True)
+        buffer = io.StringIO("".join("\t".join(row) + "\n" for row in rows))
+        # COPY has no SQL() form in Odoo's cursor: use the driver's.
+        cr._obj.copy_from(buffer, "retention_stat_upload", columns=names)
         now = fields.Datetime.now()
-        uid = self.env.uid
-        column_types = self._column_types(names)
-        for start in range(0, size, batch_size):
-            stop = start + batch_size
-            unnest = SQL(", ").join(
-                SQL("%s::%s[]", values[name][start:stop], SQL(column_types[name])) for name in names
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO retention_customer_stat
+                       (%(columns)s, company_id, computed_on,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT %(columns)s, %(company)s, %(today)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM retention_stat_upload
+                ON CONFLICT (partner_id, company_id) DO UPDATE SET
+                       %(updates)s, computed_on = EXCLUDED.computed_on,
+                       write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                """,
+                columns=SQL(", ").join(SQL.identifier(name) for name in names),
+                company=company.id,
+                today=today,
+                uid=self.env.uid,
+                now=now,
+                updates=SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
+                    for name in names
+                    if name != "partner_id"
+                ),
             )
-            self.env.cr.execute(
-                SQL(
-                    """
-                    INSERT INTO retention_customer_stat
-                           (%(columns)s, company_id, computed_on,
-                            create_uid, create_date, write_uid, write_date)
-                    SELECT *, %(company)s, %(today)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM unnest(%(unnest)s)
-                    ON CONFLICT (partner_id, company_id) DO UPDATE SET
-                           %(updates)s, computed_on = EXCLUDED.computed_on,
-                           write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
-                    """,
-                    columns=SQL(", ").join(SQL.identifier(name) for name in names),
-                    company=company.id,
-                    today=today,
-                    uid=uid,
-                    now=now,
-                    unnest=unnest,
-                    updates=SQL(", ").join(
-                        SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
-                        for name in names
-                        if name != "partner_id"
-                    ),
-                )
-            )
+        )
+        cr.execute(SQL("DROP TABLE retention_stat_upload"))
         # The stored salesperson is a related field: fill it for new rows.
-        self.env.cr.execute(
+        cr.execute(
             SQL(
                 """
                 UPDATE retention_customer_stat stat
@@ -614,19 +629,6 @@ class RetentionCustomerStat(models.Model):
                 company.id,
             )
         )
-
-    def _column_types(self, names):
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT column_name, udt_name FROM information_schema.columns
-                 WHERE table_name = 'retention_customer_stat' AND column_name = ANY(%s)
-                """,
-                list(names),
-            )
-        )
-        pg_types = {"int4": "integer", "float8": "double precision", "numeric": "numeric"}
-        return {name: pg_types.get(udt, udt) for name, udt in rows}
 
     @api.model
     def _log_segment_changes(self, company, today, columns, old):
@@ -685,11 +687,21 @@ class RetentionCustomerStat(models.Model):
         }
 
 
-def _plain_list(values):
-    """Python values for the database driver (numpy scalars and NaN become
-    plain numbers and NULL)."""
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_texts(values):
+    """Values as text for COPY: NULL for None and NaN, ISO dates, escaped
+    strings."""
     if isinstance(values, np.ndarray):
         if values.dtype.kind == "f":
-            return [None if not np.isfinite(v) else float(v) for v in values.tolist()]
-        return values.tolist()
-    return list(values)
+            return ["\\N" if not math.isfinite(v) else repr(v) for v in values.tolist()]
+        values = values.tolist()
+    return [
+        "\\N"
+        if value is None or value is False
+        else value.isoformat()
+        if isinstance(value, date)
+        else str(value).translate(_COPY_ESCAPES)
+        for value in values
+    ]

@@ -249,3 +249,55 @@ class TestCustomerStatisticsAccess(RetentionCase):
         self.Stat._cron_recompute()
         self.assertFalse(self.company.retention_full_run_requested)
         self.assertEqual(self.env["retention.model.fit"].search_count([]), fits + 1)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestRevenueSources(RetentionCase):
+    def test_orders_in_another_currency_count_in_company_currency(self):
+        company_currency = self.company.currency_id
+        other = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search(
+                [("id", "!=", company_currency.id), ("name", "in", ("EUR", "USD", "CHF"))], limit=1
+            )
+        )
+        other.active = True
+        self.env["res.currency.rate"].create(
+            {"currency_id": other.id, "name": TODAY - timedelta(days=400), "rate": 2.0}
+        )
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Foreign", "currency_id": other.id}
+        )
+        partner = self._customer("Foreign buyer")
+        self._orders(partner, [200, 100], amount=300.0, pricelist_id=pricelist.id)
+        self._recompute(full=True)
+        stat = self._stat(partner)
+        self.assertEqual(stat.currency_id, company_currency)
+        self.assertAlmostEqual(stat.revenue_total, 300.0)  # 600 in the other currency / 2
+
+    def test_posted_invoices_net_of_refunds(self):
+        if not self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)], limit=1
+        ):
+            self.skipTest("no sales journal: the company has no chart of accounts")
+        self.company.retention_revenue_source = "invoices"
+        partner = self._customer("Invoiced buyer")
+        orders = self._orders(partner, [100, 40], amount=200.0)
+        invoices = orders[0]._create_invoices() | orders[1]._create_invoices()
+        for invoice, days_ago in zip(invoices, (100, 40), strict=True):
+            invoice.invoice_date = TODAY - timedelta(days=days_ago)
+        invoices.action_post()
+        refund = invoices[1]._reverse_moves(
+            default_values_list=[{"invoice_date": TODAY - timedelta(days=30)}]
+        )
+        refund.invoice_line_ids.price_unit = 50.0
+        refund.action_post()
+        self._orders(partner, [10], amount=999.0)  # ordered, not invoiced: not counted
+        self._recompute(full=True)
+        stat = self._stat(partner)
+        self.assertEqual(stat.order_count, 2)
+        self.assertEqual(stat.purchase_day_count, 2)
+        self.assertEqual(stat.last_order_date, TODAY - timedelta(days=40))
+        self.assertAlmostEqual(stat.revenue_total, 350.0)  # 200 + 200 - 50

@@ -136,3 +136,8 @@ def test_equipment_is_rare_in_baskets(history):
 def test_bad_arguments():
     with pytest.raises(ValueError):
         generate_demo_history(years=0)
+
+
+def test_large_bases_keep_names_unique():
+    history = generate_demo_history(seed=3, n_customers=5000, today=TODAY)
+    assert len({c.name for c in history.customers}) == 5000
