@@ -42,6 +42,7 @@ _STATIONARY_GRADIENT = 1e-5
 # The closed form of E[Y(t)] divides by a - 1 (0/0 at a = 1): within this
 # distance of 1 it is interpolated between a = 1 - h and a = 1 + h.
 _A_NEAR_ONE = 1e-4
+MAX_QUADRATURES = 500
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,9 @@ def _closed_form_if_alive(r, alpha, a, b, t, x, t_age):
     (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)],
     whose 2F1 stays bounded on [0, 1) (C-A-B = r+x > 0): that is tried
     first, the direct form (in log space, as lifetimes) second. Results
-    outside the bounds of :func:`_bounds_if_alive` are rejected."""
+    outside the bounds of :func:`_bounds_if_alive` are rejected. (Fader &
+    Hardie's note 027, "Overcoming the BG/NBD model's #NUM! error problem",
+    discusses the same overflow.)"""
     c = a + b + x - 1
     z = t / (alpha + t_age + t)
     log_ratio = np.log(alpha + t_age) - np.log(alpha + t_age + t)
@@ -325,7 +328,9 @@ def _integral_if_alive(r, alpha, a, b, t, x, t_age):
 def _expected_if_alive_at(r, alpha, a, b, t, x, t_age):
     result = _closed_form_if_alive(r, alpha, a, b, t, x, t_age)
     failed = ~np.isfinite(result)
-    if failed.any():
+    # Quadrature costs milliseconds per customer: beyond a few hundred the
+    # parameters are pathological, and NaN lets the caller fall back.
+    if failed.any() and failed.sum() <= MAX_QUADRATURES:
         t, x, t_age = np.broadcast_arrays(t, x, t_age)
         result[failed] = [
             _integral_if_alive(r, alpha, a, b, t_i, x_i, age_i)

@@ -60,7 +60,9 @@ def test_agrees_with_lifetimes_parameters(data, params, oracle):
     for name in NAMES:
         assert getattr(params, name) == pytest.approx(oracle.params_[name], rel=1e-5), name
     # Not worse than lifetimes' optimum.
-    theirs = bgnbd.log_likelihood(oracle_params(oracle), data["frequency"], data["recency"], data["T"])
+    theirs = bgnbd.log_likelihood(
+        oracle_params(oracle), data["frequency"], data["recency"], data["T"]
+    )
     assert params.log_likelihood >= theirs - 1e-6
 
 
@@ -101,9 +103,17 @@ def test_agrees_with_lifetimes_predictions(data, oracle, horizon):
 def test_conditional_expectation_where_hyp2f1_struggles(case):
     r, alpha, a, b, t, x, t_x, t_age, expected = case
     params = bgnbd.BgNbdParams(r, alpha, a, b)
-    with np.errstate(all="raise"):  # no silent overflow on the way
+    with np.errstate(all="raise"):  # no floating-point warning escapes
         value = bgnbd.conditional_expected_purchases(params, t, [x], [t_x], [t_age])
     assert value[0] == pytest.approx(expected, rel=1e-7)
+
+
+def test_closed_form_covers_frequent_buyers_without_quadrature():
+    # The quadrature is the slow last resort: Euler's transformation keeps
+    # the closed form usable where the direct 2F1 overflows.
+    for r, alpha, a, b, t, x, _t_x, t_age, _value in HIGH_PRECISION[1:5]:
+        value = bgnbd._closed_form_if_alive(r, alpha, a, b, t, np.array([x]), np.array([t_age]))
+        assert np.all(np.isfinite(value))
 
 
 def test_a_near_one_is_continuous():
@@ -169,7 +179,9 @@ def test_weights_equal_duplicated_rows(data):
     for name in NAMES:
         assert getattr(weighted, name) == pytest.approx(getattr(repeated, name), rel=1e-5)
     assert weighted.log_likelihood == pytest.approx(repeated.log_likelihood, rel=1e-10)
-    compressed = bgnbd.compress(np.repeat(x, weights), np.repeat(t_x, weights), np.repeat(t_age, weights))
+    compressed = bgnbd.compress(
+        np.repeat(x, weights), np.repeat(t_x, weights), np.repeat(t_age, weights)
+    )
     assert compressed[3].sum() == weights.sum()
     assert bgnbd.log_likelihood(weighted, *compressed) == pytest.approx(weighted.log_likelihood)
 
