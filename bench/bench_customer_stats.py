@@ -242,7 +242,7 @@ def cdnow_comparison(env, company):
     39 weeks (to 1997-09-30), as in the paper; compare with lifetimes."""
     import importlib.util
 
-    from odoo.addons.retention_loyalty.engine import customer_scoring
+    from odoo.addons.retention_loyalty.engine import bgnbd, customer_scoring
 
     spec = importlib.util.find_spec("lifetimes")
     if spec is None:
@@ -286,9 +286,10 @@ def cdnow_comparison(env, company):
     x, t_x, t_age = customer_scoring._bgnbd_inputs(summary)
     oracle = BetaGeoFitter().fit(pd.Series(x), pd.Series(t_x), pd.Series(t_age))
     p = oracle.params_
+    theirs = bgnbd.BgNbdParams(p["r"], p["alpha"], p["a"], p["b"])
     print(
         f"cdnow lifetimes: r={p['r']:.4f} alpha={p['alpha']:.4f} a={p['a']:.4f} "
-        f"b={p['b']:.4f} loglik={oracle._negative_log_likelihood_ * -len(x):.1f}"
+        f"b={p['b']:.4f} loglik={bgnbd.log_likelihood(theirs, x, t_x, t_age):.1f}"
     )
     worst = max(abs(getattr(ours, k) / p[k] - 1) for k in ("r", "alpha", "a", "b"))
     print(f"cdnow largest relative parameter difference: {worst:.2e}")
@@ -340,14 +341,10 @@ def main():
         )
 
         # 1 % of the customers order again; the incremental run follows.
-        cr.execute(
-            "UPDATE sale_order SET write_date = %s WHERE company_id = %s",
-            (datetime.now() - timedelta(days=1), big.id),
-        )
-        big.retention_last_run = datetime.now() - timedelta(hours=1)
+        big.retention_last_run = datetime.now()
         reorder = list(range(0, len(partner_ids), 100))
-        load_customers_orders = [(i, TODAY, 42.0) for i in reorder]
-        order_ids = reserve_ids(cr, "sale_order", len(load_customers_orders))
+        new_orders = [(i, TODAY, 42.0) for i in reorder]
+        order_ids = reserve_ids(cr, "sale_order", len(new_orders))
         copy_rows(
             cr,
             "sale_order",
@@ -382,7 +379,7 @@ def main():
                     datetime.now(),
                     datetime.now(),
                 )
-                for oid, (i, day, amount) in zip(order_ids, load_customers_orders, strict=True)
+                for oid, (i, day, amount) in zip(order_ids, new_orders, strict=True)
             ),
         )
         env.invalidate_all()
@@ -398,7 +395,16 @@ def main():
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         print(
             f"incremental recompute: {incremental_seconds:.2f} s after {len(reorder)} customers "
-            f"({len(reorder) / len(partner_ids):.0%}) ordered, everyone re-aged (target <= 5 s)"
+            f"({len(reorder) / len(partner_ids):.0%}) ordered (target <= 5 s)"
+        )
+        # The first run of a new day re-ages everyone from their stored summary.
+        big.retention_last_reage = TODAY - timedelta(days=1)
+        start = time.perf_counter()
+        Stat._recompute_company(big, today=TODAY)
+        env.flush_all()
+        print(
+            f"daily re-aging of all {len(partner_ids)} customers (P(alive), risk, tiers): "
+            f"{time.perf_counter() - start:.1f} s"
         )
 
         # Same sample, set-based versus per-customer ORM.
