@@ -131,8 +131,14 @@ def load_customers(env, company, customers, orders, name_prefix):
             for pid, name in zip(partner_ids, customers, strict=True)
         ),
     )
+    copy_orders(cr, company, partner_ids, orders, now)
+    cr.execute("ANALYZE res_partner; ANALYZE sale_order;")
+    return partner_ids
+
+
+def copy_orders(cr, company, partner_ids, orders, written_on):
+    """Confirmed orders by COPY: (index into ``partner_ids``, date, amount)."""
     order_ids = reserve_ids(cr, "sale_order", len(orders))
-    currency = company.currency_id.id
     copy_rows(
         cr,
         "sale_order",
@@ -163,19 +169,17 @@ def load_customers(env, company, customers, orders, name_prefix):
                 partner_ids[index],
                 datetime.combine(day, datetime.min.time()) + timedelta(hours=10),
                 "sale",
-                currency,
+                company.currency_id.id,
                 1.0,
                 amount,
                 0.0,
                 amount,
-                now,
-                now,
+                written_on,
+                written_on,
             )
             for oid, (index, day, amount) in zip(order_ids, orders, strict=True)
         ),
     )
-    cr.execute("ANALYZE res_partner; ANALYZE sale_order;")
-    return partner_ids
 
 
 def synthetic_base(n_customers, seed):
@@ -344,44 +348,7 @@ def main():
         big.retention_last_run = datetime.now()
         reorder = list(range(0, len(partner_ids), 100))
         new_orders = [(i, TODAY, 42.0) for i in reorder]
-        order_ids = reserve_ids(cr, "sale_order", len(new_orders))
-        copy_rows(
-            cr,
-            "sale_order",
-            (
-                "id",
-                "name",
-                "company_id",
-                "partner_id",
-                "partner_invoice_id",
-                "partner_shipping_id",
-                "date_order",
-                "state",
-                "currency_id",
-                "currency_rate",
-                "amount_untaxed",
-                "write_date",
-                "create_date",
-            ),
-            (
-                (
-                    oid,
-                    f"R{oid}",
-                    big.id,
-                    partner_ids[i],
-                    partner_ids[i],
-                    partner_ids[i],
-                    datetime.combine(day, datetime.min.time()),
-                    "sale",
-                    big.currency_id.id,
-                    1.0,
-                    amount,
-                    datetime.now(),
-                    datetime.now(),
-                )
-                for oid, (i, day, amount) in zip(order_ids, new_orders, strict=True)
-            ),
-        )
+        copy_orders(cr, big, partner_ids, new_orders, datetime.now())
         env.invalidate_all()
         profiler = cProfile.Profile() if args.profile else None
         start = time.perf_counter()

@@ -22,7 +22,9 @@ Public functions: :func:`fit`, :func:`log_likelihood`, :func:`p_alive`,
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, optimize, special
+from scipy import integrate, special
+
+from . import mle
 
 # Parameters are optimised as logarithms so they stay positive, within bounds:
 # clockwork buyers (no spread of purchase rates, nobody leaving) push r, alpha
@@ -35,10 +37,6 @@ _BOUNDS = [
     (np.log(1e-4), np.log(1e4)),  # a
     (np.log(1e-4), np.log(1e5)),  # b
 ]
-# The optimiser may stop on a line-search failure at the optimum already
-# (the mean log-likelihood is flat to rounding there): a fit whose projected
-# gradient (per customer, in log parameters) is below this is converged.
-_STATIONARY_GRADIENT = 1e-5
 # The closed form of E[Y(t)] divides by a - 1 (0/0 at a = 1): within this
 # distance of 1 it is interpolated between a = 1 - h and a = 1 + h.
 _A_NEAR_ONE = 1e-4
@@ -147,16 +145,6 @@ def compress(x, t_x, t_age):
     return unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(float)
 
 
-def _projected_gradient(position, gradient, bounds):
-    """The gradient without the components that push against a bound."""
-    lower = np.array([low for low, _high in bounds])
-    upper = np.array([high for _low, high in bounds])
-    blocked = ((position <= lower + 1e-10) & (gradient > 0)) | (
-        (position >= upper - 1e-10) & (gradient < 0)
-    )
-    return np.where(blocked, 0.0, gradient)
-
-
 def fit(x, t_x, t_age, weights=None, penalizer=0.0):
     """Maximum-likelihood parameters.
 
@@ -194,28 +182,17 @@ def fit(x, t_x, t_age, weights=None, penalizer=0.0):
         grad = -(gradient @ weights) / total + penalizer * 2 * penalised**2
         return value, grad
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        result = optimize.minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=_BOUNDS,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-        )
-    r, alpha, a, b = np.exp(result.x)
-    if not (np.all(np.isfinite([r, alpha, a, b])) and np.isfinite(result.fun)):
-        raise ArithmeticError("The BG/NBD fit did not reach finite parameters.")
-    _value, gradient = objective(result.x)
-    stationary = np.max(np.abs(_projected_gradient(result.x, gradient, _BOUNDS)))
-    params = BgNbdParams(float(r), float(alpha), float(a), float(b))
+    (r, alpha, a, b), result, converged = mle.minimize_log_params(
+        objective, start, _BOUNDS, "BG/NBD"
+    )
+    params = BgNbdParams(r, alpha, a, b)
     return BgNbdParams(
         params.r,
         params.alpha,
         params.a,
         params.b,
         log_likelihood=log_likelihood(params, x, t_x, t_age, weights),
-        converged=bool(result.success) or bool(stationary < _STATIONARY_GRADIENT),
+        converged=converged,
         iterations=int(result.nit),
         message=str(result.message),
     )

@@ -12,12 +12,12 @@ and purchase frequency are independent: check with
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from . import mle
 
 # Logarithms of p, q and v stay within these bounds during the fit.
 _BOUNDS = [(-15.0, 20.0)] * 3
-# See bgnbd: a stop on a line-search failure at the optimum is a convergence.
-_STATIONARY_GRADIENT = 1e-5
 
 
 @dataclass(frozen=True)
@@ -112,32 +112,14 @@ def fit(frequency, monetary, weights=None, penalizer=0.0):
             -(gradient @ weights) / total + penalizer * 2 * params**2,
         )
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        result = optimize.minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=_BOUNDS,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-        )
-    p, q, v = (float(value) for value in np.exp(result.x))
-    if not (np.all(np.isfinite([p, q, v])) and np.isfinite(result.fun)):
-        raise ArithmeticError("The Gamma-Gamma fit did not reach finite parameters.")
-    _value, gradient = objective(result.x)
-    lower = np.array([low for low, _high in _BOUNDS])
-    upper = np.array([high for _low, high in _BOUNDS])
-    blocked = ((result.x <= lower + 1e-10) & (gradient > 0)) | (
-        (result.x >= upper - 1e-10) & (gradient < 0)
-    )
-    stationary = np.max(np.abs(np.where(blocked, 0.0, gradient)))
+    (p, q, v), result, converged = mle.minimize_log_params(objective, start, _BOUNDS, "Gamma-Gamma")
     params = GammaGammaParams(p, q, v)
     return GammaGammaParams(
         p,
         q,
         v,
         log_likelihood=log_likelihood(params, x, m, weights),
-        converged=bool(result.success) or bool(stationary < _STATIONARY_GRADIENT),
+        converged=converged,
         iterations=int(result.nit),
         message=str(result.message),
     )
