@@ -489,7 +489,6 @@ def run_odoo_tests(odoo_python, report):
                 # pytest-odoo imports odoo.tests before test mode is on, which
                 # Odoo logs as an error with a stack trace: that one is noise.
                 "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
-                "--durations=5",
                 f"--junitxml={report}",
             ],
             env=odoo_env(odoo_python, env),
@@ -565,6 +564,9 @@ def cmd_run(args):
             data_dir,
             "-d",
             DEMO_DB,
+            # Bring the database up to the addon's current code.
+            "-u",
+            ",".join(addons_dirs_installable()),
             f"--db-filter=^{DEMO_DB}$",
             "--http-port",
             str(port),

@@ -35,13 +35,22 @@ class RetentionDemoGenerator(models.AbstractModel):
             today=fields.Date.context_today(self),
         )
         created = self._create_demo_history(history)
-        xmlids = []
-        for key, partner in created["customers"].items():
-            xmlids.append({"xml_id": f"{DEMO_XMLID_PREFIX}customer_{key}", "record": partner})
-        for key, product in created["products"].items():
-            xmlids.append({"xml_id": f"{DEMO_XMLID_PREFIX}product_{key}", "record": product})
+        # noupdate: records that no data file declares would otherwise be
+        # deleted as "removed from the module" at its next update.
+        xmlids = [
+            {"xml_id": f"{DEMO_XMLID_PREFIX}customer_{key}", "record": partner, "noupdate": True}
+            for key, partner in created["customers"].items()
+        ]
+        xmlids += [
+            {"xml_id": f"{DEMO_XMLID_PREFIX}product_{key}", "record": product, "noupdate": True}
+            for key, product in created["products"].items()
+        ]
         xmlids.append(
-            {"xml_id": f"{DEMO_XMLID_PREFIX}loyalty_program", "record": created["program"]}
+            {
+                "xml_id": f"{DEMO_XMLID_PREFIX}loyalty_program",
+                "record": created["program"],
+                "noupdate": True,
+            }
         )
         self.env["ir.model.data"]._update_xmlids(xmlids)
         # Demo databases open with figures, tiers and risks already there.

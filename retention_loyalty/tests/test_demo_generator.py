@@ -105,3 +105,12 @@ class TestDemoGenerator(TransactionCase):
         self.assertGreater(created, 1500)  # about 3,000 for 300 customers
         self.assertFalse(self.generator._generate_demo_data(), "second call does nothing")
         self.assertEqual(self.env["sale.order"].search_count([]) - before, created)
+
+    def test_demo_records_survive_module_updates(self):
+        self.generator._generate_demo_data()
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "retention_loyalty"), ("name", "=like", "demo\\_%")]
+        )
+        self.assertGreaterEqual(len(data), 300)
+        # Records no data file declares are deleted at update unless noupdate.
+        self.assertTrue(all(data.mapped("noupdate")))
