@@ -27,6 +27,7 @@ DAYS_PER_WEEK = 7.0
 DAYS_PER_MONTH = 365.25 / 12
 DEFAULT_TYPICAL_GAP_DAYS = 90.0
 EXPECTED_NEXT_ORDER_MAX_DAYS = 3 * 365
+NEXT_ORDER_MIN_P_ALIVE = 0.5
 
 
 @dataclass
@@ -272,6 +273,9 @@ def score(summary, fitted, settings):
     else:
         result = _score_heuristic(summary, overdue, gap, settings)
     p_alive, expected_orders, next_days, order_value, clv, clv_if_alive = result
+    # A next order date for customers who have more likely left than not
+    # would read as a promise; they get none.
+    next_days = np.where(p_alive >= NEXT_ORDER_MIN_P_ALIVE, next_days, np.nan)
     risk = risk_levels(p_alive, overdue, settings.risk_thresholds)
     return ScoringResult(
         method=fitted.method,
@@ -377,7 +381,6 @@ def _score_heuristic(summary, overdue, typical_gap, settings):
     expected_if_alive = orders_per_month * settings.horizon_months
     # The next order is due one usual gap after the last one (today if overdue).
     next_days = np.maximum(gaps - summary.days_since_last, 0.0)
-    next_days = np.where(p_alive >= 0.5, next_days, np.nan)
     return (
         p_alive,
         p_alive * expected_if_alive,

@@ -88,7 +88,11 @@ class RetentionCustomerStat(models.Model):
     expected_orders = fields.Float(
         string="Expected Orders (horizon)", digits=(16, 2), readonly=True
     )
-    expected_next_order_date = fields.Date(readonly=True)
+    expected_next_order_date = fields.Date(
+        readonly=True,
+        help="When one more order is expected (the expected number of orders reaches one); "
+        "empty for customers more likely gone than not.",
+    )
     expected_order_value = fields.Monetary(readonly=True)
     clv = fields.Monetary(string="Predicted Lifetime Value", readonly=True)
     value_at_stake = fields.Monetary(

@@ -88,6 +88,9 @@ def test_demo_base_uses_the_model_and_ranks_rhythms():
     assert result.expected_orders[rhythm == "loyal"].mean() > 3
     dates = result.next_order_dates(END)
     assert all(d is None or d >= END for d in dates)
+    likely_gone = result.p_alive < 0.5
+    assert likely_gone.any()
+    assert all(dates[i] is None for i in np.flatnonzero(likely_gone))
 
 
 def test_clv_matches_lifetimes_on_cdnow():
