@@ -7,3 +7,9 @@ from . import retention_model_fit
 from . import res_partner
 from . import sale_order
 from . import retention_demo_generator
+from . import retention_points_entry
+from . import loyalty_program
+from . import loyalty_card
+from . import retention_points_campaign
+from . import res_partner_category
+from . import account_move

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 
 from .retention_customer_stat import RISK_LEVEL_SELECTION
@@ -118,3 +120,59 @@ class ResPartner(models.Model):
             "res_id": stat.id,
             "view_mode": "form",
         }
+
+    # ------------------------------------------------------------------ loyalty points
+
+    retention_points_balance = fields.Float(
+        compute="_compute_retention_points", string="Loyalty Points"
+    )
+    retention_points_next_expiry_date = fields.Date(
+        compute="_compute_retention_points", string="Points Next Expiry"
+    )
+    retention_points_next_expiry = fields.Float(
+        compute="_compute_retention_points", string="Points Expiring Next"
+    )
+
+    def _compute_retention_points(self):
+        """Balance and next expiry over the customer's loyalty cards in the
+        current company, read in one pass for all partners."""
+        partners = self.commercial_partner_id
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("program_id.program_type", "=", "loyalty"),
+                    ("company_id", "in", [False, self.env.company.id]),
+                ]
+            )
+        )
+        by_partner = defaultdict(lambda: self.env["loyalty.card"])
+        for card in cards:
+            by_partner[card.partner_id.id] |= card
+        for partner in self:
+            own = by_partner[partner.commercial_partner_id.id]
+            partner.retention_points_balance = sum(own.mapped("points"))
+            dated = own.filtered("retention_next_expiry_date")
+            first = min(dated.mapped("retention_next_expiry_date"), default=False)
+            partner.retention_points_next_expiry_date = first
+            partner.retention_points_next_expiry = sum(
+                dated.filtered(lambda card, day=first: card.retention_next_expiry_date == day).mapped(
+                    "retention_next_expiry_points"
+                )
+            )
+
+    def _retention_points_multiplier(self, company):
+        """Factor applied to the loyalty points this customer earns in
+        ``company``: the highest multiplier of their tags. Clubs extend it."""
+        self.ensure_one()
+        return max(self.category_id.mapped("retention_points_multiplier"), default=1.0)
+
+    def action_view_retention_points(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retention_loyalty.retention_points_entry_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action

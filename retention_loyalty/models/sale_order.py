@@ -1,5 +1,9 @@
-from odoo import api, fields, models
+from collections import defaultdict
 
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..engine.points import multiply_points, reversal_target, round_points
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
 
@@ -31,3 +35,277 @@ class SaleOrder(models.Model):
             )
             order.retention_value_tier_id = stat.value_tier_id
             order.retention_risk_level = stat.risk_level
+
+    # ------------------------------------------------------------------ loyalty points
+
+    retention_points_breakdown = fields.Json(
+        copy=False,
+        readonly=True,
+        help="How the points of the order's loyalty programs come about: base points, "
+        "the customer's multiplier and bonus campaigns.",
+    )
+    retention_points_breakdown_text = fields.Text(
+        compute="_compute_retention_points_breakdown_text", string="Points Breakdown"
+    )
+    retention_points_to_redeem = fields.Float(
+        string="Points to Use",
+        copy=False,
+        readonly=True,
+        help="Points the customer spends on this order as part payment.",
+    )
+
+    @api.depends("retention_points_breakdown")
+    def _compute_retention_points_breakdown_text(self):
+        for order in self:
+            lines = []
+            for program_name, parts in (order.retention_points_breakdown or {}).items():
+                lines.append(
+                    self.env._(
+                        "%(program)s: %(base)s base points", program=program_name, base=parts["base"]
+                    )
+                )
+                if parts["customer_bonus"]:
+                    lines.append(
+                        self.env._(
+                            "  + %(bonus)s customer multiplier x%(multiplier)s",
+                            bonus=parts["customer_bonus"],
+                            multiplier=parts["customer_multiplier"],
+                        )
+                    )
+                for name, bonus in parts["campaign_bonuses"]:
+                    lines.append(self.env._("  + %(bonus)s %(campaign)s", bonus=bonus, campaign=name))
+                lines.append(self.env._("  = %(total)s points", total=parts["total"]))
+            order.retention_points_breakdown_text = "\n".join(lines) or False
+
+    def _program_check_compute_points(self, programs):
+        """Multiply the points of loyalty programs by the customer's multiplier
+        and the active bonus campaigns, and keep the breakdown on the order."""
+        result = super()._program_check_compute_points(programs)
+        ledger_programs = programs._retention_uses_ledger()
+        if not ledger_programs:
+            return result
+        breakdowns = {}
+        multiplier = self.partner_id.commercial_partner_id._retention_points_multiplier(
+            self.company_id
+        )
+        for program in ledger_programs:
+            status = result.get(program, {})
+            if not status.get("points"):
+                continue
+            campaigns = self.env["retention.points.campaign"]._retention_applicable(self, program)
+            breakdown = multiply_points(status["points"][0], multiplier, campaigns)
+            status["points"][0] = breakdown.total
+            breakdowns[program.name] = {
+                "base": breakdown.base,
+                "customer_multiplier": breakdown.customer_multiplier,
+                "customer_bonus": breakdown.customer_bonus,
+                "campaign_bonuses": list(breakdown.campaign_bonuses),
+                "total": breakdown.total,
+            }
+        if self.id and self.retention_points_breakdown != breakdowns:
+            self.sudo().retention_points_breakdown = breakdowns
+        return result
+
+    def _retention_campaign_share(self, categories):
+        """Share of the order's amount (before rewards) on products of ``categories``."""
+        lines = self.order_line.filtered(lambda line: not line.reward_id and not line.display_type)
+        total = sum(lines.mapped("price_subtotal"))
+        if not categories:
+            return 1.0
+        if total <= 0:
+            return 0.0
+        eligible = lines.filtered(
+            lambda line: line.product_id.categ_id.parent_path
+            and any(
+                line.product_id.categ_id.parent_path.startswith(categ.parent_path)
+                for categ in categories
+            )
+        )
+        return sum(eligible.mapped("price_subtotal")) / total
+
+    def action_confirm(self):
+        to_confirm = self.filtered(lambda order: order.state != "sale")
+        return super(
+            SaleOrder,
+            self.with_context(
+                retention_points_origin={"event": "confirm", "order_ids": to_confirm.ids}
+            ),
+        ).action_confirm()
+
+    def _action_cancel(self):
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        self_ctx = self.with_context(
+            retention_points_origin={"event": "cancel", "order_ids": confirmed.ids}
+        )
+        res = super(SaleOrder, self_ctx)._action_cancel()
+        self.retention_points_to_redeem = 0.0
+        return res
+
+    def _add_points_for_coupon(self, coupon_points):
+        return super(
+            SaleOrder,
+            self.with_context(retention_points_origin={"event": "update", "order_ids": self.ids}),
+        )._add_points_for_coupon(coupon_points)
+
+    def _retention_confirm_changes(self, card):
+        """Ledger changes of confirming these orders for ``card``: points earned
+        and points spent on rewards, one entry each per order."""
+        changes = []
+        for order in self:
+            earned = sum(order.coupon_point_ids.filtered(lambda cp: cp.coupon_id == card).mapped("points"))
+            spent = sum(
+                order.order_line.filtered(
+                    lambda line: line.coupon_id == card and line.reward_id
+                ).mapped("points_cost")
+            )
+            if spent:
+                changes.append(
+                    {
+                        "card": card,
+                        "kind": "spend",
+                        "points": -spent,
+                        "order_id": order.id,
+                        "description": self.env._("Spent on %(order)s", order=order.name),
+                    }
+                )
+            if earned:
+                changes.append(
+                    {
+                        "card": card,
+                        "kind": "earn",
+                        "points": earned,
+                        "order_id": order.id,
+                        "description": self.env._("Earned on %(order)s", order=order.name),
+                    }
+                )
+        return changes
+
+    def _retention_cancel_changes(self, card):
+        """Ledger changes of cancelling these orders for ``card``: spent points
+        come back and the points the order still holds (after refunds) go."""
+        entries = self.env["retention.points.entry"].search(
+            [("card_id", "=", card.id), ("order_id", "in", self.ids)]
+        )
+        changes = []
+        for order in self:
+            own = entries.filtered(lambda entry: entry.order_id == order)
+            held = round_points(sum(own.mapped("points")))
+            unrestored_spent = round_points(
+                -sum(own.filtered(lambda e: e.kind == "spend").mapped("points"))
+                - sum(own.filtered(lambda e: e.kind == "cancel" and e.points > 0).mapped("points"))
+            )
+            earned_held = round_points(held + unrestored_spent)
+            description = self.env._("%(order)s cancelled", order=order.name)
+            for points in (unrestored_spent, -earned_held):
+                if points:
+                    changes.append(
+                        {
+                            "card": card,
+                            "kind": "cancel",
+                            "points": points,
+                            "order_id": order.id,
+                            "description": description,
+                        }
+                    )
+        return changes
+
+    def _retention_sync_refunds(self, move=None):
+        """Take back (or give back, when a credit note is undone) the points
+        these orders earned, in proportion to their posted credit notes.
+        Idempotent: it moves each order to its target, whatever ran before."""
+        orders = self.filtered(lambda order: order.state == "sale")
+        if not orders:
+            return
+        entries = self.env["retention.points.entry"].search(
+            [("order_id", "in", orders.ids), ("program_id.program_type", "=", "loyalty")],
+            order="id",
+        )
+        if not entries:
+            return
+        refund_lines = self.env["account.move.line"].search(
+            [
+                ("sale_line_ids.order_id", "in", orders.ids),
+                ("move_id.move_type", "=", "out_refund"),
+                ("move_id.state", "=", "posted"),
+                ("display_type", "=", "product"),
+            ]
+        )
+        refunded = defaultdict(float)
+        for line in refund_lines:
+            order = line.sale_line_ids.order_id[:1]
+            refunded[order.id] += line.move_id.currency_id._convert(
+                line.price_subtotal, order.currency_id, order.company_id, line.move_id.date
+            )
+        changes = []
+        for order in orders:
+            own = entries.filtered(lambda entry: entry.order_id == order)
+            for card in own.card_id:
+                cycle = own.filtered(lambda entry: entry.card_id == card)
+                cancels = cycle.filtered(lambda entry: entry.kind == "cancel")
+                if cancels:
+                    # Only the entries of the current confirmation count.
+                    cycle = cycle.filtered(lambda entry: entry.id > max(cancels.ids))
+                earned = sum(cycle.filtered(lambda entry: entry.kind == "earn").mapped("points"))
+                taken = -sum(cycle.filtered(lambda entry: entry.kind == "refund").mapped("points"))
+                target = reversal_target(earned, order.amount_untaxed, refunded[order.id])
+                delta = round_points(target - taken)
+                if delta:
+                    changes.append(
+                        {
+                            "card": card,
+                            "kind": "refund",
+                            "points": -delta,
+                            "order_id": order.id,
+                            "move_id": move.id if move else False,
+                            "description": self.env._(
+                                "Refund of %(order)s (%(move)s)",
+                                order=order.name,
+                                move=move.name if move else "-",
+                            ),
+                        }
+                    )
+        entries = self.env["loyalty.card"]._retention_post(changes, write_history=True)
+        for entry in entries:
+            entry.card_id.message_post(body=entry.description + f": {entry.points:+g}")
+
+    def action_retention_use_points(self):
+        self.ensure_one()
+        if self.state not in ("draft", "sent"):
+            raise UserError(self.env._("Points can only be used on a quotation."))
+        return {
+            "name": self.env._("Use Points"),
+            "type": "ir.actions.act_window",
+            "res_model": "retention.points.redeem.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_id": self.id},
+        }
+
+    def _get_reward_values_discount(self, reward, coupon, **kwargs):
+        """Spend only the points chosen with "Use points" on the program's
+        points-as-payment reward, not the whole balance."""
+        values = super()._get_reward_values_discount(reward, coupon, **kwargs)
+        program = reward.program_id
+        if (
+            reward != program.retention_redeem_reward_id
+            or not self.retention_points_to_redeem
+            or not values
+        ):
+            return values
+        wanted = reward.currency_id._convert(
+            self.retention_points_to_redeem * reward.discount,
+            self.currency_id,
+            self.company_id,
+            fields.Date.today(),
+        )
+        discount = -sum(vals["price_unit"] for vals in values)
+        if discount <= 0:
+            return values
+        factor = min(wanted / discount, 1.0)
+        for vals in values:
+            vals["price_unit"] *= factor
+            if vals.get("points_cost"):
+                vals["points_cost"] = round_points(
+                    min(self.retention_points_to_redeem, vals["points_cost"])
+                )
+        return values

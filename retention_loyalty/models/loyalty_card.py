@@ -1,0 +1,448 @@
+import logging
+import threading
+from collections import defaultdict
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..engine.points import Lot, consume, expiry_date, new_lot_remaining, round_points
+
+_logger = logging.getLogger(__name__)
+
+# Kinds of change that may push a balance below zero when the program allows
+# it: taking back points the customer has already spent.
+TAKE_BACK_KINDS = ("cancel", "refund")
+
+
+class LoyaltyCard(models.Model):
+    """Cards of loyalty programs keep a points ledger: every change of
+    ``points`` becomes a ``retention.points.entry``, whichever code made it,
+    so the balance always equals the sum of the ledger."""
+
+    _inherit = "loyalty.card"
+
+    retention_entry_ids = fields.One2many(
+        "retention.points.entry", "card_id", string="Points Ledger", readonly=True
+    )
+    retention_next_expiry_date = fields.Date(
+        compute="_compute_retention_next_expiry", string="Next Expiry"
+    )
+    retention_next_expiry_points = fields.Float(
+        compute="_compute_retention_next_expiry", string="Points Expiring Next"
+    )
+
+    def _compute_retention_next_expiry(self):
+        groups = self.env["retention.points.entry"]._read_group(
+            [
+                ("card_id", "in", self.ids),
+                ("remaining", ">", 0),
+                ("expiry_date", "!=", False),
+            ],
+            ["card_id", "expiry_date:day"],
+            ["remaining:sum"],
+        )
+        next_by_card = {}
+        for card, day, remaining in groups:
+            if card.id not in next_by_card or day < next_by_card[card.id][0]:
+                next_by_card[card.id] = (day, remaining)
+        for card in self:
+            day, remaining = next_by_card.get(card.id, (False, 0.0))
+            card.retention_next_expiry_date = day
+            card.retention_next_expiry_points = remaining
+
+    # ------------------------------------------------------------------ recording
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        cards = super().create(vals_list)
+        cards._retention_open_ledger(kind="earn")
+        return cards
+
+    def write(self, vals):
+        if "points" not in vals or self.env.context.get("retention_ledger_posting"):
+            return super().write(vals)
+        ledger_cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
+        if not ledger_cards:
+            return super().write(vals)
+        changes = ledger_cards._retention_changes_for(vals["points"])
+        other_vals = {key: value for key, value in vals.items() if key != "points"}
+        if self - ledger_cards:
+            super(LoyaltyCard, self - ledger_cards).write(vals)
+        if other_vals:
+            super(LoyaltyCard, ledger_cards).write(other_vals)
+        self.env["loyalty.card"]._retention_post(changes)
+        return True
+
+    def _retention_open_ledger(self, kind="opening"):
+        """Record the balance of ledger cards that has no entries yet (cards
+        created with points, or existing cards when the addon is installed)."""
+        cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
+        if not cards:
+            return
+        sums = dict(
+            self.env["retention.points.entry"]._read_group(
+                [("card_id", "in", cards.ids)], ["card_id"], ["points:sum"]
+            )
+        )
+        today = fields.Date.context_today(self)
+        description = (
+            self.env._("Opening balance") if kind == "opening" else self.env._("Points granted")
+        )
+        vals_list = []
+        for card in cards:
+            missing = round_points(card.points - sums.get(card, 0.0))
+            if not missing:
+                continue
+            vals_list.append(
+                {
+                    "card_id": card.id,
+                    "kind": kind,
+                    "points": missing,
+                    "remaining": max(missing, 0.0),
+                    "expiry_date": card.program_id._retention_expiry_from(today)
+                    if missing > 0
+                    else False,
+                    "description": description,
+                    "date": today,
+                }
+            )
+        self.env["retention.points.entry"].sudo().with_context(
+            retention_ledger_posting=True
+        ).create(vals_list)
+
+    def _retention_changes_for(self, new_points):
+        """The ledger changes behind setting the cards' points to
+        ``new_points``, told apart by what the context says caused it."""
+        origin = self.env.context.get("retention_points_origin") or {}
+        orders = self.env["sale.order"].browse(origin.get("order_ids", []))
+        changes = []
+        for card in self:
+            delta = round_points(new_points - card.points)
+            if origin.get("event") == "confirm":
+                explained = orders._retention_confirm_changes(card)
+            elif origin.get("event") == "cancel":
+                # The ledger, not Odoo's delta, knows what the order still holds
+                # after refunds: take back exactly that.
+                changes += orders._retention_cancel_changes(card)
+                continue
+            else:
+                explained = []
+            rest = round_points(delta - sum(change["points"] for change in explained))
+            if rest:
+                order = orders[:1]
+                explained.append(
+                    {
+                        "card": card,
+                        "kind": "adjust",
+                        "points": rest,
+                        "order_id": order.id,
+                        "description": self.env.context.get("retention_points_reason")
+                        or (
+                            self.env._("Points of %(order)s updated", order=order.name)
+                            if order
+                            else self.env._("Balance changed by %(user)s", user=self.env.user.name)
+                        ),
+                    }
+                )
+            changes += explained
+        return changes
+
+    # ------------------------------------------------------------------ posting
+
+    def _retention_lock(self):
+        """Lock the cards for this transaction or fail at once: a concurrent
+        change of the same balance raises a concurrency error that Odoo
+        answers by retrying the whole request on fresh data."""
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                    tuple(self.ids),
+                )
+            )
+
+    @api.model
+    def _retention_post(self, changes, write_history=False):
+        """Post ledger ``changes`` (dicts: card, kind, points, description and
+        optionally order_id, move_id, date) in order, move the cards' balances
+        and consume lots oldest expiry first. Nothing is written when a change
+        would take a balance below what the program allows."""
+        changes = [change for change in changes if round_points(change["points"])]
+        if not changes:
+            return self.env["retention.points.entry"]
+        cards = self.browse({change["card"].id for change in changes})
+        cards._retention_lock()
+        cards.invalidate_recordset(["points"])
+        today = fields.Date.context_today(self)
+        open_lots = self.env["retention.points.entry"].search(
+            [("card_id", "in", cards.ids), ("remaining", ">", 0)]
+        )
+        lots_by_card = defaultdict(dict)
+        lot_orders = {}
+        for lot in open_lots:
+            lots_by_card[lot.card_id.id][(0, lot.id)] = Lot((0, lot.id), lot.remaining, lot.expiry_date)
+            lot_orders[(0, lot.id)] = lot.order_id.id
+        balances = {card.id: card.points for card in cards}
+        vals_list = []
+        for index, change in enumerate(changes):
+            card = change["card"]
+            program = card.program_id
+            points = round_points(change["points"])
+            vals = {
+                "card_id": card.id,
+                "kind": change["kind"],
+                "points": points,
+                "remaining": 0.0,
+                "description": change["description"],
+                "order_id": change.get("order_id") or False,
+                "move_id": change.get("move_id") or False,
+                "date": change.get("date") or today,
+            }
+            lots = lots_by_card[card.id]
+            if points > 0:
+                vals["remaining"] = new_lot_remaining(points, balances[card.id])
+                vals["expiry_date"] = program._retention_expiry_from(vals["date"])
+                lots[(1, index)] = Lot((1, index), vals["remaining"], vals["expiry_date"])
+                lot_orders[(1, index)] = vals["order_id"]
+            else:
+                # Taking back an order's points starts with that order's own lots.
+                own = [lot for key, lot in lots.items() if vals["order_id"] and lot_orders[key] == vals["order_id"]]
+                taken = consume(own, -points) if change["kind"] in TAKE_BACK_KINDS else consume([], -points)
+                rest = consume([lot for key, lot in lots.items() if key not in taken.taken], taken.shortfall)
+                for key, amount in {**taken.taken, **rest.taken}.items():
+                    lots[key] = Lot(key, round_points(lots[key].remaining - amount), lots[key].expires_on)
+                if rest.shortfall > 0:
+                    self._retention_check_shortfall(card, change, balances[card.id])
+            balances[card.id] = round_points(balances[card.id] + points)
+            vals_list.append(vals)
+        for index, vals in enumerate(vals_list):
+            if (1, index) in lots_by_card[vals["card_id"]]:
+                vals["remaining"] = lots_by_card[vals["card_id"]][(1, index)].remaining
+        entries = (
+            self.env["retention.points.entry"]
+            .sudo()
+            .with_context(retention_ledger_posting=True)
+            .create(vals_list)
+        )
+        for lot in open_lots:
+            remaining = lots_by_card[lot.card_id.id][(0, lot.id)].remaining
+            if remaining != lot.remaining:
+                lot.sudo().write({"remaining": remaining})
+        cards._retention_extend_on_activity(entries)
+        for card in cards:
+            card.sudo().with_context(retention_ledger_posting=True).write(
+                {"points": balances[card.id]}
+            )
+        if write_history:
+            entries._retention_write_loyalty_history()
+        return entries
+
+    def _retention_check_shortfall(self, card, change, balance):
+        program = card.program_id
+        if change["kind"] in TAKE_BACK_KINDS and program.retention_negative_policy == "allow_negative":
+            _logger.info(
+                "Card %s goes below zero: %s takes back points already spent",
+                card.code,
+                change["description"],
+            )
+            return
+        if change["kind"] in TAKE_BACK_KINDS:
+            raise UserError(
+                self.env._(
+                    "%(what)s takes back %(points)s points from %(customer)s, who has already "
+                    "spent them, and program %(program)s does not allow a negative balance.",
+                    what=change["description"],
+                    points=-change["points"],
+                    customer=card.partner_id.display_name or card.code,
+                    program=program.name,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "%(customer)s has %(balance)s points on %(program)s; %(points)s cannot be "
+                "taken.",
+                customer=card.partner_id.display_name or card.code,
+                balance=max(balance, 0.0),
+                program=program.name,
+                points=-change["points"],
+            )
+        )
+
+    def _retention_extend_on_activity(self, entries):
+        """Under the inactivity policy every purchase moves the expiry of all
+        the card's unspent points to N months after it."""
+        earned = entries.filtered(lambda entry: entry.kind == "earn" and entry.points > 0)
+        for card in earned.card_id:
+            program = card.program_id
+            if program.retention_expiry_policy != "inactivity":
+                continue
+            last = max(earned.filtered(lambda entry, card=card: entry.card_id == card).mapped("date"))
+            self.env["retention.points.entry"].sudo().search(
+                [("card_id", "=", card.id), ("remaining", ">", 0)]
+            ).write({"expiry_date": program._retention_expiry_from(last)})
+
+    # ------------------------------------------------------------------ actions
+
+    def _retention_check_usable(self):
+        for card in self:
+            if not card.program_id._retention_uses_ledger():
+                raise UserError(
+                    self.env._("Card %(card)s is not a loyalty card with points.", card=card.code)
+                )
+            if not card.program_id.active or not card.active:
+                raise UserError(
+                    self.env._(
+                        "Program %(program)s or card %(card)s is archived.",
+                        program=card.program_id.name,
+                        card=card.code,
+                    )
+                )
+
+    def action_retention_adjust_points(self):
+        self.ensure_one()
+        self._retention_check_usable()
+        return {
+            "name": self.env._("Adjust Points"),
+            "type": "ir.actions.act_window",
+            "res_model": "retention.points.adjust.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_card_id": self.id},
+        }
+
+    def action_retention_open_ledger(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retention_loyalty.retention_points_entry_action"
+        )
+        action["domain"] = [("card_id", "=", self.id)]
+        action["context"] = {"default_card_id": self.id}
+        return action
+
+    def action_retention_send_expiry_reminder(self):
+        self.ensure_one()
+        template = self.program_id.retention_reminder_template_id
+        if not self.partner_id.email:
+            raise UserError(
+                self.env._("%(customer)s has no email address.", customer=self.partner_id.display_name)
+            )
+        if not template:
+            raise UserError(
+                self.env._("Program %(program)s has no reminder email.", program=self.program_id.name)
+            )
+        if not self.retention_next_expiry_date:
+            raise UserError(self.env._("No points of card %(card)s are due to expire.", card=self.code))
+        template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
+        return True
+
+    # ------------------------------------------------------------------ crons
+
+    @api.model
+    def _cron_expire_points(self, batch_size=20000):
+        """Expire due lots in batches; each batch commits (outside tests) and
+        the cron runs again while lots are left, so a crash loses one batch
+        of work at most and a second run finds nothing left to expire."""
+        today = fields.Date.context_today(self)
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            SQL(
+                """SELECT id FROM retention_points_entry
+                    WHERE remaining > 0 AND expiry_date <= %s
+                 ORDER BY card_id, id LIMIT %s""",
+                today,
+                batch_size,
+            )
+        )
+        lot_ids = [row[0] for row in cr.fetchall()]
+        if not lot_ids:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return 0
+        cr.execute(
+            SQL(
+                """SELECT c.id FROM loyalty_card c
+                    WHERE c.id IN (SELECT card_id FROM retention_points_entry WHERE id = ANY(%s))
+                 ORDER BY c.id FOR NO KEY UPDATE""",
+                lot_ids,
+            )
+        )
+        description = self.env._("Points expired")
+        cr.execute(
+            SQL(
+                """INSERT INTO retention_points_entry
+                       (card_id, program_id, partner_id, company_id, date, kind, points,
+                        remaining, description, user_id, create_uid, create_date, write_uid,
+                        write_date)
+                   SELECT card_id, program_id, partner_id, company_id, %(today)s, 'expire',
+                          -remaining, 0, %(description)s || ' (' || to_char(date, 'YYYY-MM-DD') || ')',
+                          %(uid)s, %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
+                     FROM retention_points_entry WHERE id = ANY(%(ids)s)""",
+                today=today,
+                description=description,
+                uid=self.env.uid,
+                ids=lot_ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                """WITH expired AS (
+                       SELECT card_id, sum(remaining) AS points
+                         FROM retention_points_entry WHERE id = ANY(%(ids)s) GROUP BY card_id
+                   ), history AS (
+                       INSERT INTO loyalty_history
+                              (card_id, description, issued, used, create_uid, create_date,
+                               write_uid, write_date)
+                       SELECT card_id, %(description)s, 0, points, %(uid)s,
+                              now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
+                         FROM expired
+                   )
+                   UPDATE loyalty_card c SET points = round((c.points - e.points)::numeric, 2),
+                          write_date = now() at time zone 'UTC', write_uid = %(uid)s
+                     FROM expired e WHERE c.id = e.card_id""",
+                ids=lot_ids,
+                description=description,
+                uid=self.env.uid,
+            )
+        )
+        cr.execute(
+            SQL("UPDATE retention_points_entry SET remaining = 0 WHERE id = ANY(%s)", lot_ids)
+        )
+        self.env.invalidate_all()
+        cr.execute(
+            SQL(
+                "SELECT count(*) FROM retention_points_entry WHERE remaining > 0 AND expiry_date <= %s",
+                today,
+            )
+        )
+        left = cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=len(lot_ids), remaining=left)
+        if not getattr(threading.current_thread(), "testing", False):
+            cr.commit()  # pylint: disable=invalid-commit
+        return len(lot_ids)
+
+    @api.model
+    def _cron_send_expiry_reminders(self):
+        """Email customers whose points expire within their program's reminder
+        lead time, once per lot."""
+        today = fields.Date.context_today(self)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT e.id FROM retention_points_entry e
+                     JOIN loyalty_program p ON p.id = e.program_id
+                    WHERE e.remaining > 0 AND e.reminder_sent IS NOT TRUE
+                      AND p.retention_reminder_days > 0
+                      AND e.expiry_date > %(today)s
+                      AND e.expiry_date <= %(today)s + p.retention_reminder_days""",
+                today=today,
+            )
+        )
+        lots = self.env["retention.points.entry"].browse(row[0] for row in self.env.cr.fetchall())
+        for card in lots.card_id:
+            template = card.program_id.retention_reminder_template_id
+            if card.partner_id.email and template:
+                template.send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
+            else:
+                _logger.info("No expiry reminder for card %s: no email address or template", card.code)
+        lots.sudo().write({"reminder_sent": True})
+        self.env["ir.cron"]._notify_progress(done=len(lots), remaining=0)

@@ -1,0 +1,107 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine.points import expiry_date
+
+
+class LoyaltyProgram(models.Model):
+    """Ledger rules of a loyalty program: expiry, reminders, what a refund
+    does to points already spent, and what a point is worth when spent."""
+
+    _inherit = "loyalty.program"
+
+    retention_expiry_policy = fields.Selection(
+        [
+            ("never", "Never"),
+            ("earned", "Months after they are earned"),
+            ("inactivity", "Months without a purchase"),
+        ],
+        string="Points Expire",
+        default="never",
+        required=True,
+    )
+    retention_expiry_months = fields.Integer(string="Expiry (months)", default=12)
+    retention_reminder_days = fields.Integer(
+        string="Reminder (days before)",
+        default=30,
+        help="Customers get an email this many days before points expire; 0 sends none.",
+    )
+    retention_reminder_template_id = fields.Many2one(
+        "mail.template",
+        string="Reminder Email",
+        domain=[("model", "=", "loyalty.card")],
+        default=lambda self: self.env.ref(
+            "retention_loyalty.mail_template_points_expiry_reminder", raise_if_not_found=False
+        ),
+    )
+    retention_negative_policy = fields.Selection(
+        [
+            ("allow_negative", "Allow a negative balance, repaid by future points"),
+            ("block", "Block the refund"),
+        ],
+        string="Refund of Spent Points",
+        default="allow_negative",
+        required=True,
+        help="What happens when a refund or cancellation takes back points the customer "
+        "has already spent.",
+    )
+    retention_redeem_reward_id = fields.Many2one(
+        "loyalty.reward",
+        string="Points as Payment",
+        domain="[('program_id', '=', id), ('reward_type', '=', 'discount'), "
+        "('discount_mode', '=', 'per_point')]",
+        help="The 'per point' discount reward used when the salesperson spends a chosen "
+        "number of points on a quotation; its amount per point also values the points "
+        "liability.",
+    )
+    retention_point_value = fields.Float(
+        compute="_compute_retention_point_value", string="Value of a Point"
+    )
+
+    @api.depends("retention_redeem_reward_id.discount")
+    def _compute_retention_point_value(self):
+        for program in self:
+            program.retention_point_value = program.retention_redeem_reward_id.discount
+
+    @api.constrains("retention_expiry_policy", "retention_expiry_months", "retention_reminder_days")
+    def _check_retention_expiry(self):
+        for program in self:
+            if program.retention_expiry_policy != "never" and program.retention_expiry_months <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Program %(program)s: points must expire after at least one month.",
+                        program=program.name,
+                    )
+                )
+            if program.retention_reminder_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Program %(program)s: the reminder cannot come after the expiry.",
+                        program=program.name,
+                    )
+                )
+
+    @api.constrains("retention_redeem_reward_id")
+    def _check_retention_redeem_reward(self):
+        for program in self:
+            reward = program.retention_redeem_reward_id
+            if reward and (reward.program_id != program or reward.discount_mode != "per_point"):
+                raise ValidationError(
+                    self.env._(
+                        "Program %(program)s: points are spent as payment through one of its "
+                        "own 'per point' discount rewards.",
+                        program=program.name,
+                    )
+                )
+
+    def _retention_uses_ledger(self):
+        """Programs whose cards keep a points ledger: loyalty programs."""
+        return self.filtered(lambda program: program.program_type == "loyalty")
+
+    def _retention_expiry_from(self, day):
+        """Expiry date of points earned (or, under the inactivity policy, of all
+        unspent points after a purchase) on ``day``; False when they never expire."""
+        self.ensure_one()
+        if self.retention_expiry_policy == "never":
+            return False
+        return expiry_date(day, self.retention_expiry_months) or False

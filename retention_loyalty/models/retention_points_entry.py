@@ -1,0 +1,84 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+ENTRY_KINDS = [
+    ("opening", "Opening Balance"),
+    ("earn", "Earned"),
+    ("spend", "Spent"),
+    ("cancel", "Order Cancelled"),
+    ("refund", "Refund"),
+    ("expire", "Expired"),
+    ("adjust", "Manual Adjustment"),
+    ("bonus", "Bonus"),
+]
+
+
+class RetentionPointsEntry(models.Model):
+    """One change of a loyalty card's points. The card's balance is the sum of
+    its entries; positive entries are lots that keep their unspent part
+    (``remaining``) and expire on ``expiry_date``. Entries are never edited
+    or deleted: a correction is a new entry."""
+
+    _name = "retention.points.entry"
+    _description = "Loyalty Points Ledger Entry"
+    _order = "date desc, id desc"
+    _rec_name = "description"
+
+    card_id = fields.Many2one("loyalty.card", required=True, index=True, ondelete="cascade")
+    program_id = fields.Many2one(related="card_id.program_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        related="card_id.partner_id", store=True, index=True, string="Customer"
+    )
+    company_id = fields.Many2one(related="card_id.company_id", store=True, index=True)
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    kind = fields.Selection(ENTRY_KINDS, required=True, index=True)
+    points = fields.Float(required=True, digits=(16, 2))
+    remaining = fields.Float(
+        digits=(16, 2), help="Points of this entry not yet spent, expired or taken back."
+    )
+    expiry_date = fields.Date(index=True)
+    reminder_sent = fields.Boolean(copy=False)
+    order_id = fields.Many2one("sale.order", index="btree_not_null", ondelete="set null")
+    move_id = fields.Many2one(
+        "account.move", string="Credit Note", index="btree_not_null", ondelete="set null"
+    )
+    description = fields.Char(required=True)
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user, string="By")
+
+    _sql_constraints = [
+        ("remaining_not_negative", "CHECK(remaining >= 0)", "Unspent points cannot be negative."),
+        (
+            "remaining_within_points",
+            "CHECK(remaining = 0 OR remaining <= points)",
+            "An entry cannot keep more unspent points than it brought.",
+        ),
+    ]
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(
+            self.env._("Ledger entries cannot be deleted; post a manual adjustment instead.")
+        )
+
+    def write(self, vals):
+        locked = set(vals) - {"remaining", "reminder_sent", "expiry_date"}
+        if locked and not self.env.context.get("retention_ledger_posting"):
+            raise UserError(self.env._("Ledger entries cannot be changed once posted."))
+        return super().write(vals)
+
+    def _retention_write_loyalty_history(self):
+        """Mirror entries into Odoo's ``loyalty.history``, which the portal
+        shows, for changes Odoo itself does not record."""
+        self.env["loyalty.history"].sudo().create(
+            [
+                {
+                    "card_id": entry.card_id.id,
+                    "description": entry.description,
+                    "issued": max(entry.points, 0.0),
+                    "used": max(-entry.points, 0.0),
+                    "order_model": entry.order_id and "sale.order",
+                    "order_id": entry.order_id.id,
+                }
+                for entry in self
+            ]
+        )

@@ -1,0 +1,3 @@
+from . import loyalty_card_update_balance
+from . import retention_points_adjust_wizard
+from . import retention_points_redeem_wizard
