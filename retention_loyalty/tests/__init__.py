@@ -1,3 +1,4 @@
 from . import test_security
 from . import test_demo_generator
 from . import test_customer_stat
+from . import test_points

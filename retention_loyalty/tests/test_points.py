@@ -1,0 +1,451 @@
+import random
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from ..hooks import post_init_hook
+
+
+class PointsCase(TransactionCase):
+    """A loyalty program earning 1 point per unit of currency, where 1 point
+    is worth 0.10 as payment, and points expire 6 months after earning."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.program = cls.env["loyalty.program"].create(
+            {
+                "name": "Retention Points",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "portal_point_name": "points",
+                "rule_ids": [
+                    Command.create(
+                        {"reward_point_mode": "money", "reward_point_amount": 1, "minimum_amount": 0}
+                    )
+                ],
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "per_point",
+                            "discount": 0.1,
+                            "required_points": 1,
+                            "discount_applicability": "order",
+                        }
+                    )
+                ],
+                "retention_expiry_policy": "earned",
+                "retention_expiry_months": 6,
+                "retention_reminder_days": 30,
+            }
+        )
+        cls.program.retention_redeem_reward_id = cls.program.reward_ids[0]
+        cls.coffee_category = cls.env["product.category"].create({"name": "Coffee"})
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "Points Coffee",
+                "list_price": 100.0,
+                "taxes_id": [Command.clear()],
+                "categ_id": cls.coffee_category.id,
+                "invoice_policy": "order",
+            }
+        )
+        cls.other_product = cls.env["product.product"].create(
+            {"name": "Points Mug", "list_price": 100.0, "taxes_id": [Command.clear()]}
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Loyal Customer", "email": "loyal@example.com"}
+        )
+        cls.salesman = new_test_user(
+            cls.env, login="rl_points_salesman", groups="sales_team.group_sale_salesman"
+        )
+
+    def _quotation(self, amount=100.0, partner=None, product=None, **values):
+        return self.env["sale.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": (product or self.product).id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+                **values,
+            }
+        )
+
+    def _confirmed(self, amount=100.0, **values):
+        order = self._quotation(amount, **values)
+        order.action_confirm()
+        return order
+
+    def _card(self, partner=None):
+        return self.env["loyalty.card"].search(
+            [("partner_id", "=", (partner or self.customer).id), ("program_id", "=", self.program.id)]
+        )
+
+    def _entries(self, card=None):
+        return self.env["retention.points.entry"].search([("card_id", "=", (card or self._card()).id)])
+
+    def _refund(self, order, share):
+        """Invoice ``order`` and post a credit note for ``share`` of it."""
+        invoice = order._create_invoices()
+        invoice.action_post()
+        refund = invoice._reverse_moves()
+        refund.invoice_line_ids.price_unit = invoice.invoice_line_ids.price_unit * share
+        refund.action_post()
+        return refund
+
+    def _adjust(self, card, points, kind="adjust", reason="Test"):
+        return (
+            self.env["retention.points.adjust.wizard"]
+            .create({"card_id": card.id, "points": points, "kind": kind, "reason": reason})
+            .action_apply()
+        )
+
+    def assertLedgerExact(self, card):
+        """The balance is the sum of the ledger and the lots hold exactly the
+        positive balance."""
+        card.invalidate_recordset()
+        entries = self._entries(card)
+        self.assertAlmostEqual(card.points, sum(entries.mapped("points")), places=2)
+        self.assertAlmostEqual(sum(entries.mapped("remaining")), max(card.points, 0.0), places=2)
+        self.assertTrue(all(entry.remaining >= 0 for entry in entries))
+
+
+@tagged("post_install", "-at_install")
+class TestPointsLedger(PointsCase):
+    @freeze_time("2026-01-10")
+    def test_confirmation_earns_points_with_expiry(self):
+        order = self._confirmed(250.0)
+        card = self._card()
+        self.assertEqual(card.points, 250)
+        entry = self._entries(card)
+        self.assertRecordValues(
+            entry,
+            [
+                {
+                    "kind": "earn",
+                    "points": 250,
+                    "remaining": 250,
+                    "order_id": order.id,
+                    "expiry_date": date(2026, 7, 10),
+                }
+            ],
+        )
+        self.assertEqual(card.retention_next_expiry_date, date(2026, 7, 10))
+        self.assertEqual(card.retention_next_expiry_points, 250)
+        # Odoo's own history keeps being written.
+        self.assertEqual(card.history_ids.issued, 250)
+        self.assertEqual(self.customer.retention_points_balance, 250)
+
+    def test_cancel_and_reconfirm_keep_the_ledger_exact(self):
+        order = self._confirmed(100.0)
+        card = self._card()
+        order._action_cancel()
+        self.assertEqual(card.points, 0)
+        order.action_draft()
+        order.action_confirm()
+        self.assertEqual(card.points, 100)
+        self.assertEqual(
+            self._entries(card).sorted("id").mapped("kind"), ["earn", "cancel", "earn"]
+        )
+        self.assertLedgerExact(card)
+
+    def test_refund_takes_back_points_in_proportion_and_is_idempotent(self):
+        order = self._confirmed(200.0)
+        card = self._card()
+        refund = self._refund(order, 0.25)
+        self.assertEqual(card.points, 150)
+        reversal = self._entries(card).filtered(lambda entry: entry.kind == "refund")
+        self.assertRecordValues(reversal, [{"points": -50, "move_id": refund.id}])
+        self.assertLedgerExact(card)
+        # Undoing the credit note gives the points back; posting it again takes them again.
+        refund.button_draft()
+        self.assertEqual(card.points, 200)
+        refund.action_post()
+        self.assertEqual(card.points, 150)
+        order._retention_sync_refunds()
+        self.assertEqual(card.points, 150)
+        self.assertLedgerExact(card)
+
+    def test_refund_of_spent_points_follows_the_program_policy(self):
+        order = self._confirmed(100.0)
+        card = self._card()
+        self._adjust(card, -100, reason="Gift collected in shop")
+        self.assertEqual(card.points, 0)
+        # Blocking: the credit note cannot be posted and nothing is written.
+        self.program.retention_negative_policy = "block"
+        invoice = order._create_invoices()
+        invoice.action_post()
+        refund = invoice._reverse_moves()
+        with self.assertRaises(UserError) as caught:  # rolls back to a savepoint
+            refund.action_post()
+        self.assertIn("does not allow a negative balance", str(caught.exception))
+        self.env.invalidate_all()
+        self.assertEqual(refund.state, "draft")
+        self.assertFalse(self._entries(card).filtered(lambda entry: entry.kind == "refund"))
+        # Allowing: the balance goes negative and the next points repay it.
+        self.program.retention_negative_policy = "allow_negative"
+        refund.action_post()
+        self.assertEqual(card.points, -100)
+        self._confirmed(150.0)
+        self.assertEqual(card.points, 50)
+        newest = self._entries(card).sorted("id")[-1]
+        self.assertRecordValues(newest, [{"kind": "earn", "points": 150, "remaining": 50}])
+        self.assertLedgerExact(card)
+
+    def test_random_sequences_leave_the_ledger_exact(self):
+        """Confirm, cancel, reset and refund orders in random order: after
+        every step the balance is what the confirmed orders still hold."""
+        rng = random.Random(2026)
+        orders = [self._quotation(amount) for amount in (80.0, 120.0, 45.5)]
+        refunded_share = {order: 0.0 for order in orders}
+        for _step in range(25):
+            order = rng.choice(orders)
+            action = rng.choice(["confirm", "cancel", "draft", "refund"])
+            if action == "confirm" and order.state in ("draft", "sent"):
+                order.action_confirm()
+            elif action == "cancel" and order.state != "cancel" and not order.invoice_ids:
+                order._action_cancel()
+            elif action == "draft" and order.state == "cancel":
+                order.action_draft()
+            elif action == "refund" and order.state == "sale" and not order.invoice_ids:
+                share = rng.choice([0.1, 0.5, 1.0])
+                self._refund(order, share)
+                refunded_share[order] = share
+            card = self._card()
+            if not card:
+                continue
+            expected = sum(
+                round(order.amount_untaxed * (1 - refunded_share[order]), 2)
+                for order in orders
+                if order.state == "sale"
+            )
+            self.assertAlmostEqual(card.points, expected, places=2, msg=f"after {action}")
+            self.assertLedgerExact(card)
+
+    @freeze_time("2026-01-10")
+    def test_expiry_consumes_oldest_points_first_and_runs_once(self):
+        self._confirmed(100.0)
+        card = self._card()
+        with freeze_time("2026-03-01"):
+            self._confirmed(50.0)
+        with freeze_time("2026-04-01"):
+            self._adjust(card, -30, reason="Spent in shop")
+        lots = self._entries(card).filtered(lambda entry: entry.points > 0).sorted("id")
+        self.assertEqual(lots.mapped("remaining"), [70, 50])
+        with freeze_time("2026-06-15"):
+            self.env["loyalty.card"]._cron_send_expiry_reminders()
+            self.assertTrue(lots[0].reminder_sent)
+            self.assertFalse(lots[1].reminder_sent)
+            mail = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", card.id)])
+            self.assertEqual(len(mail), 1)
+            self.assertIn("70", mail.body_html)
+        with freeze_time("2026-07-10"):
+            self.assertEqual(self.env["loyalty.card"]._cron_expire_points(), 1)
+            self.assertEqual(self.env["loyalty.card"]._cron_expire_points(), 0)
+        card.invalidate_recordset()
+        self.assertEqual(card.points, 50)
+        expired = self._entries(card).filtered(lambda entry: entry.kind == "expire")
+        self.assertEqual(expired.points, -70)
+        self.assertEqual(card.history_ids.filtered(lambda h: h.used == 70).description, "Points expired")
+        self.assertLedgerExact(card)
+
+    def test_inactivity_policy_extends_all_points_on_each_purchase(self):
+        self.program.retention_expiry_policy = "inactivity"
+        with freeze_time("2026-01-10"):
+            self._confirmed(100.0)
+        with freeze_time("2026-05-20"):
+            self._confirmed(10.0)
+        self.assertEqual(
+            set(self._entries().mapped("expiry_date")), {date(2026, 11, 20)}
+        )
+
+    def test_existing_cards_are_migrated_into_the_ledger(self):
+        card = self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": self.customer.id}
+        )
+        card.with_context(retention_ledger_posting=True).points = 42
+        self.assertFalse(self._entries(card))
+        post_init_hook(self.env)
+        self.assertRecordValues(self._entries(card), [{"kind": "opening", "points": 42, "remaining": 42}])
+        post_init_hook(self.env)
+        self.assertEqual(len(self._entries(card)), 1)
+
+    def test_odoo_update_balance_wizard_is_recorded(self):
+        self._confirmed(100.0)
+        card = self._card()
+        self.env["loyalty.card.update.balance"].create(
+            {"card_id": card.id, "new_balance": 130, "description": "Goodwill"}
+        ).action_update_card_point()
+        newest = self._entries(card).sorted("id")[-1]
+        self.assertRecordValues(newest, [{"kind": "adjust", "points": 30, "description": "Goodwill"}])
+        self.assertLedgerExact(card)
+
+
+@tagged("post_install", "-at_install")
+class TestPointsEarningAndSpending(PointsCase):
+    def test_multipliers_and_campaigns_with_breakdown(self):
+        vip = self.env["res.partner.category"].create({"name": "VIP", "retention_points_multiplier": 1.5})
+        self.customer.category_id = vip
+        self.env["retention.points.campaign"].create(
+            {
+                "name": "Coffee week",
+                "program_id": self.program.id,
+                "date_from": date(2026, 1, 1),
+                "date_to": date(2026, 12, 31),
+                "multiplier": 2.0,
+                "product_category_ids": [Command.set(self.coffee_category.ids)],
+            }
+        )
+        with freeze_time("2026-02-01"):
+            order = self._quotation(100.0)
+            order.order_line = [
+                Command.create(
+                    {"product_id": self.other_product.id, "price_unit": 100.0, "tax_id": [Command.clear()]}
+                )
+            ]
+            order.action_confirm()
+        # 200 base x 1.5 = 300; the coffee half earns a 2x bonus: + 150.
+        self.assertEqual(self._card().points, 450)
+        self.assertEqual(
+            order.retention_points_breakdown["Retention Points"],
+            {
+                "base": 200.0,
+                "customer_multiplier": 1.5,
+                "customer_bonus": 100.0,
+                "campaign_bonuses": [["Coffee week", 150.0]],
+                "total": 450.0,
+            },
+        )
+        self.assertIn("Coffee week", order.retention_points_breakdown_text)
+        # Outside the campaign dates only the customer multiplier counts.
+        with freeze_time("2027-02-01"):
+            later = self._confirmed(100.0)
+        self.assertEqual(later.retention_points_breakdown["Retention Points"]["total"], 150.0)
+
+    def _use_points(self, order, points):
+        wizard = (
+            self.env["retention.points.redeem.wizard"]
+            .with_context(default_order_id=order.id)
+            .create({"points": points})
+        )
+        return wizard, wizard.action_apply()
+
+    def test_partial_redemption_pays_part_of_the_order(self):
+        self._confirmed(100.0)
+        card = self._card()
+        self._adjust(card, 400, kind="bonus", reason="Welcome bonus")
+        order = self._quotation(100.0)
+        wizard, _result = self._use_points(order, 200)
+        self.assertEqual(wizard.max_points, 500)
+        self.assertAlmostEqual(order.amount_total, 80.0)
+        reward_line = order.order_line.filtered("reward_id")
+        self.assertEqual(reward_line.points_cost, 200)
+        # Changing the quotation keeps the chosen number of points.
+        order.order_line.filtered(lambda line: not line.reward_id).product_uom_qty = 2
+        order._update_programs_and_rewards()
+        self.assertAlmostEqual(order.amount_total, 180.0)
+        order.action_confirm()
+        self.assertEqual(card.points, 500 - 200 + 200)
+        spent = self._entries(card).filtered(lambda entry: entry.kind == "spend")
+        self.assertRecordValues(spent, [{"points": -200, "order_id": order.id}])
+        self.assertLedgerExact(card)
+
+    def test_redemption_refuses_bad_amounts_and_writes_nothing(self):
+        self._confirmed(100.0)
+        order = self._quotation(5.0)
+        for points in (0, -5, 101, 60):  # 60 points = 6.00 > the 5.00 order
+            with self.assertRaises(UserError):
+                self._use_points(order, points)
+        self.assertFalse(order.order_line.filtered("reward_id"))
+        self.assertFalse(order.retention_points_to_redeem)
+        self._use_points(order, 50)
+        self.assertAlmostEqual(order.amount_total, 0.0)
+
+    def test_adjustments_need_an_administrator_a_reason_and_points(self):
+        self._confirmed(100.0)
+        card = self._card()
+        with self.assertRaises(AccessError):
+            self.env["retention.points.adjust.wizard"].with_user(self.salesman).create(
+                {"card_id": card.id, "points": 10, "reason": "Nice customer"}
+            )
+        for points, reason in ((0, "Nothing"), (10, "  ")):
+            with self.assertRaises(UserError):
+                self._adjust(card, points, reason=reason)
+        with self.assertRaisesRegex(UserError, "cannot be taken"):
+            self._adjust(card, -101)
+        self._adjust(card, 25, kind="bonus", reason="Birthday")
+        self.assertEqual(card.points, 125)
+        self.assertIn("Birthday", card.message_ids[0].body)
+        self.assertLedgerExact(card)
+
+    def test_bad_configuration_is_refused(self):
+        with self.assertRaises(ValidationError):
+            self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": 0})
+        with self.assertRaises(ValidationError):
+            self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": -3})
+        with self.assertRaises(ValidationError):
+            self.env["res.partner.category"].create({"name": "Bad", "retention_points_multiplier": -1})
+        with self.assertRaises(ValidationError):
+            self.env["retention.points.campaign"].create(
+                {
+                    "name": "Backwards",
+                    "program_id": self.program.id,
+                    "date_from": date(2026, 2, 1),
+                    "date_to": date(2026, 1, 1),
+                }
+            )
+
+    def test_archived_program_and_missing_email_give_clear_errors(self):
+        self._confirmed(100.0)
+        card = self._card()
+        self.program.active = False
+        with self.assertRaisesRegex(UserError, "archived"):
+            self._adjust(card, 10)
+        self.program.active = True
+        self.customer.email = False
+        with self.assertRaisesRegex(UserError, "no email"):
+            card.action_retention_send_expiry_reminder()
+
+    def test_ledger_entries_cannot_be_edited_or_deleted(self):
+        self._confirmed(100.0)
+        entry = self._entries()
+        with self.assertRaises(UserError):
+            entry.points = 1000
+        with self.assertRaises(UserError):
+            entry.unlink()
+
+    def test_liability_report_values_outstanding_points(self):
+        with freeze_time("2026-01-10"):
+            self._confirmed(100.0)
+        self.env.flush_all()
+        rows = self.env["retention.points.liability"].search([("program_id", "=", self.program.id)])
+        self.assertRecordValues(rows, [{"points": 100, "value": 10.0, "expiry_month": date(2026, 7, 1)}])
+
+    def test_other_company_does_not_see_the_ledger(self):
+        self._confirmed(100.0)
+        other_company = self.env["res.company"].create({"name": "Other Retention Co"})
+        user = new_test_user(
+            self.env,
+            login="rl_points_other_company",
+            groups="sales_team.group_sale_salesman",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        entries = self.env["retention.points.entry"].with_user(user).search([])
+        self.assertFalse(entries)
+        self.assertTrue(self.env["retention.points.entry"].with_user(self.salesman).search([]))
