@@ -342,6 +342,16 @@ class LoyaltyCard(models.Model):
         """Expire due lots in batches; each batch commits (outside tests) and
         the cron runs again while lots are left, so a crash loses one batch
         of work at most and a second run finds nothing left to expire."""
+        expired, left = self._retention_expire_due(batch_size)
+        self.env["ir.cron"]._notify_progress(done=expired, remaining=left)
+        if expired and not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return expired
+
+    @api.model
+    def _retention_expire_due(self, batch_size):
+        """Expire up to ``batch_size`` due lots in a few set-based statements;
+        returns how many lots expired and how many due lots are left."""
         today = fields.Date.context_today(self)
         cr = self.env.cr
         self.env.flush_all()
@@ -356,8 +366,7 @@ class LoyaltyCard(models.Model):
         )
         lot_ids = [row[0] for row in cr.fetchall()]
         if not lot_ids:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-            return 0
+            return 0, 0
         cr.execute(
             SQL(
                 """SELECT c.id FROM loyalty_card c
@@ -414,11 +423,7 @@ class LoyaltyCard(models.Model):
                 today,
             )
         )
-        left = cr.fetchone()[0]
-        self.env["ir.cron"]._notify_progress(done=len(lot_ids), remaining=left)
-        if not getattr(threading.current_thread(), "testing", False):
-            cr.commit()  # pylint: disable=invalid-commit
-        return len(lot_ids)
+        return len(lot_ids), cr.fetchone()[0]
 
     @api.model
     def _cron_send_expiry_reminders(self):

@@ -52,6 +52,10 @@ class RetentionDemoGenerator(models.AbstractModel):
                 "noupdate": True,
             }
         )
+        xmlids += [
+            {"xml_id": f"{DEMO_XMLID_PREFIX}{key}", "record": created[key], "noupdate": True}
+            for key in ("vip_tag", "campaign")
+        ]
         self.env["ir.model.data"]._update_xmlids(xmlids)
         # Demo databases open with figures, tiers and risks already there.
         self.env["retention.customer.stat"]._recompute_company(self.env.company, full=True)
@@ -87,7 +91,10 @@ class RetentionDemoGenerator(models.AbstractModel):
         orders = self._demo_orders(env, history, customers, contacts, products, salespeople)
         program = self._demo_loyalty_program(env, company)
         cards = self._demo_loyalty_cards(env, program, orders)
+        vip_tag, campaign = self._demo_points_incentives(env, program, customers)
         return {
+            "vip_tag": vip_tag,
+            "campaign": campaign,
             "products": products,
             "salespeople": salespeople,
             "customers": customers,
@@ -260,7 +267,7 @@ class RetentionDemoGenerator(models.AbstractModel):
 
     @api.model
     def _demo_loyalty_program(self, env, company):
-        return env["loyalty.program"].create(
+        program = env["loyalty.program"].create(
             {
                 "name": "Coffee Club Points",
                 "program_type": "loyalty",
@@ -269,6 +276,9 @@ class RetentionDemoGenerator(models.AbstractModel):
                 "trigger": "auto",
                 "portal_visible": True,
                 "portal_point_name": "Points",
+                "retention_expiry_policy": "earned",
+                "retention_expiry_months": 12,
+                "retention_reminder_days": 30,
                 "rule_ids": [
                     Command.create(
                         {
@@ -286,23 +296,103 @@ class RetentionDemoGenerator(models.AbstractModel):
                             "discount": 10,
                             "required_points": 200,
                         }
-                    )
+                    ),
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "per_point",
+                            "discount": 0.05,
+                            "required_points": 1,
+                            "description": "Pay with points",
+                        }
+                    ),
                 ],
             }
         )
+        program.retention_redeem_reward_id = program.reward_ids.filtered(
+            lambda reward: reward.discount_mode == "per_point"
+        )
+        return program
+
+    @api.model
+    def _demo_points_incentives(self, env, program, customers):
+        """A tag that earns 1.5x points for a few customers, and double points
+        on orders in the two weeks before the next Christmas."""
+        vip_tag = env["res.partner.category"].create(
+            {"name": "Loyalty VIP", "retention_points_multiplier": 1.5}
+        )
+        env["res.partner"].union(*list(customers.values())[:12]).write(
+            {"category_id": [Command.link(vip_tag.id)]}
+        )
+        today = fields.Date.context_today(self)
+        christmas = today.replace(month=12, day=25)
+        if christmas < today:
+            christmas = christmas.replace(year=christmas.year + 1)
+        campaign = env["retention.points.campaign"].create(
+            {
+                "name": "Double points before Christmas",
+                "program_id": program.id,
+                "date_from": christmas - timedelta(days=14),
+                "date_to": christmas - timedelta(days=1),
+                "multiplier": 2.0,
+            }
+        )
+        return vip_tag, campaign
 
     @api.model
     def _demo_loyalty_cards(self, env, program, orders):
-        """One card per customer holding the points its past orders earned
-        (one point per unit of untaxed amount, as the program's rule says)."""
-        earned = defaultdict(float)
-        for partner, amount in env["sale.order"]._read_group(
-            [("id", "in", orders.ids)], ["partner_id"], ["amount_untaxed:sum"]
-        ):
-            earned[partner.commercial_partner_id] += amount
-        return env["loyalty.card"].create(
-            [
-                {"program_id": program.id, "partner_id": partner.id, "points": int(points)}
-                for partner, points in earned.items()
-            ]
+        """One card per customer whose ledger holds what each past order
+        earned (one point per unit of untaxed amount, as the program's rule
+        says) on the order's date; points older than the program's expiry
+        have expired, and every third customer has spent 200 points."""
+        orders = orders.sorted("date_order")
+        customers = orders.partner_id.commercial_partner_id
+        cards = env["loyalty.card"].create(
+            [{"program_id": program.id, "partner_id": partner.id} for partner in customers]
         )
+        card_of = dict(zip(customers, cards, strict=True))
+        entries = (
+            env["retention.points.entry"]
+            .sudo()
+            .with_context(retention_ledger_posting=True)
+            .create(
+                [
+                    {
+                        "card_id": card_of[order.partner_id.commercial_partner_id].id,
+                        "kind": "earn",
+                        "date": order.date_order.date(),
+                        "points": int(order.amount_untaxed),
+                        "remaining": int(order.amount_untaxed),
+                        "expiry_date": program._retention_expiry_from(order.date_order.date()),
+                        "order_id": order.id,
+                        "description": f"Earned on {order.name}",
+                    }
+                    for order in orders
+                    if int(order.amount_untaxed) > 0
+                ]
+            )
+        )
+        balances = defaultdict(float)
+        for entry in entries:
+            balances[entry.card_id] += entry.points
+        for card, points in balances.items():
+            card.with_context(retention_ledger_posting=True).points = points
+        while env["loyalty.card"]._retention_expire_due(batch_size=50000)[0]:
+            pass
+        cards.invalidate_recordset(["points"])
+        spend_day = fields.Date.context_today(self) - timedelta(days=60)
+        env["loyalty.card"]._retention_post(
+            [
+                {
+                    "card": card,
+                    "kind": "spend",
+                    "points": -200,
+                    "date": spend_day,
+                    "description": "Reward: 10 off an order",
+                }
+                for index, card in enumerate(cards)
+                if index % 3 == 0 and card.points >= 200
+            ],
+            write_history=True,
+        )
+        return cards

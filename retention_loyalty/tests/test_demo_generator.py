@@ -2,6 +2,7 @@ import math
 from collections import Counter
 from datetime import date, timedelta
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.retention_loyalty.engine.demo_history import generate_demo_history, rhythm_counts
@@ -85,7 +86,23 @@ class TestDemoGenerator(TransactionCase):
             orders = self.created["orders"].filtered(
                 lambda o, card=card: o.partner_id.commercial_partner_id == card.partner_id
             )
-            self.assertEqual(card.points, math.floor(sum(orders.mapped("amount_untaxed"))))
+            entries = card.retention_entry_ids
+            earned = entries.filtered(lambda entry: entry.kind == "earn")
+            self.assertEqual(
+                sum(earned.mapped("points")),
+                sum(math.floor(amount) for amount in orders.mapped("amount_untaxed")),
+            )
+            # The ledger explains the balance; what is left has not expired yet.
+            self.assertEqual(card.points, sum(entries.mapped("points")))
+            self.assertEqual(card.points, sum(entries.mapped("remaining")))
+            self.assertFalse(
+                entries.filtered(
+                    lambda entry: entry.remaining and entry.expiry_date <= fields.Date.today()
+                )
+            )
+        self.assertTrue(cards.retention_entry_ids.filtered(lambda entry: entry.kind == "expire"))
+        self.assertEqual(self.created["campaign"].program_id, program)
+        self.assertEqual(self.created["vip_tag"].retention_points_multiplier, 1.5)
 
     def test_reuses_catalogue_and_salespeople(self):
         again = self.generator._create_demo_history(
