@@ -1,8 +1,10 @@
 def post_init_hook(env):
     """Bring the balances of existing loyalty cards into the ledger and give
     existing loyalty programs the default expiry reminder."""
-    programs = env["loyalty.program"].with_context(active_test=False).search(
-        [("program_type", "=", "loyalty")]
+    programs = (
+        env["loyalty.program"]
+        .with_context(active_test=False)
+        .search([("program_type", "=", "loyalty")])
     )
     template = env.ref("retention_loyalty.mail_template_points_expiry_reminder")
     programs.filtered(lambda program: not program.retention_reminder_template_id).write(

@@ -1,11 +1,12 @@
 import logging
 import threading
 from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..engine.points import Lot, consume, expiry_date, new_lot_remaining, round_points
+from ..engine.points import Lot, consume, new_lot_remaining, round_points
 
 _logger = logging.getLogger(__name__)
 
@@ -156,7 +157,8 @@ class LoyaltyCard(models.Model):
         if self.ids:
             self.env.cr.execute(
                 SQL(
-                    "SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                    "SELECT id FROM loyalty_card WHERE id IN %s"
+                    " ORDER BY id FOR NO KEY UPDATE NOWAIT",
                     tuple(self.ids),
                 )
             )
@@ -180,7 +182,9 @@ class LoyaltyCard(models.Model):
         lots_by_card = defaultdict(dict)
         lot_orders = {}
         for lot in open_lots:
-            lots_by_card[lot.card_id.id][(0, lot.id)] = Lot((0, lot.id), lot.remaining, lot.expiry_date)
+            lots_by_card[lot.card_id.id][(0, lot.id)] = Lot(
+                (0, lot.id), lot.remaining, lot.expiry_date
+            )
             lot_orders[(0, lot.id)] = lot.order_id.id
         balances = {card.id: card.points for card in cards}
         vals_list = []
@@ -206,11 +210,23 @@ class LoyaltyCard(models.Model):
                 lot_orders[(1, index)] = vals["order_id"]
             else:
                 # Taking back an order's points starts with that order's own lots.
-                own = [lot for key, lot in lots.items() if vals["order_id"] and lot_orders[key] == vals["order_id"]]
-                taken = consume(own, -points) if change["kind"] in TAKE_BACK_KINDS else consume([], -points)
-                rest = consume([lot for key, lot in lots.items() if key not in taken.taken], taken.shortfall)
+                own = [
+                    lot
+                    for key, lot in lots.items()
+                    if vals["order_id"] and lot_orders[key] == vals["order_id"]
+                ]
+                taken = (
+                    consume(own, -points)
+                    if change["kind"] in TAKE_BACK_KINDS
+                    else consume([], -points)
+                )
+                rest = consume(
+                    [lot for key, lot in lots.items() if key not in taken.taken], taken.shortfall
+                )
                 for key, amount in {**taken.taken, **rest.taken}.items():
-                    lots[key] = Lot(key, round_points(lots[key].remaining - amount), lots[key].expires_on)
+                    lots[key] = Lot(
+                        key, round_points(lots[key].remaining - amount), lots[key].expires_on
+                    )
                 if rest.shortfall > 0:
                     self._retention_check_shortfall(card, change, balances[card.id])
             balances[card.id] = round_points(balances[card.id] + points)
@@ -239,7 +255,10 @@ class LoyaltyCard(models.Model):
 
     def _retention_check_shortfall(self, card, change, balance):
         program = card.program_id
-        if change["kind"] in TAKE_BACK_KINDS and program.retention_negative_policy == "allow_negative":
+        if (
+            change["kind"] in TAKE_BACK_KINDS
+            and program.retention_negative_policy == "allow_negative"
+        ):
             _logger.info(
                 "Card %s goes below zero: %s takes back points already spent",
                 card.code,
@@ -259,8 +278,7 @@ class LoyaltyCard(models.Model):
             )
         raise UserError(
             self.env._(
-                "%(customer)s has %(balance)s points on %(program)s; %(points)s cannot be "
-                "taken.",
+                "%(customer)s has %(balance)s points on %(program)s; %(points)s cannot be taken.",
                 customer=card.partner_id.display_name or card.code,
                 balance=max(balance, 0.0),
                 program=program.name,
@@ -276,7 +294,9 @@ class LoyaltyCard(models.Model):
             program = card.program_id
             if program.retention_expiry_policy != "inactivity":
                 continue
-            last = max(earned.filtered(lambda entry, card=card: entry.card_id == card).mapped("date"))
+            last = max(
+                earned.filtered(lambda entry, card=card: entry.card_id == card).mapped("date")
+            )
             self.env["retention.points.entry"].sudo().search(
                 [("card_id", "=", card.id), ("remaining", ">", 0)]
             ).write({"expiry_date": program._retention_expiry_from(last)})
@@ -324,14 +344,20 @@ class LoyaltyCard(models.Model):
         template = self.program_id.retention_reminder_template_id
         if not self.partner_id.email:
             raise UserError(
-                self.env._("%(customer)s has no email address.", customer=self.partner_id.display_name)
+                self.env._(
+                    "%(customer)s has no email address.", customer=self.partner_id.display_name
+                )
             )
         if not template:
             raise UserError(
-                self.env._("Program %(program)s has no reminder email.", program=self.program_id.name)
+                self.env._(
+                    "Program %(program)s has no reminder email.", program=self.program_id.name
+                )
             )
         if not self.retention_next_expiry_date:
-            raise UserError(self.env._("No points of card %(card)s are due to expire.", card=self.code))
+            raise UserError(
+                self.env._("No points of card %(card)s are due to expire.", card=self.code)
+            )
         template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
         return True
 
@@ -383,8 +409,10 @@ class LoyaltyCard(models.Model):
                         remaining, description, user_id, create_uid, create_date, write_uid,
                         write_date)
                    SELECT card_id, program_id, partner_id, company_id, %(today)s, 'expire',
-                          -remaining, 0, %(description)s || ' (' || to_char(date, 'YYYY-MM-DD') || ')',
-                          %(uid)s, %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
+                          -remaining, 0,
+                          %(description)s || ' (' || to_char(date, 'YYYY-MM-DD') || ')',
+                          %(uid)s, %(uid)s, now() at time zone 'UTC',
+                          %(uid)s, now() at time zone 'UTC'
                      FROM retention_points_entry WHERE id = ANY(%(ids)s)""",
                 today=today,
                 description=description,
@@ -419,7 +447,8 @@ class LoyaltyCard(models.Model):
         self.env.invalidate_all()
         cr.execute(
             SQL(
-                "SELECT count(*) FROM retention_points_entry WHERE remaining > 0 AND expiry_date <= %s",
+                "SELECT count(*) FROM retention_points_entry"
+                " WHERE remaining > 0 AND expiry_date <= %s",
                 today,
             )
         )
@@ -448,6 +477,8 @@ class LoyaltyCard(models.Model):
             if card.partner_id.email and template:
                 template.send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
             else:
-                _logger.info("No expiry reminder for card %s: no email address or template", card.code)
+                _logger.info(
+                    "No expiry reminder for card %s: no email address or template", card.code
+                )
         lots.sudo().write({"reminder_sent": True})
         self.env["ir.cron"]._notify_progress(done=len(lots), remaining=0)

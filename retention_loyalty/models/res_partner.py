@@ -158,9 +158,9 @@ class ResPartner(models.Model):
             first = min(dated.mapped("retention_next_expiry_date"), default=False)
             partner.retention_points_next_expiry_date = first
             partner.retention_points_next_expiry = sum(
-                dated.filtered(lambda card, day=first: card.retention_next_expiry_date == day).mapped(
-                    "retention_next_expiry_points"
-                )
+                dated.filtered(
+                    lambda card, day=first: card.retention_next_expiry_date == day
+                ).mapped("retention_next_expiry_points")
             )
 
     def _retention_points_multiplier(self, company):

@@ -44,7 +44,6 @@ class RetentionPointsCampaign(models.Model):
     )
     risk_level = fields.Selection(
         RISK_LEVEL_SELECTION,
-        string="Risk Level",
         help="Only customers at this churn risk level; empty means all.",
     )
 
@@ -78,12 +77,16 @@ class RetentionPointsCampaign(models.Model):
         )
         if not campaigns:
             return []
-        stat = self.env["retention.customer.stat"].sudo().search(
-            [
-                ("partner_id", "=", order.partner_id.commercial_partner_id.id),
-                ("company_id", "=", order.company_id.id),
-            ],
-            limit=1,
+        stat = (
+            self.env["retention.customer.stat"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", order.partner_id.commercial_partner_id.id),
+                    ("company_id", "=", order.company_id.id),
+                ],
+                limit=1,
+            )
         )
         applicable = []
         for campaign in campaigns:

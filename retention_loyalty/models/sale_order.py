@@ -61,7 +61,9 @@ class SaleOrder(models.Model):
             for program_name, parts in (order.retention_points_breakdown or {}).items():
                 lines.append(
                     self.env._(
-                        "%(program)s: %(base)s base points", program=program_name, base=parts["base"]
+                        "%(program)s: %(base)s base points",
+                        program=program_name,
+                        base=parts["base"],
                     )
                 )
                 if parts["customer_bonus"]:
@@ -73,7 +75,9 @@ class SaleOrder(models.Model):
                         )
                     )
                 for name, bonus in parts["campaign_bonuses"]:
-                    lines.append(self.env._("  + %(bonus)s %(campaign)s", bonus=bonus, campaign=name))
+                    lines.append(
+                        self.env._("  + %(bonus)s %(campaign)s", bonus=bonus, campaign=name)
+                    )
                 lines.append(self.env._("  = %(total)s points", total=parts["total"]))
             order.retention_points_breakdown_text = "\n".join(lines) or False
 
@@ -115,10 +119,12 @@ class SaleOrder(models.Model):
         if total <= 0:
             return 0.0
         eligible = lines.filtered(
-            lambda line: line.product_id.categ_id.parent_path
-            and any(
-                line.product_id.categ_id.parent_path.startswith(categ.parent_path)
-                for categ in categories
+            lambda line: (
+                line.product_id.categ_id.parent_path
+                and any(
+                    line.product_id.categ_id.parent_path.startswith(categ.parent_path)
+                    for categ in categories
+                )
             )
         )
         return sum(eligible.mapped("price_subtotal")) / total
@@ -152,7 +158,9 @@ class SaleOrder(models.Model):
         and points spent on rewards, one entry each per order."""
         changes = []
         for order in self:
-            earned = sum(order.coupon_point_ids.filtered(lambda cp: cp.coupon_id == card).mapped("points"))
+            earned = sum(
+                order.coupon_point_ids.filtered(lambda cp: cp.coupon_id == card).mapped("points")
+            )
             spent = sum(
                 order.order_line.filtered(
                     lambda line: line.coupon_id == card and line.reward_id
@@ -183,17 +191,20 @@ class SaleOrder(models.Model):
     def _retention_cancel_changes(self, card):
         """Ledger changes of cancelling these orders for ``card``: spent points
         come back and the points the order still holds (after refunds) go."""
-        entries = self.env["retention.points.entry"].search(
+        entries_by_order = defaultdict(list)
+        for entry in self.env["retention.points.entry"].search(
             [("card_id", "=", card.id), ("order_id", "in", self.ids)]
-        )
+        ):
+            entries_by_order[entry.order_id.id].append(entry)
         changes = []
         for order in self:
-            own = entries.filtered(lambda entry: entry.order_id == order)
-            held = round_points(sum(own.mapped("points")))
-            unrestored_spent = round_points(
-                -sum(own.filtered(lambda e: e.kind == "spend").mapped("points"))
-                - sum(own.filtered(lambda e: e.kind == "cancel" and e.points > 0).mapped("points"))
+            own = entries_by_order[order.id]
+            held = sum(entry.points for entry in own)
+            spent = -sum(entry.points for entry in own if entry.kind == "spend")
+            restored = sum(
+                entry.points for entry in own if entry.kind == "cancel" and entry.points > 0
             )
+            unrestored_spent = round_points(spent - restored)
             earned_held = round_points(held + unrestored_spent)
             description = self.env._("%(order)s cancelled", order=order.name)
             for points in (unrestored_spent, -earned_held):
@@ -209,22 +220,12 @@ class SaleOrder(models.Model):
                     )
         return changes
 
-    def _retention_sync_refunds(self, move=None):
-        """Take back (or give back, when a credit note is undone) the points
-        these orders earned, in proportion to their posted credit notes.
-        Idempotent: it moves each order to its target, whatever ran before."""
-        orders = self.filtered(lambda order: order.state == "sale")
-        if not orders:
-            return
-        entries = self.env["retention.points.entry"].search(
-            [("order_id", "in", orders.ids), ("program_id.program_type", "=", "loyalty")],
-            order="id",
-        )
-        if not entries:
-            return
+    def _retention_refunded_amounts(self):
+        """Amount refunded per order id (in the order's currency): the product
+        lines of its posted credit notes."""
         refund_lines = self.env["account.move.line"].search(
             [
-                ("sale_line_ids.order_id", "in", orders.ids),
+                ("sale_line_ids.order_id", "in", self.ids),
                 ("move_id.move_type", "=", "out_refund"),
                 ("move_id.state", "=", "posted"),
                 ("display_type", "=", "product"),
@@ -236,37 +237,59 @@ class SaleOrder(models.Model):
             refunded[order.id] += line.move_id.currency_id._convert(
                 line.price_subtotal, order.currency_id, order.company_id, line.move_id.date
             )
+        return refunded
+
+    def _retention_sync_refunds(self, move=None):
+        """Take back (or give back, when a credit note is undone) the points
+        these orders earned, in proportion to what was refunded. Idempotent:
+        it moves each order to its target, whatever ran before."""
+        orders = self.filtered(lambda order: order.state == "sale")
+        if not orders:
+            return
+        cycles = defaultdict(list)
+        for entry in self.env["retention.points.entry"].search(
+            [("order_id", "in", orders.ids), ("program_id.program_type", "=", "loyalty")],
+            order="id",
+        ):
+            key = (entry.order_id, entry.card_id)
+            if entry.kind == "cancel":
+                # Only the entries of the current confirmation count.
+                cycles[key] = []
+            else:
+                cycles[key].append(entry)
+        if not cycles:
+            return
+        refunded = orders._retention_refunded_amounts()
         changes = []
-        for order in orders:
-            own = entries.filtered(lambda entry: entry.order_id == order)
-            for card in own.card_id:
-                cycle = own.filtered(lambda entry: entry.card_id == card)
-                cancels = cycle.filtered(lambda entry: entry.kind == "cancel")
-                if cancels:
-                    # Only the entries of the current confirmation count.
-                    cycle = cycle.filtered(lambda entry: entry.id > max(cancels.ids))
-                earned = sum(cycle.filtered(lambda entry: entry.kind == "earn").mapped("points"))
-                taken = -sum(cycle.filtered(lambda entry: entry.kind == "refund").mapped("points"))
-                target = reversal_target(earned, order.amount_untaxed, refunded[order.id])
-                delta = round_points(target - taken)
-                if delta:
-                    changes.append(
-                        {
-                            "card": card,
-                            "kind": "refund",
-                            "points": -delta,
-                            "order_id": order.id,
-                            "move_id": move.id if move else False,
-                            "description": self.env._(
-                                "Refund of %(order)s (%(move)s)",
-                                order=order.name,
-                                move=move.name if move else "-",
-                            ),
-                        }
-                    )
+        for (order, card), cycle in cycles.items():
+            earned = sum(entry.points for entry in cycle if entry.kind == "earn")
+            taken = -sum(entry.points for entry in cycle if entry.kind == "refund")
+            target = reversal_target(earned, order.amount_untaxed, refunded.get(order.id, 0.0))
+            delta = round_points(target - taken)
+            if delta:
+                changes.append(
+                    {
+                        "card": card,
+                        "kind": "refund",
+                        "points": -delta,
+                        "order_id": order.id,
+                        "move_id": move.id if move else False,
+                        "description": self.env._(
+                            "Refund of %(order)s (%(move)s)",
+                            order=order.name,
+                            move=move.name if move else "-",
+                        ),
+                    }
+                )
         entries = self.env["loyalty.card"]._retention_post(changes, write_history=True)
         for entry in entries:
-            entry.card_id.message_post(body=entry.description + f": {entry.points:+g}")
+            entry.card_id.message_post(
+                body=self.env._(
+                    "%(what)s: %(points)s points",
+                    what=entry.description,
+                    points=f"{entry.points:+g}",
+                )
+            )
 
     def action_retention_use_points(self):
         self.ensure_one()

@@ -28,7 +28,11 @@ class PointsCase(TransactionCase):
                 "portal_point_name": "points",
                 "rule_ids": [
                     Command.create(
-                        {"reward_point_mode": "money", "reward_point_amount": 1, "minimum_amount": 0}
+                        {
+                            "reward_point_mode": "money",
+                            "reward_point_amount": 1,
+                            "minimum_amount": 0,
+                        }
                     )
                 ],
                 "reward_ids": [
@@ -93,11 +97,16 @@ class PointsCase(TransactionCase):
 
     def _card(self, partner=None):
         return self.env["loyalty.card"].search(
-            [("partner_id", "=", (partner or self.customer).id), ("program_id", "=", self.program.id)]
+            [
+                ("partner_id", "=", (partner or self.customer).id),
+                ("program_id", "=", self.program.id),
+            ]
         )
 
     def _entries(self, card=None):
-        return self.env["retention.points.entry"].search([("card_id", "=", (card or self._card()).id)])
+        return self.env["retention.points.entry"].search(
+            [("card_id", "=", (card or self._card()).id)]
+        )
 
     def _refund(self, order, share):
         """Invoice ``order`` and post a credit note for ``share`` of it."""
@@ -212,7 +221,7 @@ class TestPointsLedger(PointsCase):
         every step the balance is what the confirmed orders still hold."""
         rng = random.Random(2026)
         orders = [self._quotation(amount) for amount in (80.0, 120.0, 45.5)]
-        refunded_share = {order: 0.0 for order in orders}
+        refunded_share = dict.fromkeys(orders, 0.0)
         for _step in range(25):
             order = rng.choice(orders)
             action = rng.choice(["confirm", "cancel", "draft", "refund"])
@@ -251,7 +260,9 @@ class TestPointsLedger(PointsCase):
             self.env["loyalty.card"]._cron_send_expiry_reminders()
             self.assertTrue(lots[0].reminder_sent)
             self.assertFalse(lots[1].reminder_sent)
-            mail = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", card.id)])
+            mail = self.env["mail.mail"].search(
+                [("model", "=", "loyalty.card"), ("res_id", "=", card.id)]
+            )
             self.assertEqual(len(mail), 1)
             self.assertIn("70", mail.body_html)
         with freeze_time("2026-07-10"):
@@ -261,7 +272,9 @@ class TestPointsLedger(PointsCase):
         self.assertEqual(card.points, 50)
         expired = self._entries(card).filtered(lambda entry: entry.kind == "expire")
         self.assertEqual(expired.points, -70)
-        self.assertEqual(card.history_ids.filtered(lambda h: h.used == 70).description, "Points expired")
+        self.assertEqual(
+            card.history_ids.filtered(lambda h: h.used == 70).description, "Points expired"
+        )
         self.assertLedgerExact(card)
 
     def test_inactivity_policy_extends_all_points_on_each_purchase(self):
@@ -270,9 +283,7 @@ class TestPointsLedger(PointsCase):
             self._confirmed(100.0)
         with freeze_time("2026-05-20"):
             self._confirmed(10.0)
-        self.assertEqual(
-            set(self._entries().mapped("expiry_date")), {date(2026, 11, 20)}
-        )
+        self.assertEqual(set(self._entries().mapped("expiry_date")), {date(2026, 11, 20)})
 
     def test_existing_cards_are_migrated_into_the_ledger(self):
         card = self.env["loyalty.card"].create(
@@ -281,7 +292,9 @@ class TestPointsLedger(PointsCase):
         card.with_context(retention_ledger_posting=True).points = 42
         self.assertFalse(self._entries(card))
         post_init_hook(self.env)
-        self.assertRecordValues(self._entries(card), [{"kind": "opening", "points": 42, "remaining": 42}])
+        self.assertRecordValues(
+            self._entries(card), [{"kind": "opening", "points": 42, "remaining": 42}]
+        )
         post_init_hook(self.env)
         self.assertEqual(len(self._entries(card)), 1)
 
@@ -292,14 +305,18 @@ class TestPointsLedger(PointsCase):
             {"card_id": card.id, "new_balance": 130, "description": "Goodwill"}
         ).action_update_card_point()
         newest = self._entries(card).sorted("id")[-1]
-        self.assertRecordValues(newest, [{"kind": "adjust", "points": 30, "description": "Goodwill"}])
+        self.assertRecordValues(
+            newest, [{"kind": "adjust", "points": 30, "description": "Goodwill"}]
+        )
         self.assertLedgerExact(card)
 
 
 @tagged("post_install", "-at_install")
 class TestPointsEarningAndSpending(PointsCase):
     def test_multipliers_and_campaigns_with_breakdown(self):
-        vip = self.env["res.partner.category"].create({"name": "VIP", "retention_points_multiplier": 1.5})
+        vip = self.env["res.partner.category"].create(
+            {"name": "VIP", "retention_points_multiplier": 1.5}
+        )
         self.customer.category_id = vip
         self.env["retention.points.campaign"].create(
             {
@@ -315,7 +332,11 @@ class TestPointsEarningAndSpending(PointsCase):
             order = self._quotation(100.0)
             order.order_line = [
                 Command.create(
-                    {"product_id": self.other_product.id, "price_unit": 100.0, "tax_id": [Command.clear()]}
+                    {
+                        "product_id": self.other_product.id,
+                        "price_unit": 100.0,
+                        "tax_id": [Command.clear()],
+                    }
                 )
             ]
             order.action_confirm()
@@ -399,7 +420,9 @@ class TestPointsEarningAndSpending(PointsCase):
         with self.assertRaises(ValidationError):
             self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": -3})
         with self.assertRaises(ValidationError):
-            self.env["res.partner.category"].create({"name": "Bad", "retention_points_multiplier": -1})
+            self.env["res.partner.category"].create(
+                {"name": "Bad", "retention_points_multiplier": -1}
+            )
         with self.assertRaises(ValidationError):
             self.env["retention.points.campaign"].create(
                 {
@@ -434,7 +457,9 @@ class TestPointsEarningAndSpending(PointsCase):
             self._confirmed(100.0)
         self.env.flush_all()
         rows = self.env["retention.points.liability"].search([("program_id", "=", self.program.id)])
-        self.assertRecordValues(rows, [{"points": 100, "value": 10.0, "expiry_month": date(2026, 7, 1)}])
+        self.assertRecordValues(
+            rows, [{"points": 100, "value": 10.0, "expiry_month": date(2026, 7, 1)}]
+        )
 
     def test_other_company_does_not_see_the_ledger(self):
         self._confirmed(100.0)

@@ -12,9 +12,7 @@ class RetentionPointsAdjustWizard(models.TransientModel):
 
     card_id = fields.Many2one("loyalty.card", required=True, readonly=True)
     balance = fields.Float(related="card_id.points", string="Current Balance")
-    points = fields.Float(
-        string="Points to Add", help="Negative to remove points.", digits=(16, 2)
-    )
+    points = fields.Float(string="Points to Add", help="Negative to remove points.", digits=(16, 2))
     kind = fields.Selection(
         [("adjust", "Correction"), ("bonus", "Bonus")], default="adjust", required=True
     )

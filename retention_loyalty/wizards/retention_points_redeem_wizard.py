@@ -49,7 +49,7 @@ class RetentionPointsRedeemWizard(models.TransientModel):
     @api.depends("card_id", "order_id")
     def _compute_limits(self):
         for wizard in self:
-            card, order = wizard.card_id, wizard.order_id
+            card = wizard.card_id
             if not card or not card.program_id.retention_point_value:
                 wizard.balance = wizard.max_points = 0.0
                 continue
@@ -100,13 +100,11 @@ class RetentionPointsRedeemWizard(models.TransientModel):
             )
         except ValueError as error:
             raise UserError(str(error)) from error
-        if round_points(self.points / reward.required_points) * reward.required_points != round_points(
-            self.points
-        ):
+        if round_points(
+            self.points / reward.required_points
+        ) * reward.required_points != round_points(self.points):
             raise UserError(
-                self.env._(
-                    "Points are used in steps of %(step)s.", step=reward.required_points
-                )
+                self.env._("Points are used in steps of %(step)s.", step=reward.required_points)
             )
         self._redeem_lines().unlink()
         order.retention_points_to_redeem = round_points(self.points)

@@ -150,7 +150,9 @@ def test_random_ledgers_keep_unspent_points_equal_to_a_positive_balance():
         for step in range(40):
             points = round_points(rng.uniform(-60, 80))
             if points > 0:
-                lots[step] = Lot(step, new_lot_remaining(points, balance), date(2027, 1, 1 + step % 28))
+                lots[step] = Lot(
+                    step, new_lot_remaining(points, balance), date(2027, 1, 1 + step % 28)
+                )
             else:
                 result = consume(list(lots.values()), -points)
                 for key, taken in result.taken.items():
