@@ -240,10 +240,21 @@ class LoyaltyCard(models.Model):
             .with_context(retention_ledger_posting=True)
             .create(vals_list)
         )
-        for lot in open_lots:
-            remaining = lots_by_card[lot.card_id.id][(0, lot.id)].remaining
-            if remaining != lot.remaining:
-                lot.sudo().write({"remaining": remaining})
+        consumed = [
+            (lot.id, lots_by_card[lot.card_id.id][(0, lot.id)].remaining)
+            for lot in open_lots
+            if lots_by_card[lot.card_id.id][(0, lot.id)].remaining != lot.remaining
+        ]
+        if consumed:
+            # One statement however many lots a change consumes.
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE retention_points_entry e SET remaining = v.remaining
+                         FROM (VALUES %s) AS v(id, remaining) WHERE e.id = v.id""",
+                    SQL(", ").join(SQL("(%s, %s::numeric)", *row) for row in consumed),
+                )
+            )
+            open_lots.invalidate_recordset(["remaining"])
         cards._retention_extend_on_activity(entries)
         for card in cards:
             card.sudo().with_context(retention_ledger_posting=True).write(

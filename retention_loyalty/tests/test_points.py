@@ -474,3 +474,72 @@ class TestPointsEarningAndSpending(PointsCase):
         entries = self.env["retention.points.entry"].with_user(user).search([])
         self.assertFalse(entries)
         self.assertTrue(self.env["retention.points.entry"].with_user(self.salesman).search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestPointsAccessAndCost(PointsCase):
+    def _customer_with_lots(self, name, lots):
+        partner = self.env["res.partner"].create({"name": name, "email": f"{name}@example.com"})
+        card = self.env["loyalty.card"].create({"program_id": self.program.id, "partner_id": partner.id})
+        for _lot in range(lots):
+            self._adjust(card, round(100.0 / lots, 2) + 0.01, kind="bonus", reason="Lot")
+        return partner, card
+
+    def _confirm_with_points(self, partner, points):
+        order = self._quotation(50.0, partner=partner)
+        self.env["retention.points.redeem.wizard"].with_context(default_order_id=order.id).create(
+            {"points": points}
+        ).action_apply()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        order.action_confirm()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_confirmation_queries_do_not_grow_with_the_lots_consumed(self):
+        warm_partner, _card = self._customer_with_lots("warm", 2)
+        self._confirm_with_points(warm_partner, 100)
+        few_partner, few_card = self._customer_with_lots("few", 2)
+        many_partner, many_card = self._customer_with_lots("many", 40)
+        few = self._confirm_with_points(few_partner, 100)
+        many = self._confirm_with_points(many_partner, 100)
+        self.assertEqual(few, many)
+        for card in (few_card, many_card):
+            self.assertLedgerExact(card)
+
+    def test_salesperson_uses_points_but_does_not_adjust_them(self):
+        self._confirmed(100.0)
+        card = self._card()
+        order = self._quotation(100.0, user_id=self.salesman.id).with_user(self.salesman)
+        self.env["retention.points.redeem.wizard"].with_user(self.salesman).with_context(
+            default_order_id=order.id
+        ).create({"points": 40}).action_apply()
+        order.action_confirm()
+        self.assertEqual(card.points, 100 - 40 + 100)
+        self.assertLedgerExact(card)
+        wizard = (
+            self.env["loyalty.card.update.balance"]
+            .with_user(self.salesman)
+            .create({"card_id": card.id, "new_balance": 1000, "description": "Friend"})
+        )
+        with self.assertRaises(UserError):
+            wizard.action_update_card_point()
+        self.assertEqual(card.points, 160)
+
+    @freeze_time("2026-01-10")
+    def test_portal_card_shows_the_next_expiry(self):
+        self._confirmed(100.0)
+        portal_user = new_test_user(
+            self.env, login="rl_points_portal", groups="base.group_portal", partner_id=self.customer.id
+        )
+        html = self.env["ir.qweb"]._render(
+            "portal.side_content",
+            {
+                "user_id": portal_user,
+                "sales_user": False,
+                "cards_per_programs": {self.program: self._card().sudo()},
+            },
+        )
+        self.assertIn("o_retention_points_expiry", str(html))
+        self.assertIn("07/10/2026", str(html))

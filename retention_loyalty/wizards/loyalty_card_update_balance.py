@@ -1,12 +1,19 @@
 from odoo import models
+from odoo.exceptions import UserError
 
 
 class LoyaltyCardUpdateBalance(models.TransientModel):
-    """Odoo's own "Update balance" button records its description in the ledger."""
+    """Odoo's own "Update balance" button: on cards with a points ledger it
+    is a manual adjustment, for retention administrators, with its
+    description recorded as the reason."""
 
     _inherit = "loyalty.card.update.balance"
 
     def action_update_card_point(self):
+        if self.card_id.program_id._retention_uses_ledger() and not self.env.user.has_group(
+            "retention_loyalty.group_retention_manager"
+        ):
+            raise UserError(self.env._("Only retention administrators can adjust points."))
         return super(
             LoyaltyCardUpdateBalance,
             self.with_context(retention_points_reason=self.description),
