@@ -386,10 +386,10 @@ class LoyaltyCard(models.Model):
         return expired
 
     @api.model
-    def _retention_expire_due(self, batch_size):
+    def _retention_expire_due(self, batch_size, today=None):
         """Expire up to ``batch_size`` due lots in a few set-based statements;
         returns how many lots expired and how many due lots are left."""
-        today = fields.Date.context_today(self)
+        today = today or fields.Date.context_today(self)
         cr = self.env.cr
         self.env.flush_all()
         cr.execute(

@@ -283,11 +283,10 @@ class SaleOrder(models.Model):
                 )
         entries = self.env["loyalty.card"]._retention_post(changes, write_history=True)
         for entry in entries:
+            signed_points = f"{entry.points:+g}"
             entry.card_id.message_post(
                 body=self.env._(
-                    "%(what)s: %(points)s points",
-                    what=entry.description,
-                    points=f"{entry.points:+g}",
+                    "%(what)s: %(points)s points", what=entry.description, points=signed_points
                 )
             )
 

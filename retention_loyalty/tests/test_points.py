@@ -480,7 +480,9 @@ class TestPointsEarningAndSpending(PointsCase):
 class TestPointsAccessAndCost(PointsCase):
     def _customer_with_lots(self, name, lots):
         partner = self.env["res.partner"].create({"name": name, "email": f"{name}@example.com"})
-        card = self.env["loyalty.card"].create({"program_id": self.program.id, "partner_id": partner.id})
+        card = self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": partner.id}
+        )
         for _lot in range(lots):
             self._adjust(card, round(100.0 / lots, 2) + 0.01, kind="bonus", reason="Lot")
         return partner, card
@@ -531,7 +533,10 @@ class TestPointsAccessAndCost(PointsCase):
     def test_portal_card_shows_the_next_expiry(self):
         self._confirmed(100.0)
         portal_user = new_test_user(
-            self.env, login="rl_points_portal", groups="base.group_portal", partner_id=self.customer.id
+            self.env,
+            login="rl_points_portal",
+            groups="base.group_portal",
+            partner_id=self.customer.id,
         )
         html = self.env["ir.qweb"]._render(
             "portal.side_content",

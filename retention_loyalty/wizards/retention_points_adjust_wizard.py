@@ -41,10 +41,11 @@ class RetentionPointsAdjustWizard(models.TransientModel):
             ],
             write_history=True,
         )
+        signed_points = f"{points:+g}"
         self.card_id.message_post(
             body=self.env._(
                 "%(points)s points (%(kind)s) by %(user)s: %(reason)s",
-                points=f"{points:+g}",
+                points=signed_points,
                 kind=dict(self._fields["kind"].selection)[self.kind],
                 user=self.env.user.name,
                 reason=self.reason.strip(),
