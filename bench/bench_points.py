@@ -247,6 +247,8 @@ def main():
             f"ledger adds up: {ledger_adds_up(cr, program)}"
         )
 
+        cr.rollback()
+        env.invalidate_all()
         with_addon = confirmation_cost(env, args.orders, ledger_rules=True)
         cr.rollback()
 

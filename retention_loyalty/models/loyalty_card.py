@@ -56,7 +56,7 @@ class LoyaltyCard(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         cards = super().create(vals_list)
-        cards._retention_open_ledger(kind="earn")
+        cards.filtered("points")._retention_open_ledger(kind="earn")
         return cards
 
     def write(self, vals):
