@@ -299,17 +299,24 @@ def cdnow_comparison(env, company):
     print(f"cdnow largest relative parameter difference: {worst:.2e}")
 
 
+def open_registry(database, addons_path):
+    """Odoo configured for ``database`` (quiet logs) and its registry."""
+    sys.path.insert(0, str(REPO))
+    import odoo
+
+    config_args = [f"--database={database}", "--log-level=warn"]
+    if addons_path:
+        config_args.append(f"--addons-path={addons_path}")
+    odoo.tools.config.parse_config(config_args)
+    return odoo.modules.registry.Registry(database)
+
+
 def main():
     args = parse_args()
-    sys.path.insert(0, str(REPO))
+    registry = open_registry(args.database, args.addons_path)
     import odoo
     from odoo import api
 
-    config_args = [f"--database={args.database}", "--log-level=warn"]
-    if args.addons_path:
-        config_args.append(f"--addons-path={args.addons_path}")
-    odoo.tools.config.parse_config(config_args)
-    registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         Stat = env["retention.customer.stat"]

@@ -20,14 +20,11 @@ Everything is rolled back at the end.
 
 import argparse
 import random
-import sys
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-from bench_customer_stats import copy_rows, load_customers, reserve_ids
+from bench_customer_stats import copy_rows, load_customers, open_registry, reserve_ids
 
-REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 6, 30)
 
 
@@ -213,15 +210,10 @@ def confirmation_cost(env, n_orders, ledger_rules):
 
 def main():
     args = parse_args()
-    sys.path.insert(0, str(REPO))
+    registry = open_registry(args.database, args.addons_path)
     import odoo
     from odoo import api
 
-    config_args = [f"--database={args.database}", "--log-level=warn"]
-    if args.addons_path:
-        config_args.append(f"--addons-path={args.addons_path}")
-    odoo.tools.config.parse_config(config_args)
-    registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         company = env["res.company"].create({"name": "Benchmark Points Co"})
