@@ -2,7 +2,7 @@
     "name": "Customer Retention & Loyalty",
     "summary": "Know, reward and keep your customers: value tiers, churn risk, "
     "loyalty points, clubs, subscriptions and follow-ups",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retention-loyalty/retention_loyalty",
     "author": "retention_loyalty developers",
@@ -21,6 +21,7 @@
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/retention_points_views.xml",
+        "views/retention_club_views.xml",
         "views/portal_templates.xml",
         "views/retention_menus.xml",
     ],

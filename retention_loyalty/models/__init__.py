@@ -13,3 +13,6 @@ from . import loyalty_card
 from . import retention_points_campaign
 from . import res_partner_category
 from . import account_move
+from . import retention_club_ladder
+from . import retention_club
+from . import retention_club_membership

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 
 class AccountMove(models.Model):
@@ -21,6 +21,22 @@ class AccountMove(models.Model):
         refunds = self.filtered(lambda move: move.state == "posted")
         res = super().button_cancel()
         refunds._retention_sync_refunded_orders()
+        return res
+
+    def _invoice_paid_hook(self):
+        """Paid memberships that wait for their invoice start when it is paid."""
+        res = super()._invoice_paid_hook()
+        orders = self.filtered(
+            lambda move: move.move_type == "out_invoice"
+        ).line_ids.sale_line_ids.order_id
+        if orders:
+            waiting = (
+                self.env["retention.club.membership"]
+                .sudo()
+                .search([("order_id", "in", orders.ids), ("awaiting_payment", "=", True)])
+            )
+            waiting.write({"awaiting_payment": False})
+            waiting._activate_due(fields.Date.context_today(self))
         return res
 
     def _retention_sync_refunded_orders(self):

@@ -54,6 +54,14 @@ class LoyaltyProgram(models.Model):
         "number of points on a quotation; its amount per point also values the points "
         "liability.",
     )
+    retention_club_ids = fields.Many2many(
+        "retention.club",
+        "loyalty_program_retention_club_rel",
+        "program_id",
+        "club_id",
+        string="Members of",
+        help="Only current members of these clubs can use the program; empty for everyone.",
+    )
     retention_point_value = fields.Float(
         compute="_compute_retention_point_value", string="Value of a Point"
     )

@@ -69,6 +69,9 @@ class ResCompany(models.Model):
         string="Customer Risks Re-aged On", readonly=True, copy=False
     )
     retention_full_run_requested = fields.Boolean(readonly=True, copy=False)
+    retention_club_last_run = fields.Date(
+        string="Club Memberships Updated On", readonly=True, copy=False
+    )
 
     def _retention_risk_thresholds(self):
         self.ensure_one()

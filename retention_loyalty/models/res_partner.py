@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+from ..engine.clubs import next_level, window_end
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
 
@@ -163,11 +164,69 @@ class ResPartner(models.Model):
                 ).mapped("retention_next_expiry_points")
             )
 
+    retention_club_membership_ids = fields.One2many(
+        "retention.club.membership", "partner_id", string="Club Memberships"
+    )
+
     def _retention_points_multiplier(self, company):
         """Factor applied to the loyalty points this customer earns in
-        ``company``: the highest multiplier of their tags. Clubs extend it."""
+        ``company``: the highest multiplier of their tags and current clubs."""
         self.ensure_one()
-        return max(self.category_id.mapped("retention_points_multiplier"), default=1.0)
+        clubs = self._retention_current_clubs()[self.id].filtered(
+            lambda club: club.company_id == company
+        )
+        return max(
+            self.category_id.mapped("retention_points_multiplier")
+            + clubs.mapped("points_multiplier"),
+            default=1.0,
+        )
+
+    def _retention_portal_clubs(self):
+        """What the customer sees in the portal: their current clubs and, on
+        each qualified ladder, the next level, what it needs and by when."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        memberships = (
+            self.env["retention.club.membership"]
+            .sudo()
+            .search([("partner_id", "=", self.id), ("state", "in", ("active", "grace"))])
+        )
+        lines = [
+            {"club": membership.club_id, "membership": membership, "next": False}
+            for membership in memberships
+        ]
+        for clubs in self.env["retention.club"]._qualified_groups([self.env.company.id]):
+            value = clubs._qualification_values(today, [self.id]).get(self.id, 0.0)
+            upcoming = next_level(value, clubs.mapped("qualification_threshold"))
+            if not upcoming:
+                continue
+            club = clubs[upcoming.level]
+            advice = {
+                "club": club,
+                "missing": upcoming.missing,
+                "measure": club.qualification_measure,
+                "by": window_end(today, club.window_kind, club.window_days),
+                "currency": club.currency_id,
+            }
+            held = next((line for line in lines if line["club"] in clubs), None)
+            if held:
+                held["next"] = advice
+            else:
+                lines.append({"club": False, "membership": False, "next": advice})
+        return lines
+
+    def _retention_current_clubs(self):
+        """Clubs each of these commercial partners currently belongs to (active
+        or in grace), keyed by partner id, in one read."""
+        memberships = (
+            self.env["retention.club.membership"]
+            .sudo()
+            .search([("partner_id", "in", self.ids), ("state", "in", ("active", "grace"))])
+        )
+        clubs = defaultdict(lambda: self.env["retention.club"])
+        for membership in memberships:
+            clubs[membership.partner_id.id] |= membership.club_id
+        return clubs
 
     def action_view_retention_points(self):
         self.ensure_one()

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from ..engine.points import multiply_points, reversal_target, round_points
 from .retention_customer_stat import RISK_LEVEL_SELECTION
@@ -35,6 +36,57 @@ class SaleOrder(models.Model):
             )
             order.retention_value_tier_id = stat.value_tier_id
             order.retention_risk_level = stat.risk_level
+
+    retention_club_ids = fields.Many2many(
+        "retention.club",
+        compute="_compute_retention_club_ids",
+        string="Customer's Clubs",
+        help="Clubs and levels the customer currently belongs to in the order's company.",
+    )
+
+    @api.depends("partner_id.commercial_partner_id", "company_id")
+    def _compute_retention_club_ids(self):
+        clubs = self.partner_id.commercial_partner_id._retention_current_clubs()
+        for order in self:
+            order.retention_club_ids = clubs[order.partner_id.commercial_partner_id.id].filtered(
+                lambda club, order=order: club.company_id == order.company_id
+            )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_pricelist_id(self):
+        """Members' new quotations get the pricelist of their highest club."""
+        super()._compute_pricelist_id()
+        drafts = self.filtered(lambda order: order.state == "draft" and order.partner_id)
+        clubs = drafts.partner_id.commercial_partner_id._retention_current_clubs()
+        for order in drafts:
+            priced = clubs[order.partner_id.commercial_partner_id.id].filtered(
+                lambda club, order=order: club.pricelist_id and club.company_id == order.company_id
+            )
+            if priced:
+                order.pricelist_id = priced.sorted(lambda club: (club.sequence, club.id))[
+                    -1
+                ].pricelist_id
+
+    def _get_program_domain(self):
+        return expression.AND(
+            [super()._get_program_domain(), self._retention_club_program_domain()]
+        )
+
+    def _get_trigger_domain(self):
+        return expression.AND(
+            [super()._get_trigger_domain(), self._retention_club_program_domain("program_id.")]
+        )
+
+    def _retention_club_program_domain(self, prefix=""):
+        """Member-only programs apply only to members of one of their clubs."""
+        self.ensure_one()
+        clubs = self.partner_id.commercial_partner_id._retention_current_clubs()
+        member_of = clubs[self.partner_id.commercial_partner_id.id].ids
+        return [
+            "|",
+            (f"{prefix}retention_club_ids", "=", False),
+            (f"{prefix}retention_club_ids", "in", member_of),
+        ]
 
     # ------------------------------------------------------------------ loyalty points
 
@@ -131,12 +183,24 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         to_confirm = self.filtered(lambda order: order.state != "sale")
-        return super(
+        res = super(
             SaleOrder,
             self.with_context(
                 retention_points_origin={"event": "confirm", "order_ids": to_confirm.ids}
             ),
         ).action_confirm()
+        confirmed = to_confirm.filtered(lambda order: order.state == "sale")
+        if confirmed:
+            Membership = self.env["retention.club.membership"]
+            Membership._start_purchased(confirmed)
+            # Customers who now qualify move up at once; moving down waits
+            # for the daily run and its grace period.
+            Membership._evaluate_qualified(
+                partner_ids=confirmed.partner_id.commercial_partner_id.ids,
+                allow_downgrade=False,
+                company_ids=confirmed.company_id.ids,
+            )
+        return res
 
     def _action_cancel(self):
         confirmed = self.filtered(lambda order: order.state == "sale")

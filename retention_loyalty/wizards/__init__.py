@@ -1,3 +1,4 @@
 from . import loyalty_card_update_balance
 from . import retention_points_adjust_wizard
 from . import retention_points_redeem_wizard
+from . import retention_club_cancel_wizard

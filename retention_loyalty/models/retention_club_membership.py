@@ -1,0 +1,523 @@
+import threading
+from collections import defaultdict
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..engine.clubs import (
+    DOWNGRADE,
+    END_GRACE,
+    NO_LEVEL,
+    START_GRACE,
+    UPGRADE,
+    plan_transitions,
+    qualified_levels,
+)
+from .retention_club import ACTIVE_STATES
+
+QUIET = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
+
+
+class RetentionClubMembership(models.Model):
+    """A customer's membership of a club, from its start to its end."""
+
+    _name = "retention.club.membership"
+    _description = "Club Membership"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_start desc, id desc"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        tracking=True,
+        help="Memberships belong to the commercial partner: a company and its contacts.",
+    )
+    club_id = fields.Many2one(
+        "retention.club", required=True, index=True, ondelete="restrict", tracking=True
+    )
+    ladder_id = fields.Many2one(
+        related="club_id.ladder_id", store=True, index=True, precompute=True
+    )
+    company_id = fields.Many2one(
+        related="club_id.company_id", store=True, index=True, precompute=True
+    )
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
+    date_start = fields.Date(
+        string="Start", required=True, default=fields.Date.context_today, tracking=True
+    )
+    date_end = fields.Date(string="End", tracking=True)
+    grace_until = fields.Date(tracking=True)
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("active", "Active"),
+            ("grace", "Grace Period"),
+            ("expired", "Expired"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="active",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    origin = fields.Selection(
+        [
+            ("qualified", "Qualified"),
+            ("purchase", "Purchase"),
+            ("invitation", "Invitation"),
+            ("enrolment", "Enrolment"),
+        ],
+        default="invitation",
+        required=True,
+    )
+    awaiting_payment = fields.Boolean(
+        help="A paid membership that starts when its invoice is paid."
+    )
+    order_id = fields.Many2one("sale.order", string="Sales Order", index="btree_not_null")
+    renewal_order_id = fields.Many2one("sale.order", string="Renewal Quotation", copy=False)
+    cancel_reason = fields.Char(tracking=True)
+    color = fields.Integer(related="club_id.color")
+
+    def init(self):
+        # The database itself keeps a customer to one current level per
+        # ladder (or per club outside ladders).
+        self.env.cr.execute(
+            SQL(
+                """CREATE UNIQUE INDEX IF NOT EXISTS retention_club_membership_one_current
+                   ON retention_club_membership (partner_id, COALESCE(ladder_id, -club_id))
+                   WHERE state IN ('active', 'grace')"""
+            )
+        )
+
+    @api.depends("partner_id", "club_id")
+    def _compute_display_name(self):
+        for membership in self:
+            membership.display_name = (
+                f"{membership.partner_id.display_name or ''} - {membership.club_id.name or ''}"
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = self.env["res.partner"].browse(
+            {vals["partner_id"] for vals in vals_list if vals.get("partner_id")}
+        )
+        commercial = {partner.id: partner.commercial_partner_id.id for partner in partners}
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                vals["partner_id"] = commercial[vals["partner_id"]]
+        self._check_free_slots(vals_list)
+        return super().create(vals_list)
+
+    @api.model
+    def _check_free_slots(self, vals_list):
+        """Refuse, before writing anything, a second current membership of a
+        customer in one ladder (or club outside ladders)."""
+        current = [vals for vals in vals_list if vals.get("state", "active") in ACTIVE_STATES]
+        if not current:
+            return
+        clubs = self.env["retention.club"].sudo().browse({vals["club_id"] for vals in current})
+        slot_of = {club.id: club.ladder_id or club for club in clubs}
+        taken = {
+            (
+                membership.partner_id.id,
+                slot_of.get(membership.club_id.id) or membership.ladder_id or membership.club_id,
+            )
+            for membership in self.sudo().search(
+                [
+                    ("partner_id", "in", [vals["partner_id"] for vals in current]),
+                    ("state", "in", ACTIVE_STATES),
+                ]
+            )
+        }
+        for vals in current:
+            key = (vals["partner_id"], slot_of[vals["club_id"]])
+            if key in taken:
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s already holds a current membership of %(slot)s; a customer "
+                        "holds one level of a ladder at a time.",
+                        customer=self.env["res.partner"].browse(key[0]).display_name,
+                        slot=key[1].display_name,
+                    )
+                )
+            taken.add(key)
+
+    @api.constrains("state", "partner_id", "club_id", "date_start", "date_end")
+    def _check_membership(self):
+        for membership in self:
+            if membership.date_end and membership.date_end < membership.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "Membership %(name)s ends before it starts.", name=membership.display_name
+                    )
+                )
+        current = self.filtered(lambda membership: membership.state in ACTIVE_STATES)
+        if not current:
+            return
+        groups = self._read_group(
+            [
+                ("partner_id", "in", current.partner_id.ids),
+                ("state", "in", ACTIVE_STATES),
+            ],
+            ["partner_id", "ladder_id", "club_id"],
+            ["__count"],
+        )
+        per_slot = defaultdict(int)
+        for partner, ladder, club, count in groups:
+            per_slot[(partner, ladder or club)] += count
+        for (partner, slot), count in per_slot.items():
+            if count > 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s would hold two current memberships of %(slot)s; a customer "
+                        "holds one level of a ladder at a time.",
+                        customer=partner.display_name,
+                        slot=slot.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------ actions
+
+    def action_cancel(self):
+        return {
+            "name": self.env._("Cancel Membership"),
+            "type": "ir.actions.act_window",
+            "res_model": "retention.club.cancel.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_membership_ids": self.ids},
+        }
+
+    def _cancel(self, reason):
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason for cancelling."))
+        ended = self.filtered(lambda membership: membership.state in ("expired", "cancelled"))
+        if ended:
+            raise UserError(
+                self.env._(
+                    "These memberships have already ended: %(names)s.",
+                    names=", ".join(ended.mapped("display_name")),
+                )
+            )
+        today = fields.Date.context_today(self)
+        self.write(
+            {
+                "state": "cancelled",
+                "cancel_reason": reason.strip(),
+                "date_end": today,
+                "grace_until": False,
+            }
+        )
+        self.renewal_order_id.filtered(
+            lambda order: order.state in ("draft", "sent")
+        ).action_cancel()
+
+    # ------------------------------------------------------------------ paid memberships
+
+    @api.model
+    def _start_purchased(self, orders):
+        """Memberships bought on confirmed ``orders``: one per line of a paid
+        club's product. A renewal starts when the current membership ends."""
+        products = orders.order_line.product_id
+        clubs = (
+            self.env["retention.club"]
+            .sudo()
+            .search([("policy", "=", "paid"), ("product_id", "in", products.ids)])
+        )
+        if not clubs:
+            return self
+        today = fields.Date.context_today(self)
+        partners = orders.partner_id.commercial_partner_id
+        current = self.sudo().search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("club_id", "in", clubs.ids),
+                ("state", "in", ("pending", "active", "grace")),
+            ]
+        )
+        latest_end = {}
+        for membership in current:
+            key = (membership.partner_id.id, membership.club_id.id)
+            if membership.date_end and membership.date_end >= latest_end.get(
+                key, membership.date_end
+            ):
+                latest_end[key] = membership.date_end
+        vals_list = []
+        for order in orders:
+            for line in order.order_line.filtered(lambda line: line.product_id in clubs.product_id):
+                club = clubs.filtered(
+                    lambda c, line=line, order=order: (
+                        c.product_id == line.product_id and c.company_id == order.company_id
+                    )
+                )[:1]
+                if not club:
+                    continue
+                key = (order.partner_id.commercial_partner_id.id, club.id)
+                start = (
+                    max(today, latest_end[key] + relativedelta(days=1))
+                    if key in latest_end
+                    else today
+                )
+                end = start + relativedelta(months=club.duration_months, days=-1)
+                latest_end[key] = end
+                waits = club.start_on == "paid"
+                vals_list.append(
+                    {
+                        "partner_id": key[0],
+                        "club_id": club.id,
+                        "origin": "purchase",
+                        "order_id": order.id,
+                        "date_start": start,
+                        "date_end": end,
+                        "awaiting_payment": waits,
+                        "state": "pending",
+                    }
+                )
+        memberships = self.sudo().with_context(**QUIET).create(vals_list)
+        memberships._activate_due(today)
+        return memberships
+
+    def _activate_due(self, today):
+        """Start pending memberships that are paid (or need no payment) and
+        whose start date has come; a new level of a ladder ends the old one."""
+        due = self.filtered(
+            lambda m: m.state == "pending" and not m.awaiting_payment and m.date_start <= today
+        )
+        if not due:
+            return
+        replaced = (
+            self.sudo()
+            .search(
+                [
+                    ("partner_id", "in", due.partner_id.ids),
+                    ("state", "in", ACTIVE_STATES),
+                    ("id", "not in", due.ids),
+                ]
+            )
+            .filtered(
+                lambda m: any(
+                    d.partner_id == m.partner_id
+                    and (d.ladder_id or d.club_id) == (m.ladder_id or m.club_id)
+                    for d in due
+                )
+            )
+        )
+        replaced.write({"state": "expired", "date_end": today, "grace_until": False})
+        replaced.flush_recordset()
+        due.write({"state": "active"})
+        due._send_template("welcome_template_id")
+
+    def _send_template(self, template_field):
+        by_template = defaultdict(list)
+        for membership in self:
+            template = membership.club_id[template_field]
+            if template and membership.partner_id.email:
+                by_template[template].append(membership.id)
+        for template, ids in by_template.items():
+            template.send_mail_batch(ids, email_layout_xmlid="mail.mail_notification_light")
+
+    # ------------------------------------------------------------------ qualification
+
+    @api.model
+    def _evaluate_qualified(
+        self, today=None, partner_ids=None, allow_downgrade=True, company_ids=None
+    ):
+        """Move customers between the levels of qualified clubs: up at once,
+        down only when the grace period is over. ``partner_ids`` limits the
+        run to some commercial partners (an order's customers). Returns the
+        number of changes."""
+        today = today or fields.Date.context_today(self)
+        changes = 0
+        for clubs in self.env["retention.club"]._qualified_groups(company_ids):
+            changes += self._evaluate_group(clubs, today, partner_ids, allow_downgrade)
+        return changes
+
+    def _evaluate_group(self, clubs, today, partner_ids, allow_downgrade):
+        values = clubs._qualification_values(today, partner_ids)
+        domain = [("club_id", "in", clubs.ids), ("state", "in", ACTIVE_STATES)]
+        if partner_ids is not None:
+            domain.append(("partner_id", "in", list(partner_ids)))
+        held = {membership.partner_id.id: membership for membership in self.sudo().search(domain)}
+        partners = sorted(set(values) | set(held))
+        if not partners:
+            return 0
+        level_of = {club.id: index for index, club in enumerate(clubs)}
+        held_level = np.array(
+            [level_of[held[p].club_id.id] if p in held else NO_LEVEL for p in partners]
+        )
+        in_grace = np.array([p in held and held[p].state == "grace" for p in partners])
+        grace_over = np.array(
+            [
+                p in held and bool(held[p].grace_until) and held[p].grace_until <= today
+                for p in partners
+            ]
+        )
+        qualified = qualified_levels(
+            [values.get(p, 0.0) for p in partners], clubs.mapped("qualification_threshold")
+        )
+        plan = plan_transitions(held_level, qualified, in_grace, grace_over, allow_downgrade)
+        Membership = self.env["retention.club.membership"].sudo().with_context(**QUIET)
+        closing = Membership
+        downgraded = Membership
+        grace_start = Membership
+        back_active = Membership
+        new_vals = []
+        for index in np.flatnonzero(plan):
+            partner_id = partners[index]
+            action = plan[index]
+            current = held.get(partner_id, Membership)
+            if action == START_GRACE:
+                grace_start |= current
+                continue
+            if action == END_GRACE:
+                back_active |= current
+                continue
+            closing |= current
+            if action == DOWNGRADE:
+                downgraded |= current
+            if action in (UPGRADE, DOWNGRADE) and qualified[index] != NO_LEVEL:
+                new_vals.append(
+                    {
+                        "partner_id": partner_id,
+                        "club_id": clubs[int(qualified[index])].id,
+                        "origin": "qualified",
+                        "date_start": today,
+                        "state": "active",
+                    }
+                )
+        if grace_start:
+            grace_start.write({"state": "grace", "grace_until": clubs[0]._grace_end(today)})
+        if back_active:
+            back_active.write({"state": "active", "grace_until": False})
+        if closing:
+            closing.write({"state": "expired", "date_end": today, "grace_until": False})
+            # The old level must be over in the database before the new one starts.
+            closing.flush_recordset()
+        created = Membership.create(new_vals)
+        downgraded._send_template("downgrade_template_id")
+        created._send_template("welcome_template_id")
+        return len(grace_start) + len(back_active) + len(closing) + len(created)
+
+    # ------------------------------------------------------------------ daily run
+
+    @api.model
+    def _cron_daily(self):
+        """Start, end and renew memberships, then judge qualified clubs, one
+        company per call so the cron resumes where a crash stopped it."""
+        today = fields.Date.context_today(self)
+        companies = self.env["retention.club"].sudo().search([]).company_id
+        todo = companies.filtered(
+            lambda company: (
+                not company.retention_club_last_run or company.retention_club_last_run < today
+            )
+        )
+        if not todo:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        company = todo[0]
+        self._daily_for_company(company, today)
+        company.sudo().retention_club_last_run = today
+        self.env["ir.cron"]._notify_progress(done=1, remaining=len(todo) - 1)
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _daily_for_company(self, company, today):
+        Membership = self.sudo().with_context(**QUIET)
+        ended = Membership.search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "in", ACTIVE_STATES),
+                ("date_end", "!=", False),
+                ("date_end", "<", today),
+            ]
+        )
+        ended.write({"state": "expired", "grace_until": False})
+        ended._send_template("downgrade_template_id")
+        Membership.search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "pending"),
+                ("date_start", "<=", today),
+            ]
+        )._activate_due(today)
+        self._create_renewals(company, today)
+        return self._evaluate_qualified(today, company_ids=company.ids)
+
+    @api.model
+    def _create_renewals(self, company, today):
+        """A renewal quotation and a to-do for the salesperson, the club's
+        renewal lead time before a paid membership ends."""
+        candidates = self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("club_id.policy", "=", "paid"),
+                ("state", "in", ACTIVE_STATES),
+                ("renewal_order_id", "=", False),
+                ("date_end", "!=", False),
+            ]
+        )
+        due = candidates.filtered(
+            lambda m: m.date_end - relativedelta(days=m.club_id.renewal_days) <= today
+        )
+        successors = self.sudo().search(
+            [("partner_id", "in", due.partner_id.ids), ("state", "=", "pending")]
+        )
+        due = due.filtered(
+            lambda m: (
+                not successors.filtered(
+                    lambda s, m=m: s.partner_id == m.partner_id and s.club_id == m.club_id
+                )
+            )
+        )
+        if not due:
+            return
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "partner_id": membership.partner_id.id,
+                        "company_id": membership.company_id.id,
+                        "user_id": membership.partner_id.user_id.id
+                        or membership.order_id.user_id.id,
+                        "origin": membership.display_name,
+                        "order_line": [
+                            fields.Command.create(
+                                {
+                                    "product_id": membership.club_id.product_id.id,
+                                    "product_uom_qty": 1,
+                                }
+                            )
+                        ],
+                    }
+                    for membership in due
+                ]
+            )
+        )
+        for membership, order in zip(due, orders, strict=True):
+            membership.renewal_order_id = order
+            membership.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=membership.date_end,
+                summary=self.env._("Renew %(club)s membership", club=membership.club_id.name),
+                note=self.env._(
+                    "The membership ends on %(end)s. Renewal quotation: %(order)s.",
+                    end=membership.date_end,
+                    order=order.name,
+                ),
+                user_id=order.user_id.id or self.env.user.id,
+            )

@@ -1,0 +1,416 @@
+from datetime import date, datetime, time, timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+
+class ClubCase(TransactionCase):
+    """A Silver / Gold / Platinum ladder on revenue over the last 365 days,
+    with 30 days of grace, and a paid coffee club."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.product = cls.env["product.product"].create(
+            {"name": "Club Coffee", "list_price": 100.0, "taxes_id": [Command.clear()]}
+        )
+        cls.ladder = cls.env["retention.club.ladder"].create({"name": "Levels"})
+        cls.silver, cls.gold, cls.platinum = cls.env["retention.club"].create(
+            [
+                {
+                    "name": name,
+                    "ladder_id": cls.ladder.id,
+                    "sequence": sequence,
+                    "qualification_threshold": threshold,
+                    "window_days": 365,
+                    "grace_days": 30,
+                }
+                for name, sequence, threshold in (
+                    ("Silver", 1, 500.0),
+                    ("Gold", 2, 2000.0),
+                    ("Platinum", 3, 5000.0),
+                )
+            ]
+        )
+        cls.membership_product = cls.env["product.product"].create(
+            {"name": "Coffee Club year", "list_price": 50.0, "taxes_id": [Command.clear()]}
+        )
+        cls.paid_club = cls.env["retention.club"].create(
+            {
+                "name": "Coffee Club",
+                "policy": "paid",
+                "product_id": cls.membership_product.id,
+                "duration_months": 12,
+                "renewal_days": 30,
+            }
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Club Customer", "email": "club@example.com"}
+        )
+        cls.Membership = cls.env["retention.club.membership"]
+
+    def _order(self, amount, day=None, partner=None, product=None, confirm=True):
+        values = {
+            "partner_id": (partner or self.customer).id,
+            "order_line": [
+                Command.create(
+                    {
+                        "product_id": (product or self.product).id,
+                        "product_uom_qty": 1,
+                        "price_unit": amount,
+                        "tax_id": [Command.clear()],
+                    }
+                )
+            ],
+        }
+        if day:
+            values.update({"date_order": datetime.combine(day, time(10)), "state": "sale"})
+        order = self.env["sale.order"].create(values)
+        if confirm and not day:
+            order.action_confirm()
+        return order
+
+    def _current(self, partner=None):
+        return self.Membership.search(
+            [
+                ("partner_id", "=", (partner or self.customer).id),
+                ("state", "in", ("active", "grace")),
+            ]
+        )
+
+    def _daily(self):
+        self.company.retention_club_last_run = False
+        self.Membership._cron_daily()
+
+
+@tagged("post_install", "-at_install")
+class TestClubQualification(ClubCase):
+    @freeze_time("2026-06-01")
+    def test_confirming_an_order_upgrades_at_once(self):
+        self._order(400.0, day=date(2026, 3, 1))
+        self.assertFalse(self._current())
+        self._order(200.0)
+        self.assertEqual(self._current().club_id, self.silver)
+        self._order(1500.0)
+        self.assertRecordValues(
+            self._current(), [{"club_id": self.gold.id, "origin": "qualified", "state": "active"}]
+        )
+        silver = self.Membership.search(
+            [("partner_id", "=", self.customer.id), ("club_id", "=", self.silver.id)]
+        )
+        self.assertRecordValues(silver, [{"state": "expired", "date_end": date(2026, 6, 1)}])
+        welcome = self.env["mail.mail"].search(
+            [("model", "=", "retention.club.membership"), ("res_id", "=", self._current().id)]
+        )
+        self.assertIn("Gold", welcome.subject)
+
+    def test_downgrade_only_after_the_grace_period(self):
+        with freeze_time("2026-01-10"):
+            self._order(2500.0, day=date(2026, 1, 10))
+            self._daily()
+            gold = self._current()
+            self.assertEqual(gold.club_id, self.gold)
+        with freeze_time("2027-01-11"):  # the order left the 365-day window
+            self._daily()
+            self.assertRecordValues(gold, [{"state": "grace", "grace_until": date(2027, 2, 10)}])
+        with freeze_time("2027-02-01"):
+            self._daily()
+            self.assertEqual(gold.state, "grace")
+        with freeze_time("2027-02-10"):
+            self._order(600.0, day=date(2027, 2, 9))
+            self._daily()
+            self.assertRecordValues(gold, [{"state": "expired", "date_end": date(2027, 2, 10)}])
+            self.assertEqual(self._current().club_id, self.silver)
+
+    def test_buying_again_during_grace_keeps_the_level(self):
+        with freeze_time("2026-01-10"):
+            self._order(2500.0, day=date(2026, 1, 10))
+            self._daily()
+        with freeze_time("2027-01-11"):
+            self._daily()
+            self.assertEqual(self._current().state, "grace")
+            self._order(2100.0)
+            self.assertRecordValues(
+                self._current(),
+                [{"club_id": self.gold.id, "state": "active", "grace_until": False}],
+            )
+
+    @freeze_time("2026-06-01")
+    def test_refund_below_threshold_moves_down_only_through_grace(self):
+        self.company.retention_revenue_source = "invoices"
+        order = self._order(2500.0)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self._daily()
+        self.assertEqual(self._current().club_id, self.gold)
+        refund = invoice._reverse_moves()
+        refund.invoice_line_ids.price_unit = 1000.0
+        refund.action_post()
+        self._daily()
+        self.assertRecordValues(self._current(), [{"club_id": self.gold.id, "state": "grace"}])
+
+    @freeze_time("2026-06-01")
+    def test_contacts_count_at_their_company(self):
+        company_partner = self.env["res.partner"].create({"name": "Club Corp", "is_company": True})
+        contact = self.env["res.partner"].create({"name": "Buyer", "parent_id": company_partner.id})
+        self._order(300.0, partner=contact)
+        self._order(300.0, partner=company_partner)
+        self.assertEqual(self._current(company_partner).club_id, self.silver)
+        membership = self.Membership.create(
+            {"partner_id": contact.id, "club_id": self.paid_club.id}
+        )
+        self.assertEqual(membership.partner_id, company_partner)
+
+    @freeze_time("2026-06-01")
+    def test_confirmation_queries_do_not_grow_with_history(self):
+        short = self.env["res.partner"].create({"name": "Short history"})
+        long = self.env["res.partner"].create({"name": "Long history"})
+        warm = self.env["res.partner"].create({"name": "Warm-up"})
+        self._order(100.0, day=date(2026, 5, 1), partner=short)
+        for days in range(1, 40):
+            self._order(10.0, day=date(2026, 5, 1) - timedelta(days=days), partner=long)
+        counts = []
+        for partner in (warm, short, long):
+            order = self._order(600.0, partner=partner, confirm=False)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            order.action_confirm()
+            self.env.flush_all()
+            counts.append(self.env.cr.sql_log_count - before)
+        self.assertEqual(counts[1], counts[2])
+        self.assertEqual(self._current(long).club_id, self.silver)
+
+
+@tagged("post_install", "-at_install")
+class TestPaidClubs(ClubCase):
+    def test_paid_enrolment_and_renewal(self):
+        with freeze_time("2026-03-01"):
+            order = self._order(50.0, product=self.membership_product)
+            membership = self._current().filtered(lambda m: m.club_id == self.paid_club)
+            self.assertRecordValues(
+                membership,
+                [
+                    {
+                        "state": "active",
+                        "origin": "purchase",
+                        "order_id": order.id,
+                        "date_start": date(2026, 3, 1),
+                        "date_end": date(2027, 2, 28),
+                    }
+                ],
+            )
+        with freeze_time("2027-02-01"):
+            self._daily()
+            renewal = membership.renewal_order_id
+            self.assertEqual(renewal.order_line.product_id, self.membership_product)
+            self.assertEqual(renewal.state, "draft")
+            self.assertEqual(membership.activity_ids.date_deadline, date(2027, 2, 28))
+            self._daily()  # a second run creates nothing more
+            self.assertEqual(
+                self.env["sale.order"].search_count([("origin", "=", membership.display_name)]), 1
+            )
+            renewal.action_confirm()
+            successor = self.Membership.search(
+                [("order_id", "=", renewal.id), ("club_id", "=", self.paid_club.id)]
+            )
+            self.assertRecordValues(
+                successor, [{"state": "pending", "date_start": date(2027, 3, 1)}]
+            )
+        with freeze_time("2027-03-01"):
+            self._daily()
+            self.assertEqual(membership.state, "expired")
+            self.assertEqual(successor.state, "active")
+
+    @freeze_time("2026-03-01")
+    def test_membership_waits_for_payment_when_configured(self):
+        self.paid_club.start_on = "paid"
+        self.membership_product.invoice_policy = "order"
+        order = self._order(50.0, product=self.membership_product)
+        membership = self.Membership.search([("order_id", "=", order.id)])
+        self.assertRecordValues(membership, [{"state": "pending", "awaiting_payment": True}])
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        self.assertRecordValues(membership, [{"state": "active", "awaiting_payment": False}])
+
+    def test_cancel_needs_a_reason_and_ends_the_membership(self):
+        membership = self.Membership.create(
+            {"partner_id": self.customer.id, "club_id": self.paid_club.id}
+        )
+        wizard = self.env["retention.club.cancel.wizard"].create(
+            {"membership_ids": [Command.set(membership.ids)], "reason": "  "}
+        )
+        with self.assertRaises(UserError):
+            wizard.action_apply()
+        wizard.reason = "Moved abroad"
+        wizard.action_apply()
+        self.assertRecordValues(
+            membership, [{"state": "cancelled", "cancel_reason": "Moved abroad"}]
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestClubPerks(ClubCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["product.pricelist"].create({"name": "Standard", "sequence": 1})
+        cls.member_pricelist = cls.env["product.pricelist"].create(
+            {"name": "Members", "sequence": 100}
+        )
+        cls.points_program = cls.env["loyalty.program"].create(
+            {
+                "name": "Club Points",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "rule_ids": [
+                    Command.create(
+                        {
+                            "reward_point_mode": "money",
+                            "reward_point_amount": 1,
+                            "minimum_amount": 0,
+                        }
+                    )
+                ],
+            }
+        )
+        cls.member_promo = cls.env["loyalty.program"].create(
+            {
+                "name": "Members 10%",
+                "program_type": "promotion",
+                "trigger": "auto",
+                "applies_on": "current",
+                "rule_ids": [Command.create({"minimum_amount": 0})],
+                "reward_ids": [
+                    Command.create(
+                        {"reward_type": "discount", "discount": 10, "discount_mode": "percent"}
+                    )
+                ],
+            }
+        )
+        cls.paid_club.write(
+            {
+                "pricelist_id": cls.member_pricelist.id,
+                "points_multiplier": 2.0,
+                "program_ids": [Command.set(cls.member_promo.ids)],
+            }
+        )
+
+    def _promo_coupon(self, order):
+        """The coupon through which the member promotion could be claimed."""
+        claimable = order._get_claimable_rewards()
+        return next(
+            (
+                coupon
+                for coupon, rewards in claimable.items()
+                if self.member_promo.reward_ids & rewards
+            ),
+            self.env["loyalty.card"],
+        )
+
+    def _quotation(self):
+        order = self._order(100.0, confirm=False)
+        order._update_programs_and_rewards()
+        return order
+
+    def test_perks_apply_to_members_and_stop_when_membership_ends(self):
+        membership = self.Membership.create(
+            {"partner_id": self.customer.id, "club_id": self.paid_club.id}
+        )
+        order = self._quotation()
+        self.assertEqual(order.pricelist_id, self.member_pricelist)
+        self.assertIn(self.paid_club, order.retention_club_ids)
+        coupon = self._promo_coupon(order)
+        self.assertTrue(coupon)
+        order._apply_program_reward(self.member_promo.reward_ids, coupon)
+        self.assertEqual(self.customer._retention_points_multiplier(self.company), 2.0)
+        order.action_confirm()
+        card = self.env["loyalty.card"].search(
+            [("partner_id", "=", self.customer.id), ("program_id", "=", self.points_program.id)]
+        )
+        self.assertEqual(card.points, 180)  # (100 - 10 % member discount) x 2
+
+        membership._cancel("Test over")
+        later = self._quotation()
+        self.assertNotEqual(later.pricelist_id, self.member_pricelist)
+        self.assertFalse(self._promo_coupon(later))
+        self.assertEqual(self.customer._retention_points_multiplier(self.company), 1.0)
+
+    def test_portal_shows_level_and_next_level(self):
+        with freeze_time("2026-06-01"):
+            self._order(700.0)
+            portal_user = new_test_user(
+                self.env,
+                login="rl_club_portal",
+                groups="base.group_portal",
+                partner_id=self.customer.id,
+            )
+            html = str(
+                self.env["ir.qweb"]._render(
+                    "portal.side_content", {"user_id": portal_user, "sales_user": False}
+                )
+            )
+        self.assertIn("Silver", html)
+        self.assertIn("o_retention_next_level", html)
+        self.assertIn("1,300.00", html)  # Gold needs 2,000
+        self.assertIn("Gold", html)
+
+
+@tagged("post_install", "-at_install")
+class TestClubRules(ClubCase):
+    def test_bad_configuration_is_refused(self):
+        with self.assertRaises(ValidationError):
+            self.gold.qualification_threshold = 400.0  # below Silver
+        with self.assertRaises(ValidationError):
+            self.silver.write({"window_days": 0})
+        with self.assertRaises(ValidationError):
+            self.env["retention.club"].create({"name": "No product", "policy": "paid"})
+        with self.assertRaises(ValidationError):
+            self.env["retention.club"].create({"name": "Negative", "qualification_threshold": -5})
+
+    @freeze_time("2026-06-01")
+    def test_one_level_of_a_ladder_at_a_time(self):
+        self._order(600.0)
+        self.assertEqual(self._current().club_id, self.silver)
+        with self.assertRaises(ValidationError):
+            self.Membership.create(
+                {"partner_id": self.customer.id, "club_id": self.gold.id, "origin": "invitation"}
+            )
+        with self.assertRaises(UserError):
+            self.silver.active = False
+        self.assertTrue(self.silver.active)
+
+    @freeze_time("2026-06-01")
+    def test_salespeople_see_their_customers_and_companies_stay_apart(self):
+        salesman = new_test_user(
+            self.env, login="rl_club_salesman", groups="sales_team.group_sale_salesman"
+        )
+        other = self.env["res.partner"].create(
+            {"name": "Other's customer", "user_id": self.env.uid}
+        )
+        self.customer.user_id = salesman
+        self._order(600.0)
+        self._order(600.0, partner=other)
+        visible = self.Membership.with_user(salesman).search([])
+        self.assertEqual(visible.partner_id, self.customer)
+        with self.assertRaises(AccessError):
+            self.env["retention.club"].with_user(salesman).create({"name": "Mine"})
+        other_company = self.env["res.company"].create({"name": "Other Club Co"})
+        outsider = new_test_user(
+            self.env,
+            login="rl_club_outsider",
+            groups="sales_team.group_sale_manager",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        self.assertFalse(self.Membership.with_user(outsider).search([]))
+        self.assertFalse(self.env["retention.club"].with_user(outsider).search([]))
