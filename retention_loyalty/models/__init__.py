@@ -6,6 +6,7 @@ from . import retention_segment_history
 from . import retention_model_fit
 from . import res_partner
 from . import sale_order
+from . import sale_order_line
 from . import retention_demo_generator
 from . import retention_points_entry
 from . import loyalty_program

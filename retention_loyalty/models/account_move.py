@@ -41,4 +41,4 @@ class AccountMove(models.Model):
 
     def _retention_sync_refunded_orders(self):
         for move in self.filtered(lambda move: move.move_type == "out_refund"):
-            move.invoice_line_ids.sale_line_ids.order_id._retention_sync_refunds(move)
+            move.sudo().invoice_line_ids.sale_line_ids.order_id._retention_sync_refunds(move)

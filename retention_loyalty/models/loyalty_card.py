@@ -65,6 +65,12 @@ class LoyaltyCard(models.Model):
         ledger_cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
         if not ledger_cards:
             return super().write(vals)
+        if (
+            not self.env.context.get("retention_points_origin")
+            and not self.env.su
+            and not self.env.user.has_group("retention_loyalty.group_retention_manager")
+        ):
+            raise UserError(self.env._("Only retention administrators can adjust points."))
         changes = ledger_cards._retention_changes_for(vals["points"])
         other_vals = {key: value for key, value in vals.items() if key != "points"}
         if self - ledger_cards:
@@ -126,6 +132,20 @@ class LoyaltyCard(models.Model):
                 # after refunds: take back exactly that.
                 changes += orders._retention_cancel_changes(card)
                 continue
+            elif origin.get("event") == "reward" and delta:
+                # A reward line of a confirmed order changed: more or fewer
+                # points spent on that order.
+                order = orders[:1]
+                explained = [
+                    {
+                        "card": card,
+                        "kind": "spend",
+                        "points": delta,
+                        "order_id": order.id,
+                        "restores": delta > 0,
+                        "description": self.env._("Spent on %(order)s", order=order.name),
+                    }
+                ]
             else:
                 explained = []
             rest = round_points(delta - sum(change["points"] for change in explained))
@@ -169,16 +189,18 @@ class LoyaltyCard(models.Model):
         optionally order_id, move_id, date) in order, move the cards' balances
         and consume lots oldest expiry first. Nothing is written when a change
         would take a balance below what the program allows."""
-        changes = [change for change in changes if round_points(change["points"])]
+        changes = [c for c in changes if round_points(c["points"]) or c.get("marker")]
         if not changes:
             return self.env["retention.points.entry"]
+        # The arithmetic of the ledger never depends on the user's access.
+        self = self.sudo()
         cards = self.browse({change["card"].id for change in changes})
         cards._retention_lock()
         cards.invalidate_recordset(["points"])
         today = fields.Date.context_today(self)
-        open_lots = self.env["retention.points.entry"].search(
-            [("card_id", "in", cards.ids), ("remaining", ">", 0)]
-        )
+        Entry = self.env["retention.points.entry"]
+        open_lots = Entry.search([("card_id", "in", cards.ids), ("remaining", ">", 0)])
+        restored_expiry = self._retention_restored_expiry(changes)
         lots_by_card = defaultdict(dict)
         lot_orders = {}
         for lot in open_lots:
@@ -201,11 +223,14 @@ class LoyaltyCard(models.Model):
                 "order_id": change.get("order_id") or False,
                 "move_id": change.get("move_id") or False,
                 "date": change.get("date") or today,
+                "refund_basis": change.get("refund_basis", 0.0),
             }
             lots = lots_by_card[card.id]
             if points > 0:
                 vals["remaining"] = new_lot_remaining(points, balances[card.id])
-                vals["expiry_date"] = program._retention_expiry_from(vals["date"])
+                vals["expiry_date"] = (
+                    change.get("restores") and restored_expiry.get((card.id, vals["order_id"]))
+                ) or program._retention_expiry_from(vals["date"])
                 lots[(1, index)] = Lot((1, index), vals["remaining"], vals["expiry_date"])
                 lot_orders[(1, index)] = vals["order_id"]
             else:
@@ -223,10 +248,17 @@ class LoyaltyCard(models.Model):
                 rest = consume(
                     [lot for key, lot in lots.items() if key not in taken.taken], taken.shortfall
                 )
-                for key, amount in {**taken.taken, **rest.taken}.items():
+                used = {**taken.taken, **rest.taken}
+                for key, amount in used.items():
                     lots[key] = Lot(
                         key, round_points(lots[key].remaining - amount), lots[key].expires_on
                     )
+                # Remember when the points taken would have expired, so that
+                # giving them back does not give them a new life.
+                vals["expiry_date"] = min(
+                    (lots[key].expires_on for key in used if lots[key].expires_on),
+                    default=False,
+                )
                 if rest.shortfall > 0:
                     self._retention_check_shortfall(card, change, balances[card.id])
             balances[card.id] = round_points(balances[card.id] + points)
@@ -234,12 +266,7 @@ class LoyaltyCard(models.Model):
         for index, vals in enumerate(vals_list):
             if (1, index) in lots_by_card[vals["card_id"]]:
                 vals["remaining"] = lots_by_card[vals["card_id"]][(1, index)].remaining
-        entries = (
-            self.env["retention.points.entry"]
-            .sudo()
-            .with_context(retention_ledger_posting=True)
-            .create(vals_list)
-        )
+        entries = Entry.with_context(retention_ledger_posting=True).create(vals_list)
         consumed = [
             (lot.id, lots_by_card[lot.card_id.id][(0, lot.id)].remaining)
             for lot in open_lots
@@ -255,11 +282,9 @@ class LoyaltyCard(models.Model):
                 )
             )
             open_lots.invalidate_recordset(["remaining"])
-        cards._retention_extend_on_activity(entries)
+        cards._retention_extend_on_activity(entries, today)
         for card in cards:
-            card.sudo().with_context(retention_ledger_posting=True).write(
-                {"points": balances[card.id]}
-            )
+            card.with_context(retention_ledger_posting=True).write({"points": balances[card.id]})
         if write_history:
             entries._retention_write_loyalty_history()
         return entries
@@ -297,20 +322,58 @@ class LoyaltyCard(models.Model):
             )
         )
 
-    def _retention_extend_on_activity(self, entries):
-        """Under the inactivity policy every purchase moves the expiry of all
-        the card's unspent points to N months after it."""
-        earned = entries.filtered(lambda entry: entry.kind == "earn" and entry.points > 0)
+    def _retention_restored_expiry(self, changes):
+        """For changes that give points back to an order (a cancellation, an
+        undone credit note, a smaller reward), the earliest expiry of the
+        points that order took, keyed by (card id, order id)."""
+        keys = {(c["card"].id, c.get("order_id")) for c in changes if c.get("restores")}
+        keys = {key for key in keys if key[1]}
+        if not keys:
+            return {}
+        taken = self.env["retention.points.entry"]._read_group(
+            [
+                ("card_id", "in", [key[0] for key in keys]),
+                ("order_id", "in", [key[1] for key in keys]),
+                ("points", "<", 0),
+                ("expiry_date", "!=", False),
+            ],
+            ["card_id", "order_id"],
+            ["expiry_date:min"],
+        )
+        return {(card.id, order.id): day for card, order, day in taken}
+
+    def _retention_extend_on_activity(self, entries, today):
+        """Under the inactivity policy every purchase moves the expiry of the
+        card's unspent, not yet due points to N months after it, and a new
+        reminder will be sent for the new date."""
+        earned = entries.filtered(
+            lambda entry: (
+                entry.kind == "earn"
+                and entry.points > 0
+                and entry.program_id.retention_expiry_policy == "inactivity"
+            )
+        )
+        rows = []
         for card in earned.card_id:
-            program = card.program_id
-            if program.retention_expiry_policy != "inactivity":
-                continue
             last = max(
                 earned.filtered(lambda entry, card=card: entry.card_id == card).mapped("date")
             )
-            self.env["retention.points.entry"].sudo().search(
-                [("card_id", "=", card.id), ("remaining", ">", 0)]
-            ).write({"expiry_date": program._retention_expiry_from(last)})
+            rows.append((card.id, card.program_id._retention_expiry_from(last)))
+        if not rows:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE retention_points_entry e
+                      SET expiry_date = v.expiry, reminder_sent = FALSE
+                     FROM (VALUES %s) AS v(card_id, expiry)
+                    WHERE e.card_id = v.card_id AND e.remaining > 0
+                      AND (e.expiry_date IS NULL OR e.expiry_date >= %s)""",
+                SQL(", ").join(SQL("(%s, %s::date)", *row) for row in rows),
+                today,
+            )
+        )
+        self.env["retention.points.entry"].invalidate_model(["expiry_date", "reminder_sent"])
 
     # ------------------------------------------------------------------ actions
 

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..engine.points import expiry_date
 
@@ -101,6 +102,42 @@ class LoyaltyProgram(models.Model):
                         program=program.name,
                     )
                 )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"retention_expiry_policy", "retention_expiry_months"} & set(vals):
+            self._retention_reset_expiry()
+        return res
+
+    def _retention_reset_expiry(self):
+        """Apply a changed expiry rule to the unspent points already earned:
+        from each lot's date, or from the card's last purchase under the
+        inactivity policy. A reminder is due again for the new dates."""
+        self.env.flush_all()
+        for program in self._retention_uses_ledger():
+            months = program.retention_expiry_months
+            if program.retention_expiry_policy == "never":
+                expiry = SQL("NULL::date")
+            elif program.retention_expiry_policy == "earned":
+                expiry = SQL("(e.date + make_interval(months => %s))::date", months)
+            else:
+                expiry = SQL(
+                    """(COALESCE((SELECT max(last.date) FROM retention_points_entry last
+                                   WHERE last.card_id = e.card_id AND last.kind = 'earn'),
+                                 e.date)
+                        + make_interval(months => %s))::date""",
+                    months,
+                )
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE retention_points_entry e
+                          SET expiry_date = %s, reminder_sent = FALSE
+                        WHERE e.program_id = %s AND e.remaining > 0""",
+                    expiry,
+                    program.id,
+                )
+            )
+        self.env["retention.points.entry"].invalidate_model(["expiry_date", "reminder_sent"])
 
     def _retention_uses_ledger(self):
         """Programs whose cards keep a points ledger: loyalty programs."""

@@ -143,7 +143,8 @@ class ResPartner(models.Model):
             .sudo()
             .search(
                 [
-                    ("partner_id", "in", partners.ids),
+                    # Cards are often made out to the contact who ordered.
+                    ("partner_id", "child_of", partners.ids),
                     ("program_id.program_type", "=", "loyalty"),
                     ("company_id", "in", [False, self.env.company.id]),
                 ]
@@ -151,7 +152,7 @@ class ResPartner(models.Model):
         )
         by_partner = defaultdict(lambda: self.env["loyalty.card"])
         for card in cards:
-            by_partner[card.partner_id.id] |= card
+            by_partner[card.partner_id.commercial_partner_id.id] |= card
         for partner in self:
             own = by_partner[partner.commercial_partner_id.id]
             partner.retention_points_balance = sum(own.mapped("points"))
@@ -233,5 +234,5 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "retention_loyalty.retention_points_entry_action"
         )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         return action

@@ -36,7 +36,16 @@ class RetentionPointsEntry(models.Model):
     remaining = fields.Float(
         digits=(16, 2), help="Points of this entry not yet spent, expired or taken back."
     )
-    expiry_date = fields.Date(index=True)
+    expiry_date = fields.Date(
+        index=True,
+        help="Points added: when they expire. Points taken: when the earliest of them would "
+        "have expired, which points given back later keep.",
+    )
+    refund_basis = fields.Float(
+        digits=(16, 2),
+        help="On a cancellation: the amount its order had been refunded by then, so that "
+        "refunds of an earlier confirmation do not count again after a new one.",
+    )
     reminder_sent = fields.Boolean(copy=False)
     order_id = fields.Many2one("sale.order", index="btree_not_null", ondelete="set null")
     move_id = fields.Many2one(
@@ -76,7 +85,7 @@ class RetentionPointsEntry(models.Model):
                     "description": entry.description,
                     "issued": max(entry.points, 0.0),
                     "used": max(-entry.points, 0.0),
-                    "order_model": entry.order_id and "sale.order",
+                    "order_model": "sale.order" if entry.order_id else False,
                     "order_id": entry.order_id.id,
                 }
                 for entry in self

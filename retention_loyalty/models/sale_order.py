@@ -158,14 +158,17 @@ class SaleOrder(models.Model):
                 "campaign_bonuses": list(breakdown.campaign_bonuses),
                 "total": breakdown.total,
             }
-        if self.id and self.retention_points_breakdown != breakdowns:
-            self.sudo().retention_points_breakdown = breakdowns
+        # One program may be checked alone (a code applied): keep the others.
+        merged = {**(self.retention_points_breakdown or {}), **breakdowns}
+        if self.id and breakdowns and self.retention_points_breakdown != merged:
+            self.sudo().retention_points_breakdown = merged
         return result
 
     def _retention_campaign_share(self, categories):
-        """Share of the order's amount (before rewards) on products of ``categories``."""
+        """Share of the order's amount (before rewards, taxes included as the
+        points rules count it) on products of ``categories``."""
         lines = self.order_line.filtered(lambda line: not line.reward_id and not line.display_type)
-        total = sum(lines.mapped("price_subtotal"))
+        total = sum(lines.mapped("price_total"))
         if not categories:
             return 1.0
         if total <= 0:
@@ -179,7 +182,7 @@ class SaleOrder(models.Model):
                 )
             )
         )
-        return sum(eligible.mapped("price_subtotal")) / total
+        return sum(eligible.mapped("price_total")) / total
 
     def action_confirm(self):
         to_confirm = self.filtered(lambda order: order.state != "sale")
@@ -256,10 +259,13 @@ class SaleOrder(models.Model):
         """Ledger changes of cancelling these orders for ``card``: spent points
         come back and the points the order still holds (after refunds) go."""
         entries_by_order = defaultdict(list)
-        for entry in self.env["retention.points.entry"].search(
-            [("card_id", "=", card.id), ("order_id", "in", self.ids)]
+        for entry in (
+            self.env["retention.points.entry"]
+            .sudo()
+            .search([("card_id", "=", card.id), ("order_id", "in", self.ids)])
         ):
             entries_by_order[entry.order_id.id].append(entry)
+        refunded = self._retention_refunded_amounts()
         changes = []
         for order in self:
             own = entries_by_order[order.id]
@@ -271,29 +277,38 @@ class SaleOrder(models.Model):
             unrestored_spent = round_points(spent - restored)
             earned_held = round_points(held + unrestored_spent)
             description = self.env._("%(order)s cancelled", order=order.name)
-            for points in (unrestored_spent, -earned_held):
-                if points:
-                    changes.append(
-                        {
-                            "card": card,
-                            "kind": "cancel",
-                            "points": points,
-                            "order_id": order.id,
-                            "description": description,
-                        }
-                    )
+            # Without points to move, a zero entry still marks where the
+            # order's next confirmation starts.
+            moves = [points for points in (unrestored_spent, -earned_held) if points]
+            changes += [
+                {
+                    "card": card,
+                    "kind": "cancel",
+                    "points": points,
+                    "order_id": order.id,
+                    "restores": points > 0,
+                    "refund_basis": refunded.get(order.id, 0.0),
+                    "marker": True,
+                    "description": description,
+                }
+                for points in moves or ([0.0] if own else [])
+            ]
         return changes
 
     def _retention_refunded_amounts(self):
         """Amount refunded per order id (in the order's currency): the product
         lines of its posted credit notes."""
-        refund_lines = self.env["account.move.line"].search(
-            [
-                ("sale_line_ids.order_id", "in", self.ids),
-                ("move_id.move_type", "=", "out_refund"),
-                ("move_id.state", "=", "posted"),
-                ("display_type", "=", "product"),
-            ]
+        refund_lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("sale_line_ids.order_id", "in", self.ids),
+                    ("move_id.move_type", "=", "out_refund"),
+                    ("move_id.state", "=", "posted"),
+                    ("display_type", "=", "product"),
+                ]
+            )
         )
         refunded = defaultdict(float)
         for line in refund_lines:
@@ -311,14 +326,20 @@ class SaleOrder(models.Model):
         if not orders:
             return
         cycles = defaultdict(list)
-        for entry in self.env["retention.points.entry"].search(
-            [("order_id", "in", orders.ids), ("program_id.program_type", "=", "loyalty")],
-            order="id",
+        basis = defaultdict(float)
+        for entry in (
+            self.env["retention.points.entry"]
+            .sudo()
+            .search(
+                [("order_id", "in", orders.ids), ("program_id.program_type", "=", "loyalty")],
+                order="id",
+            )
         ):
             key = (entry.order_id, entry.card_id)
             if entry.kind == "cancel":
-                # Only the entries of the current confirmation count.
+                # Only the entries and refunds of the current confirmation count.
                 cycles[key] = []
+                basis[key] = entry.refund_basis
             else:
                 cycles[key].append(entry)
         if not cycles:
@@ -328,7 +349,8 @@ class SaleOrder(models.Model):
         for (order, card), cycle in cycles.items():
             earned = sum(entry.points for entry in cycle if entry.kind == "earn")
             taken = -sum(entry.points for entry in cycle if entry.kind == "refund")
-            target = reversal_target(earned, order.amount_untaxed, refunded.get(order.id, 0.0))
+            refunded_now = max(refunded.get(order.id, 0.0) - basis[(order, card)], 0.0)
+            target = reversal_target(earned, order.amount_untaxed, refunded_now)
             delta = round_points(target - taken)
             if delta:
                 changes.append(
@@ -336,6 +358,7 @@ class SaleOrder(models.Model):
                         "card": card,
                         "kind": "refund",
                         "points": -delta,
+                        "restores": delta < 0,
                         "order_id": order.id,
                         "move_id": move.id if move else False,
                         "description": self.env._(
@@ -348,7 +371,7 @@ class SaleOrder(models.Model):
         entries = self.env["loyalty.card"]._retention_post(changes, write_history=True)
         for entry in entries:
             signed_points = f"{entry.points:+g}"
-            entry.card_id.message_post(
+            entry.card_id.sudo().message_post(
                 body=self.env._(
                     "%(what)s: %(points)s points", what=entry.description, points=signed_points
                 )

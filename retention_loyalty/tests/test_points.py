@@ -548,3 +548,109 @@ class TestPointsAccessAndCost(PointsCase):
         )
         self.assertIn("o_retention_points_expiry", str(html))
         self.assertIn("07/10/2026", str(html))
+
+
+@tagged("post_install", "-at_install")
+class TestPointsEdgeFlows(PointsCase):
+    def test_reward_changed_on_a_confirmed_order_stays_with_that_order(self):
+        with freeze_time("2026-01-10"):
+            self._confirmed(500.0)
+        card = self._card()
+        with freeze_time("2026-03-01"):
+            order = self._quotation(100.0)
+            self.env["retention.points.redeem.wizard"].with_context(
+                default_order_id=order.id
+            ).create({"points": 300}).action_apply()
+            order.action_confirm()
+            self.assertEqual(card.points, 500 - 300 + 100)
+            order.order_line.filtered("reward_id").points_cost = 400
+            self.assertEqual(card.points, 200)
+            extra = self._entries(card).sorted("id")[-1]
+            self.assertRecordValues(
+                extra, [{"kind": "spend", "points": -100, "order_id": order.id}]
+            )
+        with freeze_time("2026-05-01"):
+            order._action_cancel()
+        self.assertEqual(card.points, 500)
+        restored = self._entries(card).filtered(lambda e: e.kind == "cancel" and e.points > 0)
+        # Points given back keep the expiry of the points they were taken from.
+        self.assertRecordValues(restored, [{"points": 400, "expiry_date": date(2026, 7, 10)}])
+        self.assertLedgerExact(card)
+
+    def test_only_administrators_set_a_balance(self):
+        self._confirmed(100.0)
+        card = self._card()
+        with self.assertRaises(UserError):
+            card.with_user(self.salesman).write({"points": 100000})
+        self.assertEqual(card.points, 100)
+
+    def test_an_accountant_without_sales_rights_posts_credit_notes(self):
+        order = self._confirmed(200.0)
+        card = self._card()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        accountant = new_test_user(
+            self.env, login="rl_points_accountant", groups="account.group_account_invoice"
+        )
+        refund = invoice._reverse_moves()
+        refund.with_user(accountant).action_post()
+        self.assertEqual(card.points, 0)
+        self.assertLedgerExact(card)
+
+    def test_refunds_of_an_earlier_confirmation_do_not_count_again(self):
+        order = self._confirmed(100.0)
+        card = self._card()
+        self._refund(order, 1.0)
+        self.assertEqual(card.points, 0)
+        order._action_cancel()
+        order.action_draft()
+        order.action_confirm()
+        self.assertEqual(card.points, 100)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        refund = invoice._reverse_moves()
+        refund.invoice_line_ids.price_unit = 10.0
+        refund.action_post()
+        self.assertEqual(card.points, 90)
+        self.assertLedgerExact(card)
+
+    def test_points_of_a_contact_show_on_their_company(self):
+        company_partner = self.env["res.partner"].create(
+            {"name": "Points Corp", "is_company": True}
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "Points Buyer", "parent_id": company_partner.id}
+        )
+        self._confirmed(100.0, partner=contact)
+        self.assertEqual(company_partner.retention_points_balance, 100)
+        order = self._quotation(50.0, partner=company_partner)
+        wizard = (
+            self.env["retention.points.redeem.wizard"]
+            .with_context(default_order_id=order.id)
+            .create({"points": 10})
+        )
+        self.assertEqual(wizard.card_id, self._card(contact))
+
+    def test_changing_the_expiry_rule_applies_to_unspent_points(self):
+        with freeze_time("2026-01-10"):
+            self._confirmed(100.0)
+        card = self._card()
+        lot = self._entries(card)
+        self.program.retention_expiry_policy = "never"
+        self.assertFalse(lot.expiry_date)
+        with freeze_time("2026-12-01"):
+            self.assertEqual(self.env["loyalty.card"]._cron_expire_points(), 0)
+        self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": 3})
+        self.assertEqual(lot.expiry_date, date(2026, 4, 10))
+
+    def test_inactivity_purchase_asks_for_a_new_reminder(self):
+        self.program.retention_expiry_policy = "inactivity"
+        with freeze_time("2026-01-10"):
+            self._confirmed(100.0)
+        lot = self._entries()
+        with freeze_time("2026-06-20"):
+            self.env["loyalty.card"]._cron_send_expiry_reminders()
+        self.assertTrue(lot.reminder_sent)
+        with freeze_time("2026-07-01"):
+            self._confirmed(10.0)
+        self.assertRecordValues(lot, [{"reminder_sent": False, "expiry_date": date(2027, 1, 1)}])

@@ -33,7 +33,7 @@ class RetentionPointsRedeemWizard(models.TransientModel):
             order = wizard.order_id
             wizard.allowed_card_ids = self.env["loyalty.card"].search(
                 [
-                    ("partner_id", "=", order.partner_id.commercial_partner_id.id),
+                    ("partner_id", "child_of", order.partner_id.commercial_partner_id.id),
                     ("program_id.program_type", "=", "loyalty"),
                     ("program_id.retention_redeem_reward_id", "!=", False),
                     ("company_id", "in", [False, order.company_id.id]),
