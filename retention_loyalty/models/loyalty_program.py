@@ -103,7 +103,15 @@ class LoyaltyProgram(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("retention_club_ids") for vals in vals_list):
+            self.env.registry.clear_cache()
+        return super().create(vals_list)
+
     def write(self, vals):
+        if "retention_club_ids" in vals:
+            self.env.registry.clear_cache()
         res = super().write(vals)
         if {"retention_expiry_policy", "retention_expiry_months"} & set(vals):
             self._retention_reset_expiry()

@@ -173,9 +173,11 @@ class ResPartner(models.Model):
         """Factor applied to the loyalty points this customer earns in
         ``company``: the highest multiplier of their tags and current clubs."""
         self.ensure_one()
-        clubs = self._retention_current_clubs()[self.id].filtered(
-            lambda club: club.company_id == company
-        )
+        clubs = self.env["retention.club"]
+        if company.id in self.env["retention.club"]._retention_setup()["club_company_ids"]:
+            clubs = self._retention_current_clubs()[self.id].filtered(
+                lambda club: club.company_id == company
+            )
         return max(
             self.category_id.mapped("retention_points_multiplier")
             + clubs.mapped("points_multiplier"),

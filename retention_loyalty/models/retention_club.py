@@ -1,7 +1,7 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -210,7 +210,39 @@ class RetentionClub(models.Model):
                     )
                 ) from error
 
+    @api.model
+    @tools.ormcache()
+    def _retention_setup(self):
+        """What order confirmation and quotations need to know about clubs,
+        cached until a club or a member-only program changes: the products of
+        paid clubs, companies with qualified clubs or with clubs at all, and
+        the clubs each member-only program is limited to."""
+        clubs = self.sudo().search([])
+        programs = self.env["loyalty.program"].sudo().search([("retention_club_ids", "!=", False)])
+        return {
+            "paid_product_ids": frozenset(
+                clubs.filtered(lambda club: club.policy == "paid").product_id.ids
+            ),
+            "qualified_company_ids": frozenset(
+                clubs.filtered(lambda club: club.policy == "qualified").company_id.ids
+            ),
+            "club_company_ids": frozenset(clubs.company_id.ids),
+            "member_only": {
+                program.id: frozenset(program.retention_club_ids.ids) for program in programs
+            },
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     def write(self, vals):
+        self.env.registry.clear_cache()
         if vals.get("active") is False:
             counts = dict(
                 self.env["retention.club.membership"]._read_group(

@@ -320,6 +320,8 @@ class RetentionClubMembership(models.Model):
         due._send_template("welcome_template_id")
 
     def _send_template(self, template_field):
+        if self.env.context.get("retention_club_no_mail"):
+            return
         by_template = defaultdict(list)
         for membership in self:
             template = membership.club_id[template_field]

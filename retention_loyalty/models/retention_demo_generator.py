@@ -57,8 +57,15 @@ class RetentionDemoGenerator(models.AbstractModel):
             for key in ("vip_tag", "campaign")
         ]
         self.env["ir.model.data"]._update_xmlids(xmlids)
-        # Demo databases open with figures, tiers and risks already there.
+        # Demo databases open with figures, tiers, risks and club levels already there.
         self.env["retention.customer.stat"]._recompute_company(self.env.company, full=True)
+        clubs = self._demo_clubs(self.env, self.env.company, created["customers"])
+        self.env["ir.model.data"]._update_xmlids(
+            [
+                {"xml_id": f"{DEMO_XMLID_PREFIX}{key}", "record": record, "noupdate": True}
+                for key, record in clubs.items()
+            ]
+        )
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
             len(created["customers"]),
@@ -313,6 +320,97 @@ class RetentionDemoGenerator(models.AbstractModel):
             lambda reward: reward.discount_mode == "per_point"
         )
         return program
+
+    @api.model
+    def _demo_clubs(self, env, company, customers):
+        """A Silver / Gold / Platinum ladder on 12-month revenue with rising
+        perks, evaluated at once, and a paid Barista Club with a few members,
+        one of them due for renewal."""
+        env = env(context=dict(env.context, retention_club_no_mail=True, tracking_disable=True))
+        pricelists = env["product.pricelist"].create(
+            [
+                {
+                    "name": f"{name} member prices",
+                    "company_id": company.id,
+                    "sequence": 50,
+                    "item_ids": [
+                        Command.create({"compute_price": "percentage", "percent_price": percent})
+                    ],
+                }
+                for name, percent in (("Gold", 5.0), ("Platinum", 10.0))
+            ]
+        )
+        ladder = env["retention.club.ladder"].create(
+            {"name": "Coffee Club Levels", "company_id": company.id}
+        )
+        silver, gold, platinum = env["retention.club"].create(
+            [
+                {
+                    "name": name,
+                    "company_id": company.id,
+                    "ladder_id": ladder.id,
+                    "sequence": sequence,
+                    "color": color,
+                    "qualification_threshold": threshold,
+                    "window_days": 365,
+                    "grace_days": 30,
+                    "points_multiplier": multiplier,
+                    "pricelist_id": pricelist.id,
+                    "perks_description": perks,
+                }
+                for name, sequence, color, threshold, multiplier, pricelist, perks in (
+                    ("Silver", 1, 9, 500.0, 1.25, env["product.pricelist"], "<p>1.25x points</p>"),
+                    ("Gold", 2, 3, 1500.0, 1.5, pricelists[0], "<p>5% off, 1.5x points</p>"),
+                    ("Platinum", 3, 4, 3000.0, 2.0, pricelists[1], "<p>10% off, 2x points</p>"),
+                )
+            ]
+        )
+        product = env["product.product"].create(
+            {
+                "name": "Barista Club membership (1 year)",
+                "type": "service",
+                "list_price": 49.0,
+                "invoice_policy": "order",
+                "company_id": company.id,
+            }
+        )
+        barista = env["retention.club"].create(
+            {
+                "name": "Barista Club",
+                "company_id": company.id,
+                "policy": "paid",
+                "product_id": product.id,
+                "duration_months": 12,
+                "renewal_days": 30,
+                "points_multiplier": 1.5,
+                "color": 2,
+                "perks_description": "<p>Monthly tasting, 1.5x points</p>",
+            }
+        )
+        today = fields.Date.context_today(self)
+        members = list(customers.values())[20:24]
+        env["retention.club.membership"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "club_id": barista.id,
+                    "origin": "purchase",
+                    "date_start": today - timedelta(days=340 - 60 * index),
+                    "date_end": today - timedelta(days=340 - 60 * index) + timedelta(days=364),
+                }
+                for index, partner in enumerate(members)
+            ]
+        )
+        env["retention.club.membership"]._evaluate_qualified(today, company_ids=company.ids)
+        env["retention.club.membership"]._create_renewals(company, today)
+        return {
+            "club_ladder": ladder,
+            "club_silver": silver,
+            "club_gold": gold,
+            "club_platinum": platinum,
+            "club_barista": barista,
+            "club_barista_product": product,
+        }
 
     @api.model
     def _demo_points_incentives(self, env, program, customers):

@@ -56,7 +56,16 @@ class SaleOrder(models.Model):
     def _compute_pricelist_id(self):
         """Members' new quotations get the pricelist of their highest club."""
         super()._compute_pricelist_id()
-        drafts = self.filtered(lambda order: order.state == "draft" and order.partner_id)
+        club_companies = self.env["retention.club"]._retention_setup()["club_company_ids"]
+        drafts = self.filtered(
+            lambda order: (
+                order.state == "draft"
+                and order.partner_id
+                and order.company_id.id in club_companies
+            )
+        )
+        if not drafts:
+            return
         clubs = drafts.partner_id.commercial_partner_id._retention_current_clubs()
         for order in drafts:
             priced = clubs[order.partner_id.commercial_partner_id.id].filtered(
@@ -68,25 +77,25 @@ class SaleOrder(models.Model):
                 ].pricelist_id
 
     def _get_program_domain(self):
-        return expression.AND(
-            [super()._get_program_domain(), self._retention_club_program_domain()]
-        )
+        domain = super()._get_program_domain()
+        extra = self._retention_club_program_domain()
+        return expression.AND([domain, extra]) if extra else domain
 
     def _get_trigger_domain(self):
-        return expression.AND(
-            [super()._get_trigger_domain(), self._retention_club_program_domain("program_id.")]
-        )
+        domain = super()._get_trigger_domain()
+        extra = self._retention_club_program_domain("program_id.")
+        return expression.AND([domain, extra]) if extra else domain
 
     def _retention_club_program_domain(self, prefix=""):
         """Member-only programs apply only to members of one of their clubs."""
         self.ensure_one()
-        clubs = self.partner_id.commercial_partner_id._retention_current_clubs()
-        member_of = clubs[self.partner_id.commercial_partner_id.id].ids
-        return [
-            "|",
-            (f"{prefix}retention_club_ids", "=", False),
-            (f"{prefix}retention_club_ids", "in", member_of),
-        ]
+        member_only = self.env["retention.club"]._retention_setup()["member_only"]
+        if not member_only:
+            return []
+        partner = self.partner_id.commercial_partner_id
+        member_of = set(partner._retention_current_clubs()[partner.id].ids)
+        closed = [program for program, clubs in member_only.items() if not clubs & member_of]
+        return [(f"{prefix}id", "not in", closed)] if closed else []
 
     # ------------------------------------------------------------------ loyalty points
 
@@ -193,15 +202,18 @@ class SaleOrder(models.Model):
             ),
         ).action_confirm()
         confirmed = to_confirm.filtered(lambda order: order.state == "sale")
-        if confirmed:
-            Membership = self.env["retention.club.membership"]
+        setup = self.env["retention.club"]._retention_setup()
+        Membership = self.env["retention.club.membership"]
+        if setup["paid_product_ids"] & set(confirmed.order_line.product_id.ids):
             Membership._start_purchased(confirmed)
+        qualified_companies = setup["qualified_company_ids"] & set(confirmed.company_id.ids)
+        if qualified_companies:
             # Customers who now qualify move up at once; moving down waits
             # for the daily run and its grace period.
             Membership._evaluate_qualified(
                 partner_ids=confirmed.partner_id.commercial_partner_id.ids,
                 allow_downgrade=False,
-                company_ids=confirmed.company_id.ids,
+                company_ids=list(qualified_companies),
             )
         return res
 
