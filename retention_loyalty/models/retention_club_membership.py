@@ -188,6 +188,12 @@ class RetentionClubMembership(models.Model):
                     )
                 )
 
+    def _slot(self):
+        """What a customer holds one of at a time: a level of a ladder, or a
+        club outside ladders."""
+        self.ensure_one()
+        return self.ladder_id or self.club_id
+
     # ------------------------------------------------------------------ actions
 
     def action_cancel(self):
@@ -297,6 +303,7 @@ class RetentionClubMembership(models.Model):
         )
         if not due:
             return
+        slots = {(m.partner_id.id, m._slot()) for m in due}
         replaced = (
             self.sudo()
             .search(
@@ -306,13 +313,7 @@ class RetentionClubMembership(models.Model):
                     ("id", "not in", due.ids),
                 ]
             )
-            .filtered(
-                lambda m: any(
-                    d.partner_id == m.partner_id
-                    and (d.ladder_id or d.club_id) == (m.ladder_id or m.club_id)
-                    for d in due
-                )
-            )
+            .filtered(lambda m: (m.partner_id.id, m._slot()) in slots)
         )
         replaced.write({"state": "expired", "date_end": today, "grace_until": False})
         replaced.flush_recordset()
@@ -371,24 +372,13 @@ class RetentionClubMembership(models.Model):
         )
         plan = plan_transitions(held_level, qualified, in_grace, grace_over, allow_downgrade)
         Membership = self.env["retention.club.membership"].sudo().with_context(**QUIET)
-        closing = Membership
-        downgraded = Membership
-        grace_start = Membership
-        back_active = Membership
+        ids = {START_GRACE: [], END_GRACE: [], UPGRADE: [], DOWNGRADE: []}
         new_vals = []
         for index in np.flatnonzero(plan):
             partner_id = partners[index]
-            action = plan[index]
-            current = held.get(partner_id, Membership)
-            if action == START_GRACE:
-                grace_start |= current
-                continue
-            if action == END_GRACE:
-                back_active |= current
-                continue
-            closing |= current
-            if action == DOWNGRADE:
-                downgraded |= current
+            action = int(plan[index])
+            if partner_id in held:
+                ids[action].append(held[partner_id].id)
             if action in (UPGRADE, DOWNGRADE) and qualified[index] != NO_LEVEL:
                 new_vals.append(
                     {
@@ -399,6 +389,10 @@ class RetentionClubMembership(models.Model):
                         "state": "active",
                     }
                 )
+        grace_start = Membership.browse(ids[START_GRACE])
+        back_active = Membership.browse(ids[END_GRACE])
+        downgraded = Membership.browse(ids[DOWNGRADE])
+        closing = Membership.browse(ids[UPGRADE] + ids[DOWNGRADE])
         if grace_start:
             grace_start.write({"state": "grace", "grace_until": clubs[0]._grace_end(today)})
         if back_active:
@@ -474,16 +468,13 @@ class RetentionClubMembership(models.Model):
         due = candidates.filtered(
             lambda m: m.date_end - relativedelta(days=m.club_id.renewal_days) <= today
         )
-        successors = self.sudo().search(
-            [("partner_id", "in", due.partner_id.ids), ("state", "=", "pending")]
-        )
-        due = due.filtered(
-            lambda m: (
-                not successors.filtered(
-                    lambda s, m=m: s.partner_id == m.partner_id and s.club_id == m.club_id
-                )
+        successors = {
+            (s.partner_id.id, s.club_id.id)
+            for s in self.sudo().search(
+                [("partner_id", "in", due.partner_id.ids), ("state", "=", "pending")]
             )
-        )
+        }
+        due = due.filtered(lambda m: (m.partner_id.id, m.club_id.id) not in successors)
         if not due:
             return
         orders = (
