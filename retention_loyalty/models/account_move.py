@@ -9,7 +9,27 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         posted._retention_sync_refunded_orders()
+        posted._retention_evaluate_clubs()
         return posted
+
+    def _retention_evaluate_clubs(self):
+        """Where revenue comes from posted invoices, posting one may lift its
+        customer to a higher club level at once (never lower: that waits for
+        the daily run and its grace period)."""
+        moves = self.filtered(
+            lambda move: (
+                move.is_sale_document() and move.company_id.retention_revenue_source == "invoices"
+            )
+        )
+        companies = self.env["retention.club"]._retention_setup()["qualified_company_ids"] & set(
+            moves.company_id.ids
+        )
+        if companies:
+            self.env["retention.club.membership"]._evaluate_qualified(
+                partner_ids=moves.partner_id.commercial_partner_id.ids,
+                allow_downgrade=False,
+                company_ids=list(companies),
+            )
 
     def button_draft(self):
         refunds = self.filtered(lambda move: move.state == "posted")
@@ -26,17 +46,22 @@ class AccountMove(models.Model):
     def _invoice_paid_hook(self):
         """Paid memberships that wait for their invoice start when it is paid."""
         res = super()._invoice_paid_hook()
-        orders = self.filtered(
-            lambda move: move.move_type == "out_invoice"
-        ).line_ids.sale_line_ids.order_id
-        if orders:
+        invoices = self.filtered(lambda move: move.move_type == "out_invoice")
+        lines = invoices.invoice_line_ids
+        if lines.sale_line_ids:
+            # Only the invoice that bills the membership product starts it.
             waiting = (
                 self.env["retention.club.membership"]
                 .sudo()
-                .search([("order_id", "in", orders.ids), ("awaiting_payment", "=", True)])
+                .search(
+                    [
+                        ("order_id", "in", lines.sale_line_ids.order_id.ids),
+                        ("awaiting_payment", "=", True),
+                        ("club_id.product_id", "in", lines.product_id.ids),
+                    ]
+                )
             )
-            waiting.write({"awaiting_payment": False})
-            waiting._activate_due(fields.Date.context_today(self))
+            waiting._start_on_payment(fields.Date.context_today(self))
         return res
 
     def _retention_sync_refunded_orders(self):

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 
@@ -204,11 +205,17 @@ class ResPartner(models.Model):
             if not upcoming:
                 continue
             club = clubs[upcoming.level]
+            by = window_end(today, club.window_kind, club.window_days)
+            if club.window_kind == "trailing" and club.qualification_measure == "revenue":
+                # What counts today starts leaving the window after its oldest purchase.
+                oldest = club._oldest_counted_day(today, self.id)
+                if oldest:
+                    by = min(by, oldest + timedelta(days=club.window_days - 1))
             advice = {
                 "club": club,
                 "missing": upcoming.missing,
                 "measure": club.qualification_measure,
-                "by": window_end(today, club.window_kind, club.window_days),
+                "by": by,
                 "currency": club.currency_id,
             }
             held = next((line for line in lines if line["club"] in clubs), None)

@@ -1,6 +1,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
@@ -110,6 +112,14 @@ class RetentionClub(models.Model):
         domain=[("model", "=", "retention.club.membership")],
         default=lambda self: self.env.ref(
             "retention_loyalty.mail_template_club_welcome", raise_if_not_found=False
+        ),
+    )
+    upgrade_template_id = fields.Many2one(
+        "mail.template",
+        domain=[("model", "=", "retention.club.membership")],
+        help="Sent when a customer moves up to this level of a ladder.",
+        default=lambda self: self.env.ref(
+            "retention_loyalty.mail_template_club_upgrade", raise_if_not_found=False
         ),
     )
     downgrade_template_id = fields.Many2one(
@@ -246,7 +256,7 @@ class RetentionClub(models.Model):
         if vals.get("active") is False:
             counts = dict(
                 self.env["retention.club.membership"]._read_group(
-                    [("club_id", "in", self.ids), ("state", "in", ACTIVE_STATES)],
+                    [("club_id", "in", self.ids), ("state", "in", ("pending", *ACTIVE_STATES))],
                     ["club_id"],
                     ["__count"],
                 )
@@ -273,21 +283,24 @@ class RetentionClub(models.Model):
         memberships = self.env["retention.club.membership"].search(
             [("club_id", "in", self.ids), ("state", "in", ACTIVE_STATES)]
         )
-        revenue = dict(
-            self.env["retention.customer.stat"]
+        revenue = {
+            (partner.id, company.id): amount
+            for partner, company, amount in self.env["retention.customer.stat"]
             .sudo()
             ._read_group(
                 [
                     ("partner_id", "in", memberships.partner_id.ids),
                     ("company_id", "in", self.company_id.ids),
                 ],
-                ["partner_id"],
+                ["partner_id", "company_id"],
                 ["revenue_12m:sum"],
             )
-        )
+        }
         revenue_by_club = defaultdict(float)
         for membership in memberships:
-            revenue_by_club[membership.club_id.id] += revenue.get(membership.partner_id, 0.0)
+            revenue_by_club[membership.club_id.id] += revenue.get(
+                (membership.partner_id.id, membership.company_id.id), 0.0
+            )
         for club in self:
             club.member_count = counts.get(club, 0)
             club.member_revenue_12m = revenue_by_club[club.id]
@@ -311,7 +324,10 @@ class RetentionClub(models.Model):
         start = window_start(today, club.window_kind, club.window_days)
         if club.qualification_measure == "points":
             partner_filter = (
-                SQL("AND entry.partner_id IN (SELECT unnest(%s::int[]))", list(partner_ids))
+                SQL(
+                    "AND partner.commercial_partner_id IN (SELECT unnest(%s::int[]))",
+                    list(partner_ids),
+                )
                 if partner_ids is not None
                 else SQL()
             )
@@ -352,9 +368,34 @@ class RetentionClub(models.Model):
         if company_ids is not None:
             domain.append(("company_id", "in", company_ids))
         groups = defaultdict(lambda: self.env["retention.club"])
-        for club in self.sudo().search(domain):
+        for club in (
+            self.sudo()
+            .search(domain)
+            .filtered(lambda club: not club.ladder_id or club.ladder_id.active)
+        ):
             groups[club.ladder_id or club] |= club
         return [clubs.sorted(lambda club: (club.sequence, club.id)) for clubs in groups.values()]
+
+    def _membership_end(self, start):
+        """Last day of a paid membership starting on ``start``."""
+        self.ensure_one()
+        return start + relativedelta(months=self.duration_months, days=-1)
+
+    def _oldest_counted_day(self, today, partner_id):
+        """First purchase day inside the window that counts for a customer's
+        value today: the value holds until it leaves the window."""
+        start = window_start(today, self.window_kind, self.window_days)
+        purchases = self.env["retention.customer.stat"]._purchases_query(
+            self.company_id, today, [partner_id]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT min(day) FROM (%s) purchases WHERE day >= %s AND amount > 0",
+                purchases,
+                start,
+            )
+        )
+        return rows[0][0] if rows else None
 
     def _grace_end(self, today):
         self.ensure_one()

@@ -117,6 +117,18 @@ class RetentionClubMembership(models.Model):
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = commercial[vals["partner_id"]]
+        clubs = (
+            self.env["retention.club"]
+            .sudo()
+            .browse({vals["club_id"] for vals in vals_list if vals.get("club_id")})
+        )
+        for vals in vals_list:
+            club = clubs.filtered(lambda c, vals=vals: c.id == vals.get("club_id"))
+            if club.policy == "paid" and not vals.get("date_end"):
+                start = fields.Date.to_date(vals.get("date_start")) or fields.Date.context_today(
+                    self
+                )
+                vals["date_end"] = club._membership_end(start)
         self._check_free_slots(vals_list)
         return super().create(vals_list)
 
@@ -218,51 +230,67 @@ class RetentionClubMembership(models.Model):
                 )
             )
         today = fields.Date.context_today(self)
-        self.write(
-            {
-                "state": "cancelled",
-                "cancel_reason": reason.strip(),
-                "date_end": today,
-                "grace_until": False,
-            }
-        )
+        for membership in self:
+            # A membership that had not started yet ends where it would have begun.
+            membership.write(
+                {
+                    "state": "cancelled",
+                    "cancel_reason": reason.strip(),
+                    "date_end": max(
+                        membership.date_start, min(today, membership.date_end or today)
+                    ),
+                    "grace_until": False,
+                }
+            )
         self.renewal_order_id.filtered(
             lambda order: order.state in ("draft", "sent")
-        ).action_cancel()
+        )._action_cancel()
+        # A renewal bought in advance does not outlive the cancelled membership.
+        current = self.filtered(lambda membership: membership.state != "pending")
+        successors = self.sudo().search(
+            [
+                ("partner_id", "in", current.partner_id.ids),
+                ("club_id", "in", current.club_id.ids),
+                ("state", "=", "pending"),
+                ("id", "not in", self.ids),
+            ]
+        )
+        if successors:
+            successors._cancel(self.env._("The previous membership was cancelled."))
 
     # ------------------------------------------------------------------ paid memberships
 
     @api.model
     def _start_purchased(self, orders):
         """Memberships bought on confirmed ``orders``: one per line of a paid
-        club's product. A renewal starts when the current membership ends."""
-        products = orders.order_line.product_id
+        club's product, once per order. A renewal starts the day after the
+        customer's current membership of that club ends."""
         clubs = (
             self.env["retention.club"]
             .sudo()
-            .search([("policy", "=", "paid"), ("product_id", "in", products.ids)])
+            .search(
+                [
+                    ("policy", "=", "paid"),
+                    ("product_id", "in", orders.order_line.product_id.ids),
+                    ("company_id", "in", orders.company_id.ids),
+                ]
+            )
         )
         if not clubs:
             return self
-        today = fields.Date.context_today(self)
-        partners = orders.partner_id.commercial_partner_id
-        current = self.sudo().search(
-            [
-                ("partner_id", "in", partners.ids),
-                ("club_id", "in", clubs.ids),
-                ("state", "in", ("pending", "active", "grace")),
-            ]
+        already = set(
+            self.sudo()
+            .search([("order_id", "in", orders.ids), ("state", "!=", "cancelled")])
+            .order_id.ids
         )
-        latest_end = {}
-        for membership in current:
-            key = (membership.partner_id.id, membership.club_id.id)
-            if membership.date_end and membership.date_end >= latest_end.get(
-                key, membership.date_end
-            ):
-                latest_end[key] = membership.date_end
+        orders = orders.filtered(lambda order: order.id not in already)
+        partners = orders.partner_id.commercial_partner_id
+        self._lock_customers(partners)
+        today = fields.Date.context_today(self)
+        latest_end = self._latest_ends(partners, clubs)
         vals_list = []
         for order in orders:
-            for line in order.order_line.filtered(lambda line: line.product_id in clubs.product_id):
+            for line in order.order_line:
                 club = clubs.filtered(
                     lambda c, line=line, order=order: (
                         c.product_id == line.product_id and c.company_id == order.company_id
@@ -276,9 +304,8 @@ class RetentionClubMembership(models.Model):
                     if key in latest_end
                     else today
                 )
-                end = start + relativedelta(months=club.duration_months, days=-1)
+                end = club._membership_end(start)
                 latest_end[key] = end
-                waits = club.start_on == "paid"
                 vals_list.append(
                     {
                         "partner_id": key[0],
@@ -287,7 +314,7 @@ class RetentionClubMembership(models.Model):
                         "order_id": order.id,
                         "date_start": start,
                         "date_end": end,
-                        "awaiting_payment": waits,
+                        "awaiting_payment": club.start_on == "paid",
                         "state": "pending",
                     }
                 )
@@ -295,30 +322,133 @@ class RetentionClubMembership(models.Model):
         memberships._activate_due(today)
         return memberships
 
+    @api.model
+    def _latest_ends(self, partners, clubs):
+        """Last day of each customer's paid-up memberships per club (unpaid
+        ones do not push a new purchase back)."""
+        latest_end = {}
+        for membership in self.sudo().search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("club_id", "in", clubs.ids),
+                ("state", "in", ("pending", "active", "grace")),
+                ("awaiting_payment", "=", False),
+                ("date_end", "!=", False),
+            ]
+        ):
+            key = (membership.partner_id.id, membership.club_id.id)
+            latest_end[key] = max(latest_end.get(key, membership.date_end), membership.date_end)
+        return latest_end
+
+    @api.model
+    def _lock_customers(self, partners):
+        """Serialise membership changes of these customers between concurrent
+        transactions (two orders confirmed at once): the second waits."""
+        if partners:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                    tuple(partners.ids),
+                )
+            )
+
+    @api.model
+    def _end_purchased(self, orders):
+        """Memberships of cancelled orders end with them."""
+        bought = self.sudo().search(
+            [("order_id", "in", orders.ids), ("state", "in", ("pending", "active", "grace"))]
+        )
+        for order in bought.order_id:
+            bought.filtered(lambda m, order=order: m.order_id == order)._cancel(
+                self.env._("Order %(order)s was cancelled.", order=order.name)
+            )
+
+    def _start_on_payment(self, day):
+        """Memberships waiting for their invoice start on the day it is paid
+        (or when the current membership of the club ends), for their full
+        duration."""
+        latest_end = self._latest_ends(self.partner_id, self.club_id)
+        for membership in self:
+            key = (membership.partner_id.id, membership.club_id.id)
+            start = max(day, latest_end[key] + relativedelta(days=1)) if key in latest_end else day
+            end = membership.club_id._membership_end(start)
+            latest_end[key] = end
+            membership.write({"awaiting_payment": False, "date_start": start, "date_end": end})
+        self._activate_due(day)
+
     def _activate_due(self, today):
         """Start pending memberships that are paid (or need no payment) and
-        whose start date has come; a new level of a ladder ends the old one."""
+        whose start date has come. One membership per customer and ladder:
+        a new level ends the old one, and of several due at once the highest
+        level starts while the others wait until it ends."""
         due = self.filtered(
             lambda m: m.state == "pending" and not m.awaiting_payment and m.date_start <= today
         )
         if not due:
             return
-        slots = {(m.partner_id.id, m._slot()) for m in due}
+        by_slot = defaultdict(list)
+        for membership in due:
+            by_slot[(membership.partner_id.id, membership._slot())].append(membership)
+        starting = self.browse()
+        for memberships in by_slot.values():
+            winner = max(memberships, key=lambda m: (m.club_id.sequence, m.date_start, m.id))
+            starting |= winner
+            for other in memberships:
+                if other != winner:
+                    other._postpone_after(winner)
         replaced = (
             self.sudo()
             .search(
                 [
-                    ("partner_id", "in", due.partner_id.ids),
+                    ("partner_id", "in", starting.partner_id.ids),
                     ("state", "in", ACTIVE_STATES),
-                    ("id", "not in", due.ids),
+                    ("id", "not in", starting.ids),
                 ]
             )
-            .filtered(lambda m: (m.partner_id.id, m._slot()) in slots)
+            .filtered(lambda m: (m.partner_id.id, m._slot()) in by_slot)
+        )
+        renewals = starting.filtered(
+            lambda m: any(r.club_id == m.club_id and r.partner_id == m.partner_id for r in replaced)
+        )
+        upgrades = starting.filtered(
+            lambda m: any(r.partner_id == m.partner_id and r.club_id != m.club_id for r in replaced)
         )
         replaced.write({"state": "expired", "date_end": today, "grace_until": False})
         replaced.flush_recordset()
-        due.write({"state": "active"})
-        due._send_template("welcome_template_id")
+        starting.write({"state": "active"})
+        # Pending memberships of the slot that would overlap wait their turn.
+        waiting = self.sudo().search(
+            [
+                ("partner_id", "in", starting.partner_id.ids),
+                ("state", "=", "pending"),
+                ("id", "not in", starting.ids),
+            ]
+        )
+        for membership in waiting:
+            winner = starting.filtered(
+                lambda m, membership=membership: (
+                    m.partner_id == membership.partner_id
+                    and m._slot() == membership._slot()
+                    and m.club_id != membership.club_id
+                )
+            )[:1]
+            if winner and winner.date_end and membership.date_start <= winner.date_end:
+                membership._postpone_after(winner)
+        upgrades._send_template("upgrade_template_id")
+        (starting - renewals - upgrades)._send_template("welcome_template_id")
+
+    def _postpone_after(self, membership):
+        """Move this pending membership to start the day after ``membership``
+        ends, for its full duration; without an end there is no turn to wait
+        for, so it is cancelled."""
+        self.ensure_one()
+        if not membership.date_end:
+            self._cancel(
+                self.env._("Replaced by %(membership)s.", membership=membership.display_name)
+            )
+            return
+        start = membership.date_end + relativedelta(days=1)
+        self.write({"date_start": start, "date_end": self.club_id._membership_end(start)})
 
     def _send_template(self, template_field):
         if self.env.context.get("retention_club_no_mail"):
@@ -393,8 +523,10 @@ class RetentionClubMembership(models.Model):
         back_active = Membership.browse(ids[END_GRACE])
         downgraded = Membership.browse(ids[DOWNGRADE])
         closing = Membership.browse(ids[UPGRADE] + ids[DOWNGRADE])
-        if grace_start:
-            grace_start.write({"state": "grace", "grace_until": clubs[0]._grace_end(today)})
+        for club in grace_start.club_id:
+            grace_start.filtered(lambda m, club=club: m.club_id == club).write(
+                {"state": "grace", "grace_until": club._grace_end(today)}
+            )
         if back_active:
             back_active.write({"state": "active", "grace_until": False})
         if closing:
@@ -402,8 +534,15 @@ class RetentionClubMembership(models.Model):
             # The old level must be over in the database before the new one starts.
             closing.flush_recordset()
         created = Membership.create(new_vals)
+        moved_down = set(downgraded.partner_id.ids)
+        moved_up = set(Membership.browse(ids[UPGRADE]).partner_id.ids)
         downgraded._send_template("downgrade_template_id")
-        created._send_template("welcome_template_id")
+        created.filtered(lambda m: m.partner_id.id in moved_up)._send_template(
+            "upgrade_template_id"
+        )
+        created.filtered(lambda m: m.partner_id.id not in moved_up | moved_down)._send_template(
+            "welcome_template_id"
+        )
         return len(grace_start) + len(back_active) + len(closing) + len(created)
 
     # ------------------------------------------------------------------ daily run
@@ -441,7 +580,20 @@ class RetentionClubMembership(models.Model):
             ]
         )
         ended.write({"state": "expired", "grace_until": False})
-        ended._send_template("downgrade_template_id")
+        renewed = {
+            (m.partner_id.id, m.club_id.id)
+            for m in Membership.search(
+                [
+                    ("partner_id", "in", ended.partner_id.ids),
+                    ("state", "=", "pending"),
+                    ("awaiting_payment", "=", False),
+                    ("date_start", "<=", today),
+                ]
+            )
+        }
+        ended.filtered(lambda m: (m.partner_id.id, m.club_id.id) not in renewed)._send_template(
+            "downgrade_template_id"
+        )
         Membership.search(
             [
                 ("company_id", "=", company.id),
@@ -512,5 +664,5 @@ class RetentionClubMembership(models.Model):
                     end=membership.date_end,
                     order=order.name,
                 ),
-                user_id=order.user_id.id or self.env.user.id,
+                user_id=order.user_id.id or membership.create_uid.id or self.env.user.id,
             )

@@ -224,6 +224,8 @@ class SaleOrder(models.Model):
         )
         res = super(SaleOrder, self_ctx)._action_cancel()
         self.retention_points_to_redeem = 0.0
+        if confirmed and self.env["retention.club"]._retention_setup()["paid_product_ids"]:
+            self.env["retention.club.membership"]._end_purchased(confirmed)
         return res
 
     def _add_points_for_coupon(self, coupon_points):

@@ -414,3 +414,158 @@ class TestClubRules(ClubCase):
         )
         self.assertFalse(self.Membership.with_user(outsider).search([]))
         self.assertFalse(self.env["retention.club"].with_user(outsider).search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestClubEdgeFlows(ClubCase):
+    def _paid_ladder(self):
+        ladder = self.env["retention.club.ladder"].create({"name": "Paid levels"})
+        products = self.env["product.product"].create(
+            [
+                {"name": f"{name} year", "list_price": price, "taxes_id": [Command.clear()]}
+                for name, price in (("Bronze", 20.0), ("Diamond", 90.0))
+            ]
+        )
+        bronze, diamond = self.env["retention.club"].create(
+            [
+                {
+                    "name": name,
+                    "policy": "paid",
+                    "ladder_id": ladder.id,
+                    "sequence": sequence,
+                    "product_id": product.id,
+                    "duration_months": 12,
+                }
+                for name, sequence, product in (
+                    ("Bronze", 1, products[0]),
+                    ("Diamond", 2, products[1]),
+                )
+            ]
+        )
+        return bronze, diamond
+
+    def test_cancelled_order_ends_its_membership_and_reconfirming_does_not_double_it(self):
+        with freeze_time("2026-03-01"):
+            order = self._order(50.0, product=self.membership_product)
+            membership = self.Membership.search([("order_id", "=", order.id)])
+            order._action_cancel()
+            self.assertRecordValues(membership, [{"state": "cancelled"}])
+            self.assertIn(order.name, membership.cancel_reason)
+            order.action_draft()
+            order.action_confirm()
+            self.Membership._start_purchased(order)  # a second pass adds nothing
+            self.assertEqual(self.Membership.search_count([("order_id", "=", order.id)]), 2)
+            self.assertEqual(len(self._current()), 1)
+
+    def test_membership_paid_later_runs_its_full_duration_from_payment(self):
+        self.paid_club.start_on = "paid"
+        with freeze_time("2026-03-01"):
+            order = self._order(50.0, product=self.membership_product)
+            invoice = order._create_invoices()
+            invoice.action_post()
+        with freeze_time("2026-05-15"):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({})._create_payments()
+        membership = self.Membership.search([("order_id", "=", order.id)])
+        self.assertRecordValues(
+            membership,
+            [{"state": "active", "date_start": date(2026, 5, 15), "date_end": date(2027, 5, 14)}],
+        )
+
+    def test_two_levels_bought_together_start_one_after_the_other(self):
+        bronze, diamond = self._paid_ladder()
+        with freeze_time("2026-03-01"):
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": club.product_id.id, "tax_id": [Command.clear()]}
+                        )
+                        for club in (bronze, diamond)
+                    ],
+                }
+            )
+            order.action_confirm()
+        memberships = self.Membership.search([("order_id", "=", order.id)])
+        self.assertRecordValues(
+            memberships.sorted(lambda m: m.club_id.sequence),
+            [
+                {"club_id": bronze.id, "state": "pending", "date_start": date(2027, 3, 1)},
+                {"club_id": diamond.id, "state": "active", "date_start": date(2026, 3, 1)},
+            ],
+        )
+
+    def test_cancelling_ends_the_renewal_quotation_and_the_prepaid_successor(self):
+        with freeze_time("2026-03-01"):
+            self._order(50.0, product=self.membership_product)
+            self._order(50.0, product=self.membership_product)  # next year, paid ahead
+        current, successor = self.Membership.search(
+            [("partner_id", "=", self.customer.id)], order="date_start"
+        )
+        self.assertEqual(successor.state, "pending")
+        with freeze_time("2027-02-10"):
+            current.renewal_order_id = self._order(
+                50.0, product=self.membership_product, confirm=False
+            )
+            current.renewal_order_id.state = "sent"
+            current._cancel("Moving away")
+        self.assertEqual(current.renewal_order_id.state, "cancel")
+        self.assertRecordValues(successor, [{"state": "cancelled"}])
+
+    def test_grace_length_is_the_held_levels_own(self):
+        self.gold.grace_days = 90
+        with freeze_time("2026-01-10"):
+            self._order(2500.0, day=date(2026, 1, 10))
+            self._daily()
+        with freeze_time("2027-01-11"):
+            self._daily()
+        self.assertEqual(self._current().grace_until, date(2027, 4, 11))
+
+    def test_points_levels_count_the_points_of_contacts(self):
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Level points",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "rule_ids": [
+                    Command.create(
+                        {
+                            "reward_point_mode": "money",
+                            "reward_point_amount": 1,
+                            "minimum_amount": 0,
+                        }
+                    )
+                ],
+            }
+        )
+        points_club = self.env["retention.club"].create(
+            {
+                "name": "Points Club",
+                "qualification_measure": "points",
+                "points_program_id": program.id,
+                "qualification_threshold": 150.0,
+            }
+        )
+        company_partner = self.env["res.partner"].create({"name": "Points Co", "is_company": True})
+        contact = self.env["res.partner"].create({"name": "Pat", "parent_id": company_partner.id})
+        self._order(200.0, partner=contact)
+        self.assertIn(points_club, self._current(company_partner).club_id)
+
+    @freeze_time("2026-06-01")
+    def test_with_invoices_as_revenue_posting_an_invoice_upgrades_at_once(self):
+        self.company.retention_revenue_source = "invoices"
+        order = self._order(700.0)
+        self.assertFalse(self._current())
+        order._create_invoices().action_post()
+        self.assertEqual(self._current().club_id, self.silver)
+
+    @freeze_time("2026-06-01")
+    def test_moving_up_sends_the_level_email(self):
+        self._order(600.0)
+        self._order(1500.0)
+        mails = self.env["mail.mail"].search([("model", "=", "retention.club.membership")])
+        self.assertIn("You have reached Gold", mails.mapped("subject"))
+        self.assertIn("Welcome to Silver", mails.mapped("subject"))
