@@ -30,7 +30,7 @@ class RetentionClub(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
     ladder_id = fields.Many2one(
-        "retention.club.ladder", string="Ladder", check_company=True, index=True, tracking=True
+        "retention.club.ladder", check_company=True, index=True, tracking=True
     )
     perks_description = fields.Html(
         string="Perks", translate=True, help="What members get, shown to them in the portal."
@@ -55,7 +55,6 @@ class RetentionClub(models.Model):
     )
     points_program_id = fields.Many2one(
         "loyalty.program",
-        string="Points Program",
         check_company=True,
         domain="[('program_type', '=', 'loyalty')]",
     )
@@ -227,7 +226,7 @@ class RetentionClub(models.Model):
         cached until a club or a member-only program changes: the products of
         paid clubs, companies with qualified clubs or with clubs at all, and
         the clubs each member-only program is limited to."""
-        clubs = self.sudo().search([])
+        clubs = self.sudo().search([("company_id", "!=", False)])  # configuration: a few records
         programs = self.env["loyalty.program"].sudo().search([("retention_club_ids", "!=", False)])
         return {
             "paid_product_ids": frozenset(

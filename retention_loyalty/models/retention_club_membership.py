@@ -552,7 +552,9 @@ class RetentionClubMembership(models.Model):
         """Start, end and renew memberships, then judge qualified clubs, one
         company per call so the cron resumes where a crash stopped it."""
         today = fields.Date.context_today(self)
-        companies = self.env["retention.club"].sudo().search([]).company_id
+        companies = (
+            self.env["retention.club"].sudo().search([("company_id", "!=", False)]).company_id
+        )
         todo = companies.filtered(
             lambda company: (
                 not company.retention_club_last_run or company.retention_club_last_run < today
