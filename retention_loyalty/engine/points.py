@@ -11,10 +11,11 @@ Points are rounded to ``POINT_DIGITS`` decimals, half away from zero, so that
 sums of entries stay exact.
 """
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+
+from .dates import add_months
 
 POINT_DIGITS = 2
 _QUANTUM = Decimal(1).scaleb(-POINT_DIGITS)
@@ -23,16 +24,6 @@ _QUANTUM = Decimal(1).scaleb(-POINT_DIGITS)
 def round_points(value):
     """Points rounded half away from zero to ``POINT_DIGITS`` decimals."""
     return float(Decimal(repr(float(value))).quantize(_QUANTUM, rounding=ROUND_HALF_UP))
-
-
-def add_months(day, months):
-    """``day`` moved by whole months, clamped to the end of shorter months
-    (31 January + 1 month = 28 or 29 February)."""
-    month_index = day.month - 1 + months
-    year = day.year + month_index // 12
-    month = month_index % 12 + 1
-    last_day = calendar.monthrange(year, month)[1]
-    return date(year, month, min(day.day, last_day))
 
 
 def expiry_date(earned_on, months):

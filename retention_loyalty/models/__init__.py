@@ -17,3 +17,7 @@ from . import account_move
 from . import retention_club_ladder
 from . import retention_club
 from . import retention_club_membership
+from . import retention_subscription_close_reason
+from . import retention_subscription
+from . import retention_subscription_line
+from . import retention_subscription_event

@@ -69,6 +69,11 @@ class ResCompany(models.Model):
         string="Customer Risks Re-aged On", readonly=True, copy=False
     )
     retention_full_run_requested = fields.Boolean(readonly=True, copy=False)
+    retention_subscription_portal_manage = fields.Boolean(
+        string="Customers Manage Subscriptions",
+        default=True,
+        help="Customers may pause or close their subscriptions in the portal.",
+    )
     retention_club_last_run = fields.Date(
         string="Club Memberships Updated On", readonly=True, copy=False
     )

@@ -10,6 +10,9 @@ class ResConfigSettings(models.TransientModel):
     retention_tier_basis = fields.Selection(
         related="company_id.retention_tier_basis", readonly=False
     )
+    retention_subscription_portal_manage = fields.Boolean(
+        related="company_id.retention_subscription_portal_manage", readonly=False
+    )
     retention_clv_horizon_months = fields.Integer(
         related="company_id.retention_clv_horizon_months", readonly=False
     )

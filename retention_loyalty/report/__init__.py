@@ -1,1 +1,2 @@
 from . import retention_points_liability
+from . import retention_subscription_month

@@ -1,0 +1,117 @@
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+
+class RetentionSubscriptionPortal(CustomerPortal):
+    """The customer's subscriptions: next order, past orders, and pausing or
+    closing them when the company allows it."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "subscription_count" in counters:
+            Subscription = request.env["retention.subscription"]
+            values["subscription_count"] = (
+                Subscription.search_count(self._subscription_domain())
+                if Subscription.has_access("read")
+                else 0
+            )
+        return values
+
+    def _subscription_domain(self):
+        partner = request.env.user.partner_id.commercial_partner_id
+        return [("partner_id", "=", partner.id), ("state", "!=", "draft")]
+
+    @http.route(
+        ["/my/subscriptions", "/my/subscriptions/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_subscriptions(self, page=1, **kw):
+        Subscription = request.env["retention.subscription"]
+        domain = self._subscription_domain()
+        pager = portal_pager(
+            url="/my/subscriptions",
+            total=Subscription.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        subscriptions = Subscription.search(
+            domain, order="state, next_date", limit=self._items_per_page, offset=pager["offset"]
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {"subscriptions": subscriptions, "pager": pager, "page_name": "subscriptions"}
+        )
+        return request.render("retention_loyalty.portal_my_subscriptions", values)
+
+    @http.route(["/my/subscriptions/<int:subscription_id>"], type="http", auth="user", website=True)
+    def portal_my_subscription(self, subscription_id, access_token=None, message=None, **kw):
+        try:
+            subscription = self._document_check_access(
+                "retention.subscription", subscription_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "subscription": subscription,
+                "orders": subscription.order_ids.filtered(lambda order: order.state == "sale"),
+                "reasons": request.env["retention.subscription.close.reason"]
+                .sudo()
+                .search([("portal_visible", "=", True)]),
+                "can_manage": subscription.company_id.retention_subscription_portal_manage,
+                "message": message,
+                "page_name": "subscription",
+            }
+        )
+        return request.render("retention_loyalty.portal_my_subscription", values)
+
+    def _managed_subscription(self, subscription_id, access_token):
+        subscription = self._document_check_access(
+            "retention.subscription", subscription_id, access_token
+        )
+        if not subscription.company_id.retention_subscription_portal_manage:
+            raise AccessError(request.env._("Contact us to change your subscription."))
+        return subscription
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/pause"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_pause_subscription(self, subscription_id, access_token=None, **kw):
+        try:
+            self._managed_subscription(subscription_id, access_token).action_pause()
+        except (AccessError, MissingError, UserError) as error:
+            return request.redirect(f"/my/subscriptions/{subscription_id}?message={error}")
+        return request.redirect(f"/my/subscriptions/{subscription_id}")
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/close"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_close_subscription(
+        self, subscription_id, reason_id=None, note=None, access_token=None, **kw
+    ):
+        try:
+            subscription = self._managed_subscription(subscription_id, access_token)
+            reason = (
+                request.env["retention.subscription.close.reason"]
+                .sudo()
+                .search([("id", "=", int(reason_id or 0)), ("portal_visible", "=", True)])
+            )
+            subscription._close(reason, note)
+        except (AccessError, MissingError, UserError, ValueError) as error:
+            return request.redirect(f"/my/subscriptions/{subscription_id}?message={error}")
+        return request.redirect(f"/my/subscriptions/{subscription_id}")

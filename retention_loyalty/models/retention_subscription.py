@@ -1,0 +1,551 @@
+import logging
+import threading
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..engine.recurrence import Recurrence, check_dates, due_periods, last_period_start
+
+_logger = logging.getLogger(__name__)
+
+UNIT_SELECTION = [("day", "Days"), ("week", "Weeks"), ("month", "Months"), ("year", "Years")]
+
+
+class RetentionSubscription(models.Model):
+    """A customer's standing order: one real sales order per period."""
+
+    _name = "retention.subscription"
+    _description = "Subscription"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        required=True, copy=False, readonly=True, default=lambda self: self.env._("New")
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain="[('type', '!=', 'private')]",
+    )
+    partner_invoice_id = fields.Many2one(
+        "res.partner",
+        string="Invoice Address",
+        compute="_compute_addresses",
+        store=True,
+        readonly=False,
+        check_company=True,
+    )
+    partner_shipping_id = fields.Many2one(
+        "res.partner",
+        string="Delivery Address",
+        compute="_compute_addresses",
+        store=True,
+        readonly=False,
+        check_company=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        default=lambda self: self.env.user,
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        compute="_compute_pricelist_id",
+        store=True,
+        readonly=False,
+        check_company=True,
+        tracking=True,
+    )
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_currency_id", store=True, string="Currency"
+    )
+    price_mode = fields.Selection(
+        [("pricelist", "Price list at each order"), ("frozen", "Prices of the subscription")],
+        default="frozen",
+        required=True,
+        tracking=True,
+    )
+    line_ids = fields.One2many("retention.subscription.line", "subscription_id", copy=True)
+    interval = fields.Integer(string="Every", default=1, required=True, tracking=True)
+    interval_unit = fields.Selection(UNIT_SELECTION, default="month", required=True, tracking=True)
+    date_start = fields.Date(
+        string="Start", required=True, default=fields.Date.context_today, tracking=True
+    )
+    date_end = fields.Date(string="End", tracking=True, help="Last day a period may start.")
+    max_periods = fields.Integer(
+        string="Number of Periods", help="Fixed number of orders; 0 runs until closed."
+    )
+    next_period = fields.Integer(
+        default=0, copy=False, readonly=True, help="Index of the next period to order."
+    )
+    next_date = fields.Date(
+        string="Next Order", compute="_compute_next_date", store=True, index=True
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("active", "Active"), ("paused", "Paused"), ("closed", "Closed")],
+        default="draft",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    date_closed = fields.Date(readonly=True, copy=False)
+    close_reason_id = fields.Many2one(
+        "retention.subscription.close.reason", readonly=True, copy=False, tracking=True
+    )
+    close_note = fields.Text(readonly=True, copy=False)
+    auto_confirm = fields.Boolean(
+        string="Confirm Orders", default=True, help="Confirm the orders as they are created."
+    )
+    reminder_days = fields.Integer(
+        string="Reminder (days before end)",
+        default=14,
+        help="An activity for the salesperson (and an email to the customer, if set) this "
+        "many days before a fixed-term subscription ends.",
+    )
+    send_reminder_email = fields.Boolean(string="Email the Customer")
+    reminder_done = fields.Boolean(copy=False, readonly=True)
+    origin_order_id = fields.Many2one("sale.order", string="From Order", copy=False, readonly=True)
+    order_ids = fields.One2many("sale.order", "retention_subscription_id", string="Orders")
+    order_count = fields.Integer(compute="_compute_order_count")
+    event_ids = fields.One2many("retention.subscription.event", "subscription_id")
+    amount_per_period = fields.Monetary(
+        compute="_compute_amounts", store=True, help="Untaxed amount of one period's order."
+    )
+    mrr = fields.Monetary(
+        string="MRR",
+        compute="_compute_amounts",
+        store=True,
+        help="Monthly recurring revenue: the amount of a period spread over its months.",
+    )
+    last_error = fields.Text(readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "interval_positive",
+            "CHECK(interval > 0)",
+            "A subscription recurs at least every 1 unit.",
+        ),
+        (
+            "periods_not_negative",
+            "CHECK(max_periods >= 0)",
+            "The number of periods cannot be negative.",
+        ),
+    ]
+
+    @api.depends("partner_id")
+    def _compute_addresses(self):
+        for subscription in self:
+            addresses = subscription.partner_id.address_get(["invoice", "delivery"])
+            subscription.partner_invoice_id = addresses["invoice"]
+            subscription.partner_shipping_id = addresses["delivery"]
+
+    @api.depends("partner_id", "company_id")
+    def _compute_pricelist_id(self):
+        for subscription in self:
+            subscription.pricelist_id = subscription.partner_id.with_company(
+                subscription.company_id
+            ).property_product_pricelist
+
+    @api.depends("pricelist_id", "company_id")
+    def _compute_currency_id(self):
+        for subscription in self:
+            subscription.currency_id = (
+                subscription.pricelist_id.currency_id or subscription.company_id.currency_id
+            )
+
+    @api.depends("line_ids.price_subtotal", "interval", "interval_unit")
+    def _compute_amounts(self):
+        for subscription in self:
+            amount = sum(subscription.line_ids.mapped("price_subtotal"))
+            subscription.amount_per_period = amount
+            subscription.mrr = (
+                subscription._recurrence().monthly_amount(amount)
+                if subscription.interval > 0
+                else 0
+            )
+
+    @api.depends("date_start", "next_period", "interval", "interval_unit", "state")
+    def _compute_next_date(self):
+        for subscription in self:
+            if subscription.state != "active" or subscription.interval <= 0:
+                subscription.next_date = False
+                continue
+            subscription.next_date = subscription._recurrence().period_start(
+                subscription.date_start, subscription.next_period
+            )
+
+    def _compute_order_count(self):
+        counts = dict(
+            self.env["sale.order"]._read_group(
+                [("retention_subscription_id", "in", self.ids)],
+                ["retention_subscription_id"],
+                ["__count"],
+            )
+        )
+        for subscription in self:
+            subscription.order_count = counts.get(subscription, 0)
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for subscription in self:
+            subscription.access_url = f"/my/subscriptions/{subscription.id}"
+
+    @api.constrains("interval", "interval_unit", "date_start", "date_end", "max_periods")
+    def _check_recurrence(self):
+        for subscription in self:
+            try:
+                subscription._recurrence().validate()
+                check_dates(
+                    subscription.date_start,
+                    subscription.date_end or None,
+                    subscription.max_periods or None,
+                )
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Subscription %(name)s: %(error)s", name=subscription.name, error=error
+                    )
+                ) from error
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", self.env._("New")) == self.env._("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("retention.subscription") or "/"
+            if vals.get("partner_id"):
+                partner = self.env["res.partner"].browse(vals["partner_id"])
+                vals["partner_id"] = partner.commercial_partner_id.id
+        return super().create(vals_list)
+
+    def _recurrence(self):
+        self.ensure_one()
+        return Recurrence(self.interval, self.interval_unit)
+
+    def _today(self):
+        """Today in the company's time zone (its address's), where periods fall."""
+        self.ensure_one()
+        tz = pytz.timezone(self.company_id.partner_id.tz or self.env.user.tz or "UTC")
+        return datetime.now(tz).date()
+
+    def _last_period_start(self):
+        self.ensure_one()
+        return last_period_start(
+            self._recurrence(), self.date_start, self.date_end or None, self.max_periods or None
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _log_event(self, kind, mrr_before=None, reason=None):
+        self.env["retention.subscription.event"].sudo().create(
+            [
+                {
+                    "subscription_id": subscription.id,
+                    "kind": kind,
+                    "date": subscription._today(),
+                    "mrr_before": subscription.mrr if mrr_before is None else mrr_before,
+                    "mrr_after": subscription.mrr if kind not in ("pause", "close") else 0.0,
+                    "close_reason_id": reason.id if reason else False,
+                }
+                for subscription in self
+            ]
+        )
+
+    def action_activate(self):
+        for subscription in self:
+            if subscription.state != "draft":
+                raise UserError(self.env._("Only draft subscriptions can be started."))
+            if not subscription.line_ids:
+                raise UserError(
+                    self.env._("Subscription %(name)s has no lines.", name=subscription.name)
+                )
+            subscription._check_orderable()
+        self.write({"state": "active"})
+        self._log_event("start", mrr_before=0.0)
+
+    def action_pause(self):
+        if any(subscription.state != "active" for subscription in self):
+            raise UserError(self.env._("Only active subscriptions can be paused."))
+        self._log_event("pause")
+        self.write({"state": "paused"})
+
+    def action_resume(self):
+        """Resume from the first period that starts today or later: the
+        periods of the pause are skipped, the past orders stay."""
+        if any(subscription.state != "paused" for subscription in self):
+            raise UserError(self.env._("Only paused subscriptions can be resumed."))
+        self._restart("resume")
+
+    def action_reopen(self):
+        if any(subscription.state != "closed" for subscription in self):
+            raise UserError(self.env._("Only closed subscriptions can be reopened."))
+        self.write({"close_reason_id": False, "close_note": False, "date_closed": False})
+        self._restart("reopen")
+
+    def _restart(self, kind):
+        for subscription in self:
+            today = subscription._today()
+            last = subscription._last_period_start()
+            if last is not None and last < today:
+                raise UserError(
+                    self.env._(
+                        "Subscription %(name)s has reached its end; extend its end date or "
+                        "number of periods first.",
+                        name=subscription.name,
+                    )
+                )
+            first = subscription._recurrence().first_period_from(subscription.date_start, today)
+            subscription.write(
+                {"state": "active", "next_period": max(first, subscription.next_period)}
+            )
+        self._log_event(kind, mrr_before=0.0)
+
+    def action_close(self):
+        return {
+            "name": self.env._("Close Subscription"),
+            "type": "ir.actions.act_window",
+            "res_model": "retention.subscription.close.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_subscription_ids": self.ids},
+        }
+
+    def _close(self, reason, note=False):
+        if not reason:
+            raise UserError(self.env._("Choose why the subscription closes."))
+        if any(subscription.state == "closed" for subscription in self):
+            raise UserError(self.env._("This subscription is already closed."))
+        for subscription in self:
+            subscription._log_event("close", reason=reason)
+            subscription.write(
+                {
+                    "state": "closed",
+                    "close_reason_id": reason.id,
+                    "close_note": note,
+                    "date_closed": subscription._today(),
+                }
+            )
+
+    def action_view_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        action["domain"] = [("retention_subscription_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    # ------------------------------------------------------------------ order generation
+
+    def _check_orderable(self):
+        """Raise UserError when no order can be made for this subscription."""
+        self.ensure_one()
+        partner = self.partner_id
+        if not partner.active:
+            raise UserError(self.env._("Customer %(name)s is archived.", name=partner.display_name))
+        if getattr(partner, "sale_warn", False) == "block":
+            raise UserError(
+                self.env._("Customer %(name)s is blocked for sales.", name=partner.display_name)
+            )
+        archived = self.line_ids.product_id.filtered(lambda product: not product.active)
+        if archived:
+            raise UserError(
+                self.env._(
+                    "Archived products: %(products)s.",
+                    products=", ".join(archived.mapped("display_name")),
+                )
+            )
+        unsold = self.line_ids.product_id.filtered(lambda product: not product.sale_ok)
+        if unsold:
+            raise UserError(
+                self.env._(
+                    "Products that can no longer be sold: %(products)s.",
+                    products=", ".join(unsold.mapped("display_name")),
+                )
+            )
+
+    def _order_values(self, period):
+        self.ensure_one()
+        day = self._recurrence().period_start(self.date_start, period)
+        lines = []
+        for line in self.line_ids:
+            values = {
+                "product_id": line.product_id.id,
+                "name": line.name,
+                "product_uom_qty": line.quantity,
+                "product_uom": line.product_uom_id.id,
+            }
+            if self.price_mode == "frozen":
+                values.update({"price_unit": line.price_unit, "discount": line.discount})
+            lines.append(Command.create(values))
+        return {
+            "partner_id": self.partner_id.id,
+            "partner_invoice_id": self.partner_invoice_id.id,
+            "partner_shipping_id": self.partner_shipping_id.id,
+            "pricelist_id": self.pricelist_id.id,
+            "company_id": self.company_id.id,
+            "user_id": self.user_id.id,
+            "date_order": datetime.combine(day, time(12)),
+            "origin": self.name,
+            "retention_subscription_id": self.id,
+            "retention_subscription_period": period,
+            "order_line": lines,
+        }
+
+    def _generate_orders(self, today=None):
+        """Create (and, as configured, confirm) one sales order per due period
+        of these subscriptions. A period that already has an order is never
+        ordered twice: the (subscription, period) pair is unique in the
+        database, and periods already ordered are skipped. A subscription
+        that cannot be ordered is logged and skipped; the others go on.
+        Returns the orders created."""
+        Order = self.env["sale.order"]
+        existing = {
+            (order.retention_subscription_id.id, order.retention_subscription_period)
+            for order in Order.with_context(active_test=False).search(
+                [("retention_subscription_id", "in", self.ids)]
+            )
+        }
+        to_create = []
+        owners = []
+        advance = {}
+        for subscription in self.filtered(lambda s: s.state == "active"):
+            day = today or subscription._today()
+            periods = due_periods(
+                subscription._recurrence(),
+                subscription.date_start,
+                subscription.next_period,
+                day,
+                subscription.date_end or None,
+                subscription.max_periods or None,
+            )
+            if not periods:
+                continue
+            try:
+                subscription._check_orderable()
+            except UserError as error:
+                subscription._record_failure(str(error))
+                continue
+            for period in periods:
+                if (subscription.id, period) not in existing:
+                    to_create.append(subscription._order_values(period))
+                    owners.append(subscription)
+            advance[subscription] = periods[-1] + 1
+        orders = self._create_orders(to_create, owners)
+        for subscription, next_period in advance.items():
+            if subscription.last_error:
+                continue
+            subscription.next_period = next_period
+        self._close_finished()
+        return orders
+
+    def _create_orders(self, vals_list, owners):
+        """All orders in one create; when it fails, one by one so a broken
+        subscription is found, logged and skipped."""
+        Order = self.env["sale.order"].with_context(
+            mail_create_nosubscribe=True, mail_create_nolog=True
+        )
+        if not vals_list:
+            return Order
+        try:
+            with self.env.cr.savepoint():
+                orders = Order.create(vals_list)
+                orders._retention_confirm_subscription_orders()
+                return orders
+        except Exception:
+            _logger.info("Subscription batch failed; retrying one subscription at a time")
+        orders = Order
+        for vals, owner in zip(vals_list, owners, strict=True):
+            if owner.last_error:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    order = Order.create(vals)
+                    order._retention_confirm_subscription_orders()
+                    orders |= order
+            except Exception as error:
+                owner._record_failure(str(error))
+        return orders
+
+    def _record_failure(self, message):
+        self.ensure_one()
+        _logger.warning("Subscription %s skipped: %s", self.name, message)
+        self.last_error = message
+        self.message_post(body=self.env._("No order could be created: %(error)s", error=message))
+
+    def _close_finished(self):
+        """Fixed-term subscriptions whose last period has been ordered close."""
+        reason = self.env.ref(
+            "retention_loyalty.subscription_close_reason_term_ended", raise_if_not_found=False
+        )
+        for subscription in self.filtered(lambda s: s.state == "active"):
+            last = subscription._last_period_start()
+            if last is None:
+                continue
+            ordered_last = subscription._recurrence().period_start(
+                subscription.date_start, max(subscription.next_period - 1, 0)
+            )
+            if subscription.next_period > 0 and ordered_last >= last:
+                subscription._close(reason)
+
+    @api.model
+    def _cron_generate_orders(self, batch_size=500):
+        """Order due periods in batches; each batch commits (outside tests) and
+        the cron runs again while subscriptions are due."""
+        horizon = fields.Date.today() + timedelta(days=1)  # company time zones run ahead of UTC
+        due = self.search(
+            [("state", "=", "active"), ("next_date", "<=", horizon)], limit=batch_size + 1
+        )
+        due.write({"last_error": False})
+        batch = due[:batch_size]
+        batch._generate_orders()
+        remaining = len(due) - len(batch)
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _cron_send_reminders(self):
+        """An activity (and an optional email) before a fixed-term subscription ends."""
+        template = self.env.ref(
+            "retention_loyalty.mail_template_subscription_ending", raise_if_not_found=False
+        )
+        candidates = self.search(
+            [
+                ("state", "=", "active"),
+                ("reminder_done", "=", False),
+                "|",
+                ("date_end", "!=", False),
+                ("max_periods", ">", 0),
+            ]
+        )
+        for subscription in candidates:
+            last = subscription._last_period_start()
+            if (
+                last is None
+                or last - timedelta(days=subscription.reminder_days) > subscription._today()
+            ):
+                continue
+            subscription.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=last,
+                summary=self.env._("Subscription %(name)s ends soon", name=subscription.name),
+                note=self.env._("Its last order is on %(day)s. Offer a renewal.", day=last),
+                user_id=subscription.user_id.id or self.env.user.id,
+            )
+            if subscription.send_reminder_email and template and subscription.partner_id.email:
+                template.send_mail(
+                    subscription.id, email_layout_xmlid="mail.mail_notification_light"
+                )
+            subscription.reminder_done = True

@@ -1,0 +1,84 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class RetentionSubscriptionLine(models.Model):
+    """A product ordered every period. Changing it changes the next orders."""
+
+    _name = "retention.subscription.line"
+    _description = "Subscription Line"
+    _order = "subscription_id, sequence, id"
+
+    subscription_id = fields.Many2one(
+        "retention.subscription", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="subscription_id.company_id", store=True)
+    currency_id = fields.Many2one(related="subscription_id.currency_id")
+    sequence = fields.Integer(default=10)
+    product_id = fields.Many2one(
+        "product.product",
+        required=True,
+        domain="[('sale_ok', '=', True)]",
+        check_company=True,
+    )
+    name = fields.Text(string="Description", compute="_compute_name", store=True, readonly=False)
+    quantity = fields.Float(default=1.0, digits="Product Unit of Measure", required=True)
+    product_uom_id = fields.Many2one(
+        "uom.uom", string="Unit", compute="_compute_product_uom_id", store=True, readonly=False
+    )
+    price_unit = fields.Float(
+        digits="Product Price", compute="_compute_price_unit", store=True, readonly=False
+    )
+    discount = fields.Float(string="Discount (%)", digits="Discount")
+    price_subtotal = fields.Monetary(compute="_compute_price_subtotal", store=True)
+
+    @api.depends("product_id")
+    def _compute_name(self):
+        for line in self:
+            line.name = line.product_id.get_product_multiline_description_sale()
+
+    @api.depends("product_id")
+    def _compute_product_uom_id(self):
+        for line in self:
+            line.product_uom_id = line.product_id.uom_id
+
+    @api.depends("product_id", "subscription_id.pricelist_id", "quantity")
+    def _compute_price_unit(self):
+        for line in self:
+            pricelist = line.subscription_id.pricelist_id
+            line.price_unit = (
+                pricelist._get_product_price(line.product_id, line.quantity or 1.0)
+                if pricelist and line.product_id
+                else line.product_id.lst_price
+            )
+
+    @api.depends("quantity", "price_unit", "discount")
+    def _compute_price_subtotal(self):
+        for line in self:
+            line.price_subtotal = line.quantity * line.price_unit * (1 - (line.discount or 0) / 100)
+
+    @api.constrains("quantity", "discount")
+    def _check_quantity(self):
+        for line in self:
+            if line.quantity <= 0:
+                raise ValidationError(self.env._("Subscription quantities must be positive."))
+            if not 0 <= line.discount <= 100:
+                raise ValidationError(self.env._("A discount lies between 0 and 100 %."))
+
+    def write(self, vals):
+        """Changes apply from the next period and are recorded on the subscription."""
+        before = {line: (line.product_id.display_name, line.quantity) for line in self}
+        res = super().write(vals)
+        if {"quantity", "product_id"} & set(vals):
+            for line in self:
+                line.subscription_id.message_post(
+                    body=self.env._(
+                        "From the next order: %(product)s x %(qty)s (was %(old_product)s x "
+                        "%(old_qty)s).",
+                        product=line.product_id.display_name,
+                        qty=line.quantity,
+                        old_product=before[line][0],
+                        old_qty=before[line][1],
+                    )
+                )
+        return res

@@ -1,0 +1,42 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class RetentionSubscriptionMonth(models.Model):
+    """One row per subscription and month it was running (from its start to
+    its closing or today): active subscriptions and MRR over time."""
+
+    _name = "retention.subscription.month"
+    _description = "Subscriptions by Month"
+    _auto = False
+    _order = "month desc"
+
+    month = fields.Date(readonly=True)
+    subscription_id = fields.Many2one("retention.subscription", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    mrr = fields.Monetary(string="MRR", readonly=True, aggregator="sum")
+    interval_unit = fields.Char(readonly=True)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """CREATE VIEW %s AS (
+                    SELECT row_number() OVER () AS id,
+                           months.month::date AS month,
+                           s.id AS subscription_id,
+                           s.company_id, s.partner_id, s.user_id, s.currency_id,
+                           s.mrr, s.interval_unit
+                      FROM retention_subscription s
+                     CROSS JOIN LATERAL generate_series(
+                           date_trunc('month', s.date_start),
+                           date_trunc('month', COALESCE(s.date_closed, CURRENT_DATE)),
+                           interval '1 month') AS months(month)
+                     WHERE s.state != 'draft'
+                )""",
+                SQL.identifier(self._table),
+            )
+        )

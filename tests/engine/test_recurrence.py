@@ -1,0 +1,103 @@
+from datetime import date
+
+import pytest
+
+from retention_loyalty.engine.recurrence import (
+    Recurrence,
+    check_dates,
+    due_periods,
+    last_period_start,
+)
+
+
+@pytest.mark.parametrize(
+    ("interval", "unit", "index", "expected"),
+    [
+        (1, "day", 3, date(2026, 1, 4)),
+        (2, "week", 2, date(2026, 1, 29)),
+        (1, "month", 1, date(2026, 2, 1)),
+        (3, "month", 4, date(2027, 1, 1)),
+        (1, "year", 2, date(2028, 1, 1)),
+    ],
+)
+def test_period_starts_of_each_unit(interval, unit, index, expected):
+    assert Recurrence(interval, unit).period_start(date(2026, 1, 1), index) == expected
+
+
+def test_month_end_recurrences_do_not_drift():
+    monthly = Recurrence(1, "month")
+    starts = [monthly.period_start(date(2026, 1, 31), k) for k in range(4)]
+    assert starts == [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
+
+
+def test_leap_years():
+    yearly = Recurrence(1, "year")
+    assert yearly.period_start(date(2024, 2, 29), 1) == date(2025, 2, 28)
+    assert yearly.period_start(date(2024, 2, 29), 4) == date(2028, 2, 29)
+    assert Recurrence(1, "month").period_start(date(2028, 1, 30), 1) == date(2028, 2, 29)
+
+
+@pytest.mark.parametrize(("interval", "unit"), [(0, "month"), (-1, "week"), (1, "fortnight")])
+def test_bad_recurrences_are_refused(interval, unit):
+    with pytest.raises(ValueError):
+        Recurrence(interval, unit).validate()
+
+
+def test_dates_are_checked():
+    with pytest.raises(ValueError):
+        check_dates(date(2026, 2, 1), end=date(2026, 1, 1))
+    with pytest.raises(ValueError):
+        check_dates(date(2026, 2, 1), max_periods=0)
+    check_dates(date(2026, 2, 1), end=date(2026, 2, 1), max_periods=1)
+
+
+def test_due_periods_catch_up_and_respect_the_term():
+    monthly = Recurrence(1, "month")
+    start = date(2026, 1, 15)
+    assert due_periods(monthly, start, 0, date(2026, 3, 14)) == [0, 1]
+    assert due_periods(monthly, start, 0, date(2026, 3, 15)) == [0, 1, 2]
+    assert due_periods(monthly, start, 2, date(2026, 3, 15)) == [2]
+    assert due_periods(monthly, start, 0, date(2026, 6, 1), end=date(2026, 2, 20)) == [0, 1]
+    assert due_periods(monthly, start, 0, date(2026, 6, 1), max_periods=3) == [0, 1, 2]
+    assert due_periods(monthly, start, 3, date(2026, 6, 1), max_periods=3) == []
+
+
+@pytest.mark.parametrize(
+    ("interval", "unit", "day", "expected"),
+    [
+        (1, "month", date(2026, 1, 31), 0),
+        (1, "month", date(2026, 2, 1), 1),
+        (1, "month", date(2026, 2, 28), 1),
+        (1, "month", date(2026, 3, 2), 2),
+        (2, "week", date(2026, 1, 30), 2),
+        (1, "year", date(2027, 1, 31), 1),
+        (1, "year", date(2027, 2, 1), 2),
+        (10, "day", date(2025, 12, 1), 0),
+    ],
+)
+def test_first_period_from_a_day(interval, unit, day, expected):
+    recurrence = Recurrence(interval, unit)
+    start = date(2026, 1, 31) if unit in ("month", "year") else date(2026, 1, 2)
+    index = recurrence.first_period_from(start, day)
+    assert index == expected
+    assert recurrence.period_start(start, index) >= day
+    assert index == 0 or recurrence.period_start(start, index - 1) < day
+
+
+def test_monthly_recurring_revenue():
+    assert Recurrence(1, "month").monthly_amount(30.0) == 30.0
+    assert Recurrence(3, "month").monthly_amount(90.0) == 30.0
+    assert Recurrence(1, "year").monthly_amount(360.0) == 30.0
+    assert Recurrence(1, "week").monthly_amount(7.0) == pytest.approx(30.436875)
+    assert Recurrence(1, "day").monthly_amount(1.0) == pytest.approx(30.436875)
+
+
+def test_last_period_of_a_fixed_term():
+    monthly = Recurrence(1, "month")
+    start = date(2026, 1, 31)
+    assert last_period_start(monthly, start) is None
+    assert last_period_start(monthly, start, max_periods=3) == date(2026, 3, 31)
+    assert last_period_start(monthly, start, end=date(2026, 4, 29)) == date(2026, 3, 31)
+    assert last_period_start(monthly, start, end=date(2026, 4, 30), max_periods=6) == date(
+        2026, 4, 30
+    )
