@@ -133,19 +133,6 @@ class RetentionSubscription(models.Model):
     )
     last_error = fields.Text(readonly=True, copy=False)
 
-    _sql_constraints = [
-        (
-            "interval_positive",
-            "CHECK(interval > 0)",
-            "A subscription recurs at least every 1 unit.",
-        ),
-        (
-            "periods_not_negative",
-            "CHECK(max_periods >= 0)",
-            "The number of periods cannot be negative.",
-        ),
-    ]
-
     @api.depends("partner_id")
     def _compute_addresses(self):
         for subscription in self:

@@ -129,6 +129,14 @@ class SaleOrder(models.Model):
         for order in self:
             order.retention_subscription_count = counts.get(order, 0)
 
+    def _prepare_confirmation_values(self):
+        """Subscription orders keep the date of their period, not the day the
+        order was made (a catch-up after downtime stays dated right)."""
+        values = super()._prepare_confirmation_values()
+        if self and all(order.retention_subscription_id for order in self):
+            values.pop("date_order", None)
+        return values
+
     def _retention_confirm_subscription_orders(self):
         to_confirm = self.filtered(
             lambda order: order.retention_subscription_id.auto_confirm and order.state == "draft"

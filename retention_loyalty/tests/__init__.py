@@ -4,3 +4,4 @@ from . import test_customer_stat
 from . import test_points
 from . import test_points_concurrency
 from . import test_clubs
+from . import test_subscriptions
