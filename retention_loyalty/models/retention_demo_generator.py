@@ -60,6 +60,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         # Demo databases open with figures, tiers, risks and club levels already there.
         self.env["retention.customer.stat"]._recompute_company(self.env.company, full=True)
         clubs = self._demo_clubs(self.env, self.env.company, created["customers"])
+        clubs.update(self._demo_subscriptions(self.env, created["customers"], created["products"]))
         self.env["ir.model.data"]._update_xmlids(
             [
                 {"xml_id": f"{DEMO_XMLID_PREFIX}{key}", "record": record, "noupdate": True}
@@ -410,6 +411,39 @@ class RetentionDemoGenerator(models.AbstractModel):
             "club_platinum": platinum,
             "club_barista": barista,
             "club_barista_product": product,
+        }
+
+    @api.model
+    def _demo_subscriptions(self, env, customers, products):
+        """Monthly coffee for a dozen customers since three months ago, with
+        their orders; one paused and two closed with a reason."""
+        today = fields.Date.context_today(self)
+        product = next(iter(products.values()))
+        partners = list(customers.values())[40:52]
+        subscriptions = env["retention.subscription"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "user_id": partner.user_id.id,
+                    "interval": 1,
+                    "interval_unit": "month",
+                    "date_start": today - timedelta(days=95 - index),
+                    "line_ids": [
+                        Command.create({"product_id": product.id, "quantity": 1 + index % 3})
+                    ],
+                }
+                for index, partner in enumerate(partners)
+            ]
+        )
+        subscriptions.action_activate()
+        subscriptions._generate_orders()
+        subscriptions[0].action_pause()
+        subscriptions[1:3]._close(
+            env.ref("retention_loyalty.subscription_close_reason_price"), "Found it cheaper"
+        )
+        return {
+            f"subscription_{index}": subscription
+            for index, subscription in enumerate(subscriptions)
         }
 
     @api.model
