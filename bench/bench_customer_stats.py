@@ -304,10 +304,12 @@ def open_registry(database, addons_path):
     sys.path.insert(0, str(REPO))
     import odoo
 
-    config_args = [f"--database={database}", "--log-level=warn"]
-    if addons_path:
-        config_args.append(f"--addons-path={addons_path}")
-    odoo.tools.config.parse_config(config_args)
+    if not getattr(open_registry, "configured", False):  # Odoo parses its options once
+        config_args = [f"--database={database}", "--log-level=warn"]
+        if addons_path:
+            config_args.append(f"--addons-path={addons_path}")
+        odoo.tools.config.parse_config(config_args)
+        open_registry.configured = True
     return odoo.modules.registry.Registry(database)
 
 

@@ -6,6 +6,7 @@ import pytz
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..engine.recurrence import Recurrence, check_dates, due_periods, last_period_start
 
@@ -398,6 +399,7 @@ class RetentionSubscription(models.Model):
         that cannot be ordered is logged and skipped; the others go on.
         Returns the orders created."""
         Order = self.env["sale.order"]
+        self.filtered("last_error").write({"last_error": False})
         existing = {
             (order.retention_subscription_id.id, order.retention_subscription_period)
             for order in Order.with_context(active_test=False).search(
@@ -487,18 +489,28 @@ class RetentionSubscription(models.Model):
                 subscription._close(reason)
 
     @api.model
-    def _cron_generate_orders(self, batch_size=500):
+    def _cron_generate_orders(self, batch_size=500, shard=0, shards=1):
         """Order due periods in batches; each batch commits (outside tests) and
-        the cron runs again while subscriptions are due."""
+        the cron runs again while subscriptions are due. With ``shards`` > 1,
+        as many scheduled actions share the work (one per shard of
+        subscription ids), so that several cron workers order in parallel."""
         horizon = fields.Date.today() + timedelta(days=1)  # company time zones run ahead of UTC
-        due = self.search(
-            [("state", "=", "active"), ("next_date", "<=", horizon)], limit=batch_size + 1
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM retention_subscription
+                    WHERE state = 'active' AND next_date <= %s AND mod(id, %s) = %s
+                 ORDER BY next_date, id LIMIT %s""",
+                horizon,
+                shards,
+                shard,
+                batch_size + 1,
+            )
         )
-        due.write({"last_error": False})
+        due = self.browse(row[0] for row in rows)
         batch = due[:batch_size]
         batch._generate_orders()
-        remaining = len(due) - len(batch)
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(due) - len(batch))
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
