@@ -54,6 +54,27 @@ class ClubCase(TransactionCase):
         )
         cls.Membership = cls.env["retention.club.membership"]
 
+    @classmethod
+    def _points_program(cls, name):
+        """A loyalty program earning one point per unit of currency."""
+        return cls.env["loyalty.program"].create(
+            {
+                "name": name,
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "rule_ids": [
+                    Command.create(
+                        {
+                            "reward_point_mode": "money",
+                            "reward_point_amount": 1,
+                            "minimum_amount": 0,
+                        }
+                    )
+                ],
+            }
+        )
+
     def _order(self, amount, day=None, partner=None, product=None, confirm=True):
         values = {
             "partner_id": (partner or self.customer).id,
@@ -266,23 +287,7 @@ class TestClubPerks(ClubCase):
         cls.member_pricelist = cls.env["product.pricelist"].create(
             {"name": "Members", "sequence": 100}
         )
-        cls.points_program = cls.env["loyalty.program"].create(
-            {
-                "name": "Club Points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-            }
-        )
+        cls.points_program = cls._points_program("Club Points")
         cls.member_promo = cls.env["loyalty.program"].create(
             {
                 "name": "Members 10%",
@@ -524,23 +529,7 @@ class TestClubEdgeFlows(ClubCase):
         self.assertEqual(self._current().grace_until, date(2027, 4, 11))
 
     def test_points_levels_count_the_points_of_contacts(self):
-        program = self.env["loyalty.program"].create(
-            {
-                "name": "Level points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-            }
-        )
+        program = self._points_program("Level points")
         points_club = self.env["retention.club"].create(
             {
                 "name": "Points Club",
