@@ -70,9 +70,7 @@ class RetentionSubscription(models.Model):
         check_company=True,
         tracking=True,
     )
-    currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency_id", store=True, string="Currency"
-    )
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", store=True)
     price_mode = fields.Selection(
         [("pricelist", "Price list at each order"), ("frozen", "Prices of the subscription")],
         default="frozen",
@@ -188,7 +186,6 @@ class RetentionSubscription(models.Model):
             subscription.order_count = counts.get(subscription, 0)
 
     def _compute_access_url(self):
-        super()._compute_access_url()
         for subscription in self:
             subscription.access_url = f"/my/subscriptions/{subscription.id}"
 
