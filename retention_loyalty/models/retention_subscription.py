@@ -124,11 +124,14 @@ class RetentionSubscription(models.Model):
     amount_per_period = fields.Monetary(
         compute="_compute_amounts", store=True, help="Untaxed amount of one period's order."
     )
+    company_currency_id = fields.Many2one(related="company_id.currency_id")
     mrr = fields.Monetary(
         string="MRR",
         compute="_compute_amounts",
         store=True,
-        help="Monthly recurring revenue: the amount of a period spread over its months.",
+        currency_field="company_currency_id",
+        help="Monthly recurring revenue in the company's currency: the amount of a period "
+        "spread over its months (converted at the rate of the day it was last computed).",
     )
     last_error = fields.Text(readonly=True, copy=False)
 
@@ -153,15 +156,20 @@ class RetentionSubscription(models.Model):
                 subscription.pricelist_id.currency_id or subscription.company_id.currency_id
             )
 
-    @api.depends("line_ids.price_subtotal", "interval", "interval_unit")
+    @api.depends("line_ids.price_subtotal", "interval", "interval_unit", "currency_id")
     def _compute_amounts(self):
         for subscription in self:
             amount = sum(subscription.line_ids.mapped("price_subtotal"))
             subscription.amount_per_period = amount
-            subscription.mrr = (
+            monthly = (
                 subscription._recurrence().monthly_amount(amount)
                 if subscription.interval > 0
                 else 0
+            )
+            company = subscription.company_id or self.env.company
+            currency = subscription.currency_id or company.currency_id
+            subscription.mrr = currency._convert(
+                monthly, company.currency_id, company, fields.Date.context_today(self)
             )
 
     @api.depends("date_start", "next_period", "interval", "interval_unit", "state")
@@ -513,7 +521,15 @@ class RetentionSubscription(models.Model):
 
     @api.model
     def _cron_send_reminders(self):
-        """An activity (and an optional email) before a fixed-term subscription ends."""
+        """An activity (and an optional email) before a fixed-term subscription
+        ends; paused subscriptions whose term has run out close."""
+        reason = self.env.ref(
+            "retention_loyalty.subscription_close_reason_term_ended", raise_if_not_found=False
+        )
+        for subscription in self.search([("state", "=", "paused")]):
+            last = subscription._last_period_start()
+            if last is not None and last < subscription._today():
+                subscription._close(reason, self.env._("Paused until after its end."))
         template = self.env.ref(
             "retention_loyalty.mail_template_subscription_ending", raise_if_not_found=False
         )

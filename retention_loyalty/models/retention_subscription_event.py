@@ -15,7 +15,9 @@ class RetentionSubscriptionEvent(models.Model):
     company_id = fields.Many2one(related="subscription_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="subscription_id.partner_id", store=True)
     user_id = fields.Many2one(related="subscription_id.user_id", store=True, string="Salesperson")
-    currency_id = fields.Many2one(related="subscription_id.currency_id", store=True)
+    currency_id = fields.Many2one(
+        related="subscription_id.company_id.currency_id", store=True, string="Currency"
+    )
     date = fields.Date(required=True, index=True)
     kind = fields.Selection(
         [

@@ -28,9 +28,10 @@ class RetentionSubscriptionMonth(models.Model):
                     SELECT row_number() OVER () AS id,
                            months.month::date AS month,
                            s.id AS subscription_id,
-                           s.company_id, s.partner_id, s.user_id, s.currency_id,
+                           s.company_id, s.partner_id, s.user_id, company.currency_id,
                            s.mrr, s.interval_unit
                       FROM retention_subscription s
+                      JOIN res_company company ON company.id = s.company_id
                      CROSS JOIN LATERAL generate_series(
                            date_trunc('month', s.date_start),
                            date_trunc('month', COALESCE(s.date_closed, CURRENT_DATE)),

@@ -369,3 +369,37 @@ class TestSubscriptionAccess(SubscriptionCase):
         queries_for(1)  # warm-up
         two, six, ten = queries_for(2), queries_for(6), queries_for(10)
         self.assertEqual(six - two, ten - six)
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionCurrencies(SubscriptionCase):
+    def test_mrr_of_a_foreign_price_list_is_in_company_currency(self):
+        other = self.env["res.currency"].search(
+            [("id", "!=", self.company.currency_id.id), ("active", "in", [True, False])], limit=1
+        )
+        other.active = True
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": other.id,
+                "rate": 2.0,
+                "name": "2026-01-01",
+                "company_id": self.company.id,
+            }
+        )
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Foreign", "currency_id": other.id}
+        )
+        with freeze_time("2026-03-10"):
+            subscription = self._subscription(date(2026, 3, 1), pricelist_id=pricelist.id)
+            self.assertEqual(subscription.amount_per_period, 45.0)
+            self.assertAlmostEqual(subscription.mrr, 22.5)
+            order = subscription._generate_orders()
+        self.assertEqual(order.currency_id, other)
+
+    def test_paused_past_the_end_closes(self):
+        with freeze_time("2026-01-05"):
+            subscription = self._subscription(date(2026, 1, 1), date_end=date(2026, 3, 1))
+            subscription.action_pause()
+        with freeze_time("2026-04-01"):
+            self.Subscription._cron_send_reminders()
+        self.assertEqual(subscription.state, "closed")
