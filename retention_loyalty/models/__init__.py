@@ -21,3 +21,7 @@ from . import retention_subscription_close_reason
 from . import retention_subscription
 from . import retention_subscription_line
 from . import retention_subscription_event
+from . import retention_playbook
+from . import retention_playbook_action
+from . import retention_playbook_run
+from . import mail_activity

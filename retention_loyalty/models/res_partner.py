@@ -166,6 +166,12 @@ class ResPartner(models.Model):
                 ).mapped("retention_next_expiry_points")
             )
 
+    retention_birthday = fields.Date(
+        string="Birthday", help="For birthday follow-ups of retention playbooks."
+    )
+    retention_playbook_run_ids = fields.One2many(
+        "retention.playbook.run", "partner_id", string="Playbook History"
+    )
     retention_club_membership_ids = fields.One2many(
         "retention.club.membership", "partner_id", string="Club Memberships"
     )

@@ -287,6 +287,8 @@ class SaleOrder(models.Model):
         Membership = self.env["retention.club.membership"]
         if setup["paid_product_ids"] & set(confirmed.order_line.product_id.ids):
             Membership._start_purchased(confirmed)
+        if confirmed:
+            self.env["retention.playbook"]._run_for_orders(confirmed)
         qualified_companies = setup["qualified_company_ids"] & set(confirmed.company_id.ids)
         if qualified_companies:
             # Customers who now qualify move up at once; moving down waits

@@ -1,2 +1,3 @@
 from . import retention_points_liability
 from . import retention_subscription_month
+from . import retention_playbook_effect

@@ -5,3 +5,4 @@ from . import test_points
 from . import test_points_concurrency
 from . import test_clubs
 from . import test_subscriptions
+from . import test_playbooks

@@ -1,0 +1,25 @@
+from odoo import fields, models
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    retention_playbook_id = fields.Many2one(
+        "retention.playbook", string="Playbook", index="btree_not_null", ondelete="set null"
+    )
+    retention_value_at_stake = fields.Float(
+        string="Value at Stake",
+        help="The customer's value at stake when the follow-up was planned.",
+    )
+    retention_partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        compute="_compute_retention_partner_id",
+        help="The customer of a retention follow-up.",
+    )
+
+    def _compute_retention_partner_id(self):
+        for activity in self:
+            activity.retention_partner_id = (
+                activity.res_id if activity.res_model == "res.partner" else False
+            )

@@ -1,0 +1,300 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class RetentionPlaybookAction(models.Model):
+    """One thing a playbook does for each customer it reaches."""
+
+    _name = "retention.playbook.action"
+    _description = "Retention Playbook Action"
+    _order = "playbook_id, sequence, id"
+
+    playbook_id = fields.Many2one(
+        "retention.playbook", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="playbook_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    kind = fields.Selection(
+        [
+            ("activity", "Schedule an activity"),
+            ("email", "Send an email"),
+            ("coupon", "Issue a coupon"),
+            ("points", "Grant bonus points"),
+            ("club", "Enrol in a club"),
+        ],
+        required=True,
+        default="activity",
+    )
+    activity_type_id = fields.Many2one(
+        "mail.activity.type", default=lambda self: self.env.ref("mail.mail_activity_data_call")
+    )
+    assignee = fields.Selection(
+        [
+            ("salesperson", "The customer's salesperson"),
+            ("team_leader", "The sales team leader"),
+            ("user", "A fixed user"),
+        ],
+        default="salesperson",
+    )
+    user_id = fields.Many2one("res.users", domain=[("share", "=", False)])
+    deadline_days = fields.Integer(string="Deadline (days)", default=3)
+    note = fields.Html(
+        help="Placeholders: {customer}, {tier}, {risk}, {clv}, {revenue}, {last_order}, "
+        "{p_alive}, {products}."
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template", string="Email Template", domain=[("model", "=", "res.partner")]
+    )
+    program_id = fields.Many2one("loyalty.program", string="Loyalty Program", check_company=True)
+    validity_days = fields.Integer(string="Valid (days)", default=60)
+    points = fields.Float(string="Bonus Points")
+    club_id = fields.Many2one("retention.club", check_company=True)
+
+    @api.constrains(
+        "kind",
+        "deadline_days",
+        "mail_template_id",
+        "program_id",
+        "points",
+        "club_id",
+        "validity_days",
+        "assignee",
+        "user_id",
+    )
+    def _check_action(self):
+        for action in self:
+            problem = action._problem()
+            if problem:
+                raise ValidationError(
+                    self.env._(
+                        "Playbook %(playbook)s: %(problem)s",
+                        playbook=action.playbook_id.name,
+                        problem=problem,
+                    )
+                )
+
+    def _problem(self):
+        self.ensure_one()
+        if self.kind == "activity":
+            if self.deadline_days < 0:
+                return self.env._("the activity deadline cannot be in the past.")
+            if not self.activity_type_id:
+                return self.env._("an activity needs a type.")
+            if self.assignee == "user" and not self.user_id:
+                return self.env._("choose the user who gets the activity.")
+        if self.kind == "email" and (
+            not self.mail_template_id or self.mail_template_id.model != "res.partner"
+        ):
+            return self.env._("the email needs a template for contacts (res.partner).")
+        if self.kind == "coupon" and (not self.program_id or self.validity_days <= 0):
+            return self.env._("a coupon needs a loyalty program and a validity of at least a day.")
+        if self.kind == "points" and (
+            self.points <= 0 or self.program_id.program_type != "loyalty"
+        ):
+            return self.env._("bonus points need a positive number and a loyalty program.")
+        if self.kind == "club" and not self.club_id:
+            return self.env._("choose the club to enrol customers in.")
+        return False
+
+    # ------------------------------------------------------------------ running
+
+    def _run(self, partners, today, results, notes):
+        """Do this action for ``partners`` in one pass; record created ids in
+        ``results`` and skipped reasons in ``notes`` (per partner id)."""
+        self.ensure_one()
+        getattr(self, f"_run_{self.kind}")(partners, today, results, notes)
+
+    def _assignees(self, partners):
+        """Who gets each customer's activity: the salesperson, else (archived
+        or without access) the team leader, else the playbook's creator."""
+        fallback = self.playbook_id.create_uid
+        result = {}
+        for partner in partners:
+            if self.assignee == "user":
+                candidates = [self.user_id]
+            elif self.assignee == "team_leader":
+                candidates = [partner.user_id.sale_team_id.user_id]
+            else:
+                candidates = [partner.user_id, partner.user_id.sale_team_id.user_id]
+            user = next(
+                (
+                    candidate
+                    for candidate in candidates
+                    if candidate
+                    and candidate.active
+                    and partner.with_user(candidate).has_access("read")
+                ),
+                fallback,
+            )
+            result[partner.id] = user
+        return result
+
+    def _figures(self, partners):
+        stats = (
+            self.env["retention.customer.stat"]
+            .sudo()
+            .search([("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id)])
+        )
+        return {stat.partner_id.id: stat for stat in stats}
+
+    def _render_note(self, partner, stat, products):
+        """The note with the customer's figures in place of the placeholders."""
+        risk_labels = dict(self.env["retention.customer.stat"]._fields["risk_level"].selection)
+        values = {
+            "{customer}": partner.display_name,
+            "{tier}": stat.value_tier_id.name or "" if stat else "",
+            "{risk}": risk_labels.get(stat.risk_level, "") if stat else "",
+            "{clv}": f"{stat.clv:.2f}" if stat else "",
+            "{revenue}": f"{stat.revenue_12m:.2f}" if stat else "",
+            "{last_order}": str(stat.last_order_date or "") if stat else "",
+            "{p_alive}": f"{stat.p_alive:.0%}" if stat else "",
+            "{products}": products,
+        }
+        note = str(self.note or "")
+        for placeholder, value in values.items():
+            note = note.replace(placeholder, str(value))
+        return note
+
+    def _suggested_products(self, partners):
+        """Products each customer bought most recently, read in one query."""
+        lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search_read(
+                [
+                    ("order_partner_id", "child_of", partners.ids),
+                    ("state", "=", "sale"),
+                    ("display_type", "=", False),
+                ],
+                ["order_partner_id", "product_id"],
+                order="id desc",
+                limit=50 * len(partners),
+            )
+        )
+        commercial = {p.id: p.commercial_partner_id.id for p in partners.child_ids | partners}
+        names = {}
+        for line in lines:
+            key = commercial.get(line["order_partner_id"][0], line["order_partner_id"][0])
+            bucket = names.setdefault(key, [])
+            if line["product_id"] and line["product_id"][1] not in bucket and len(bucket) < 3:
+                bucket.append(line["product_id"][1])
+        return {partner_id: ", ".join(items) for partner_id, items in names.items()}
+
+    def _run_activity(self, partners, today, results, notes):
+        stats = self._figures(partners)
+        assignees = self._assignees(partners)
+        products = self._suggested_products(partners) if "{products}" in str(self.note) else {}
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        activities = (
+            # No "you have been assigned" email per activity: salespeople work
+            # through their follow-ups list.
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+            .create(
+                [
+                    {
+                        "res_model_id": model_id,
+                        "res_id": partner.id,
+                        "activity_type_id": self.activity_type_id.id,
+                        "user_id": assignees[partner.id].id,
+                        "date_deadline": today + timedelta(days=self.deadline_days),
+                        "summary": self.playbook_id.name,
+                        "note": self._render_note(
+                            partner, stats.get(partner.id), products.get(partner.id, "")
+                        ),
+                        "retention_playbook_id": self.playbook_id.id,
+                        "retention_value_at_stake": stats[partner.id].value_at_stake
+                        if partner.id in stats
+                        else 0.0,
+                    }
+                    for partner in partners
+                ]
+            )
+        )
+        for activity in activities:
+            results[activity.res_id]["activity_id"] = activity.id
+
+    def _run_email(self, partners, today, results, notes):
+        reachable = partners.filtered("email")
+        for partner in partners - reachable:
+            notes[partner.id].append(self.env._("No email address: email not sent."))
+        if reachable:
+            self.mail_template_id.send_mail_batch(
+                reachable.ids, email_layout_xmlid="mail.mail_notification_light"
+            )
+        for partner in reachable:
+            results[partner.id]["email_sent"] = True
+
+    def _run_coupon(self, partners, today, results, notes):
+        points = min(self.program_id.reward_ids.mapped("required_points") or [1.0])
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "program_id": self.program_id.id,
+                        "partner_id": partner.id,
+                        "points": points,
+                        "expiration_date": today + timedelta(days=self.validity_days),
+                    }
+                    for partner in partners
+                ]
+            )
+        )
+        for card in cards:
+            results[card.partner_id.id]["card_id"] = card.id
+
+    def _run_points(self, partners, today, results, notes):
+        Card = self.env["loyalty.card"].sudo()
+        cards = {
+            card.partner_id.id: card
+            for card in Card.search(
+                [("program_id", "=", self.program_id.id), ("partner_id", "in", partners.ids)]
+            )
+        }
+        missing = partners.filtered(lambda partner: partner.id not in cards)
+        for card in Card.create(
+            [{"program_id": self.program_id.id, "partner_id": partner.id} for partner in missing]
+        ):
+            cards[card.partner_id.id] = card
+        entries = Card._retention_post(
+            [
+                {
+                    "card": cards[partner.id],
+                    "kind": "bonus",
+                    "points": self.points,
+                    "description": self.playbook_id.name,
+                }
+                for partner in partners
+            ],
+            write_history=True,
+        )
+        for entry in entries:
+            results[entry.card_id.partner_id.id]["points_entry_id"] = entry.id
+
+    def _run_club(self, partners, today, results, notes):
+        current = self.env["res.partner"].browse(partners.ids)._retention_current_clubs()
+        slot = self.club_id.ladder_id or self.club_id
+        enrol = partners.filtered(
+            lambda partner: (
+                not any((club.ladder_id or club) == slot for club in current[partner.id])
+            )
+        )
+        for partner in partners - enrol:
+            notes[partner.id].append(self.env._("Already a member: not enrolled again."))
+        memberships = (
+            self.env["retention.club.membership"]
+            .sudo()
+            .create(
+                [
+                    {"partner_id": partner.id, "club_id": self.club_id.id, "origin": "invitation"}
+                    for partner in enrol
+                ]
+            )
+        )
+        for membership in memberships:
+            results[membership.partner_id.id]["membership_id"] = membership.id

@@ -1,0 +1,35 @@
+from odoo import fields, models
+
+
+class RetentionPlaybookRun(models.Model):
+    """One customer followed up (or kept in the control group) by a playbook."""
+
+    _name = "retention.playbook.run"
+    _description = "Retention Playbook Run"
+    _order = "date desc, id desc"
+    _rec_name = "playbook_id"
+
+    playbook_id = fields.Many2one(
+        "retention.playbook", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="playbook_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="cascade"
+    )
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
+    date = fields.Date(required=True, index=True)
+    state = fields.Selection(
+        [("done", "Done"), ("control", "Control Group"), ("failed", "Failed")],
+        required=True,
+        index=True,
+    )
+    in_control = fields.Boolean(string="Control Group", index=True)
+    message = fields.Text()
+    order_id = fields.Many2one("sale.order", string="Triggering Order", ondelete="set null")
+    activity_id = fields.Many2one("mail.activity", ondelete="set null")
+    email_sent = fields.Boolean()
+    card_id = fields.Many2one("loyalty.card", string="Coupon", ondelete="set null")
+    points_entry_id = fields.Many2one(
+        "retention.points.entry", string="Bonus Points", ondelete="set null"
+    )
+    membership_id = fields.Many2one("retention.club.membership", ondelete="set null")

@@ -1,0 +1,67 @@
+from datetime import date
+
+import pytest
+
+from retention_loyalty.engine.playbooks import (
+    Effect,
+    cooled_down,
+    in_control_group,
+    is_overdue,
+    order_matches,
+)
+
+
+def test_control_group_is_stable_and_about_the_share():
+    members = [in_control_group(7, partner, 10) for partner in range(20000)]
+    assert members == [in_control_group(7, partner, 10) for partner in range(20000)]
+    assert 0.09 < sum(members) / len(members) < 0.11
+    assert not any(in_control_group(7, partner, 0) for partner in range(100))
+    assert all(in_control_group(7, partner, 100) for partner in range(100))
+    # Another playbook draws another group.
+    assert members != [in_control_group(8, partner, 10) for partner in range(20000)]
+
+
+def test_cool_down():
+    assert cooled_down(None, date(2026, 1, 10), 30)
+    assert not cooled_down(date(2026, 1, 1), date(2026, 1, 30), 30)
+    assert cooled_down(date(2026, 1, 1), date(2026, 1, 31), 30)
+    assert cooled_down(date(2026, 1, 1), date(2026, 1, 1), 0)
+
+
+@pytest.mark.parametrize(
+    ("days_since", "gap", "factor", "days", "expected"),
+    [
+        (61, 30, 2, None, True),
+        (60, 30, 2, None, False),
+        (100, None, 2, 90, True),
+        (80, None, 2, 90, False),
+        (None, 30, 2, 10, False),
+        (40, 0, 2, None, False),
+    ],
+)
+def test_overdue(days_since, gap, factor, days, expected):
+    assert is_overdue(days_since, gap, factor, days) is expected
+
+
+def test_order_modes():
+    assert order_matches(5, "every")
+    assert order_matches(1, "first") and not order_matches(2, "first")
+    assert order_matches(3, "nth", 3) and not order_matches(4, "nth", 3)
+    assert not order_matches(3, "nth", None)
+
+
+def test_effect_and_uplift():
+    effect = Effect(
+        reached=90,
+        control=10,
+        reached_reordered=45,
+        control_reordered=3,
+        reached_revenue=9000.0,
+        control_revenue=500.0,
+    )
+    assert effect.reached_rate == 0.5
+    assert effect.control_rate == 0.3
+    assert effect.rate_uplift == pytest.approx(0.2)
+    assert effect.revenue_uplift == pytest.approx(50.0)
+    empty = Effect(0, 0, 0, 0, 0.0, 0.0)
+    assert empty.reached_rate is None and empty.rate_uplift is None and empty.revenue_uplift is None
