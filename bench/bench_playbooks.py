@@ -1,0 +1,100 @@
+"""Benchmark of the daily evaluation of time-based retention playbooks.
+
+Run with the Python that imports Odoo 18, against a database where
+retention_loyalty is installed (without demo data):
+
+    $ODOO_PYTHON bench/bench_playbooks.py -d DATABASE [--customers 100000] [--addons-path ...]
+
+It bulk-loads synthetic customers and about ten orders each (the demo
+rhythms), computes their statistics, then times three time-based playbooks
+(overdue against the usual rhythm, no contact for 60 days, customer
+anniversary) that schedule an activity for each customer they reach, with a
+10 % control group: the first daily run (target <= 60 s for 100,000
+customers) and the next day's run, when the cool-down holds almost everyone
+back. Everything is rolled back at the end.
+"""
+
+import argparse
+import time
+from datetime import timedelta
+
+from bench_customer_stats import TODAY, load_customers, open_registry, synthetic_base
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--addons-path", default=None)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    registry = open_registry(args.database, args.addons_path)
+    import odoo
+    from odoo import Command, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        company = env["res.company"].create({"name": "Benchmark Playbooks Co"})
+        env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+        start = time.perf_counter()
+        names, orders = synthetic_base(args.customers, seed=5)
+        load_customers(env, company, names, orders, "Play ")
+        env["retention.customer.stat"]._recompute_company(company, today=TODAY, full=True)
+        env.flush_all()
+        print(
+            f"setup: {len(names)} customers, {len(orders)} orders, statistics computed "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
+        call = env.ref("mail.mail_activity_data_call")
+        playbooks = env["retention.playbook"].create(
+            [
+                {
+                    "name": name,
+                    "company_id": company.id,
+                    "trigger": trigger,
+                    "overdue_factor": 2.0,
+                    "trigger_days": days,
+                    "cooldown_days": 30,
+                    "control_percent": 10.0,
+                    "action_ids": [
+                        Command.create(
+                            {
+                                "kind": "activity",
+                                "activity_type_id": call.id,
+                                "assignee": "user",
+                                "user_id": env.uid,
+                                "note": "<p>{customer}: {tier}, {risk} risk, {last_order}</p>",
+                            }
+                        )
+                    ],
+                }
+                for name, trigger, days in (
+                    ("Overdue", "overdue", 0),
+                    ("No contact", "no_contact", 60),
+                    ("Anniversary", "anniversary", 0),
+                )
+            ]
+        )
+        for label, day in (("first daily run", TODAY), ("next day", TODAY + timedelta(days=1))):
+            env.invalidate_all()
+            start = time.perf_counter()
+            runs = 0
+            for playbook in playbooks:  # what the cron does, one playbook per call
+                runs += len(playbook._evaluate(day))
+            env.flush_all()
+            seconds = time.perf_counter() - start
+            activities = env["mail.activity"].search_count(
+                [("retention_playbook_id", "in", playbooks.ids)]
+            )
+            print(
+                f"{label}: {seconds:.1f} s for 3 playbooks over {len(names)} customers "
+                f"(target <= 60 s), {runs} customers logged, {activities} open activities"
+            )
+        cr.rollback()
+
+
+if __name__ == "__main__":
+    main()
