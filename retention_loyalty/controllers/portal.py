@@ -76,6 +76,9 @@ class RetentionSubscriptionPortal(CustomerPortal):
         subscription = self._document_check_access(
             "retention.subscription", subscription_id, access_token
         )
+        # A shared link lets someone see the subscription, not change it.
+        if subscription.partner_id != request.env.user.partner_id.commercial_partner_id:
+            raise AccessError(request.env._("Only the customer can change the subscription."))
         if not subscription.company_id.retention_subscription_portal_manage:
             raise AccessError(request.env._("Contact us to change your subscription."))
         return subscription
@@ -89,7 +92,12 @@ class RetentionSubscriptionPortal(CustomerPortal):
     )
     def portal_pause_subscription(self, subscription_id, access_token=None, **kw):
         try:
-            self._managed_subscription(subscription_id, access_token).action_pause()
+            subscription = self._managed_subscription(subscription_id, access_token)
+            subscription.action_pause()
+            subscription.message_post(
+                body=request.env._("Paused by the customer in the portal."),
+                author_id=request.env.user.partner_id.id,
+            )
         except (AccessError, MissingError, UserError) as error:
             return request.redirect(f"/my/subscriptions/{subscription_id}?message={error}")
         return request.redirect(f"/my/subscriptions/{subscription_id}")
@@ -112,6 +120,12 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 .search([("id", "=", int(reason_id or 0)), ("portal_visible", "=", True)])
             )
             subscription._close(reason, note)
+            subscription.message_post(
+                body=request.env._(
+                    "Closed by the customer in the portal: %(reason)s", reason=reason.name
+                ),
+                author_id=request.env.user.partner_id.id,
+            )
         except (AccessError, MissingError, UserError, ValueError) as error:
             return request.redirect(f"/my/subscriptions/{subscription_id}?message={error}")
         return request.redirect(f"/my/subscriptions/{subscription_id}")

@@ -12,6 +12,7 @@ from ..engine.recurrence import Recurrence, check_dates, due_periods, last_perio
 
 _logger = logging.getLogger(__name__)
 
+MAX_PERIODS_PER_RUN = 12
 UNIT_SELECTION = [("day", "Days"), ("week", "Weeks"), ("month", "Months"), ("year", "Years")]
 
 
@@ -134,6 +135,9 @@ class RetentionSubscription(models.Model):
         "spread over its months (converted at the rate of the day it was last computed).",
     )
     last_error = fields.Text(readonly=True, copy=False)
+    error_date = fields.Date(
+        readonly=True, copy=False, help="Day of the last failure: retried the next day."
+    )
 
     @api.depends("partner_id")
     def _compute_addresses(self):
@@ -224,6 +228,24 @@ class RetentionSubscription(models.Model):
                 vals["partner_id"] = partner.commercial_partner_id.id
         return super().create(vals_list)
 
+    def write(self, vals):
+        if vals.get("partner_id"):
+            vals["partner_id"] = (
+                self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+            )
+        if {"interval", "interval_unit", "date_start"} & set(vals) and any(
+            subscription.state != "draft" for subscription in self
+        ):
+            raise UserError(
+                self.env._(
+                    "The recurrence and start of a started subscription cannot change; close it "
+                    "and start a new one."
+                )
+            )
+        if {"date_end", "max_periods"} & set(vals):
+            vals["reminder_done"] = False
+        return super().write(vals)
+
     def _recurrence(self):
         self.ensure_one()
         return Recurrence(self.interval, self.interval_unit)
@@ -231,8 +253,15 @@ class RetentionSubscription(models.Model):
     def _today(self):
         """Today in the company's time zone (its address's), where periods fall."""
         self.ensure_one()
+        return self._company_today(self.company_id)
+
+    def _noon_utc(self, day):
+        """Noon of ``day`` in the company's time zone, as Odoo stores it (UTC)."""
+        self.ensure_one()
         tz = pytz.timezone(self.company_id.partner_id.tz or self.env.user.tz or "UTC")
-        return datetime.now(tz).date()
+        return (
+            tz.localize(datetime.combine(day, time(12))).astimezone(pytz.UTC).replace(tzinfo=None)
+        )
 
     def _last_period_start(self):
         self.ensure_one()
@@ -302,7 +331,11 @@ class RetentionSubscription(models.Model):
                 )
             first = subscription._recurrence().first_period_from(subscription.date_start, today)
             subscription.write(
-                {"state": "active", "next_period": max(first, subscription.next_period)}
+                {
+                    "state": "active",
+                    "next_period": max(first, subscription.next_period),
+                    "reminder_done": False,
+                }
             )
         self._log_event(kind, mrr_before=0.0)
 
@@ -319,10 +352,15 @@ class RetentionSubscription(models.Model):
     def _close(self, reason, note=False):
         if not reason:
             raise UserError(self.env._("Choose why the subscription closes."))
-        if any(subscription.state == "closed" for subscription in self):
-            raise UserError(self.env._("This subscription is already closed."))
+        if any(subscription.state in ("closed", "draft") for subscription in self):
+            raise UserError(self.env._("Only running or paused subscriptions can be closed."))
         for subscription in self:
-            subscription._log_event("close", reason=reason)
+            # A paused subscription's revenue already left with the pause.
+            subscription._log_event(
+                "close",
+                mrr_before=0.0 if subscription.state == "paused" else None,
+                reason=reason,
+            )
             subscription.write(
                 {
                     "state": "closed",
@@ -379,8 +417,9 @@ class RetentionSubscription(models.Model):
                 "product_uom_qty": line.quantity,
                 "product_uom": line.product_uom_id.id,
             }
+            values["discount"] = line.discount
             if self.price_mode == "frozen":
-                values.update({"price_unit": line.price_unit, "discount": line.discount})
+                values["price_unit"] = line.price_unit
             lines.append(Command.create(values))
         return {
             "partner_id": self.partner_id.id,
@@ -389,7 +428,7 @@ class RetentionSubscription(models.Model):
             "pricelist_id": self.pricelist_id.id,
             "company_id": self.company_id.id,
             "user_id": self.user_id.id,
-            "date_order": datetime.combine(day, time(12)),
+            "date_order": self._noon_utc(day),
             "origin": self.name,
             "retention_subscription_id": self.id,
             "retention_subscription_period": period,
@@ -408,7 +447,14 @@ class RetentionSubscription(models.Model):
         existing = {
             (order.retention_subscription_id.id, order.retention_subscription_period)
             for order in Order.with_context(active_test=False).search(
-                [("retention_subscription_id", "in", self.ids)]
+                [
+                    ("retention_subscription_id", "in", self.ids),
+                    (
+                        "retention_subscription_period",
+                        ">=",
+                        min(self.mapped("next_period"), default=0),
+                    ),
+                ]
             )
         }
         to_create = []
@@ -424,6 +470,8 @@ class RetentionSubscription(models.Model):
                 subscription.date_end or None,
                 subscription.max_periods or None,
             )
+            # A long catch-up (a cron down for weeks) is spread over runs.
+            periods = periods[:MAX_PERIODS_PER_RUN]
             if not periods:
                 continue
             try:
@@ -475,7 +523,7 @@ class RetentionSubscription(models.Model):
     def _record_failure(self, message):
         self.ensure_one()
         _logger.warning("Subscription %s skipped: %s", self.name, message)
-        self.last_error = message
+        self.write({"last_error": message, "error_date": self._today()})
         self.message_post(body=self.env._("No order could be created: %(error)s", error=message))
 
     def _close_finished(self):
@@ -487,10 +535,15 @@ class RetentionSubscription(models.Model):
             last = subscription._last_period_start()
             if last is None:
                 continue
-            ordered_last = subscription._recurrence().period_start(
-                subscription.date_start, max(subscription.next_period - 1, 0)
+            following = subscription._recurrence().period_start(
+                subscription.date_start, subscription.next_period
             )
-            if subscription.next_period > 0 and ordered_last >= last:
+            if following <= last:
+                continue  # periods left to order
+            term_end = following
+            if subscription.date_end:
+                term_end = min(term_end, subscription.date_end + timedelta(days=1))
+            if subscription._today() >= term_end:
                 subscription._close(reason)
 
     @api.model
@@ -499,14 +552,20 @@ class RetentionSubscription(models.Model):
         the cron runs again while subscriptions are due. With ``shards`` > 1,
         as many scheduled actions share the work (one per shard of
         subscription ids), so that several cron workers order in parallel."""
-        horizon = fields.Date.today() + timedelta(days=1)  # company time zones run ahead of UTC
         self.env.flush_all()
+        companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
+        local_days = SQL(", ").join(
+            SQL("(%s, %s::date)", company.id, self._company_today(company)) for company in companies
+        )
         rows = self.env.execute_query(
             SQL(
-                """SELECT id FROM retention_subscription
-                    WHERE state = 'active' AND next_date <= %s AND mod(id, %s) = %s
-                 ORDER BY next_date, id LIMIT %s""",
-                horizon,
+                """SELECT s.id FROM retention_subscription s
+                     JOIN (VALUES %s) AS local(company_id, today) ON local.company_id = s.company_id
+                    WHERE s.state = 'active' AND s.next_date <= local.today
+                      AND (s.error_date IS NULL OR s.error_date < local.today)
+                      AND mod(s.id, %s) = %s
+                 ORDER BY s.next_date, s.id LIMIT %s""",
+                local_days,
                 shards,
                 shard,
                 batch_size + 1,
@@ -514,10 +573,15 @@ class RetentionSubscription(models.Model):
         )
         due = self.browse(row[0] for row in rows)
         batch = due[:batch_size]
-        batch._generate_orders()
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(due) - len(batch))
+        orders = batch._generate_orders()
+        self.env["ir.cron"]._notify_progress(done=len(orders), remaining=len(due) - len(batch))
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _company_today(self, company):
+        tz = pytz.timezone(company.partner_id.tz or "UTC")
+        return datetime.now(tz).date()
 
     @api.model
     def _cron_send_reminders(self):

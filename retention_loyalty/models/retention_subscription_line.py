@@ -42,8 +42,10 @@ class RetentionSubscriptionLine(models.Model):
         for line in self:
             line.product_uom_id = line.product_id.uom_id
 
-    @api.depends("product_id", "subscription_id.pricelist_id", "quantity")
+    @api.depends("product_id")
     def _compute_price_unit(self):
+        """The price when the product is chosen; later it changes only by hand
+        (frozen prices) or at each order (price list mode)."""
         for line in self:
             pricelist = line.subscription_id.pricelist_id
             line.price_unit = (

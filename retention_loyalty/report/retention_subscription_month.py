@@ -25,7 +25,9 @@ class RetentionSubscriptionMonth(models.Model):
         self.env.cr.execute(
             SQL(
                 """CREATE VIEW %s AS (
-                    SELECT row_number() OVER () AS id,
+                    SELECT s.id * 100000
+                             + mod((extract(year FROM months.month) * 12
+                                    + extract(month FROM months.month))::int, 100000) AS id,
                            months.month::date AS month,
                            s.id AS subscription_id,
                            s.company_id, s.partner_id, s.user_id, company.currency_id,

@@ -102,13 +102,13 @@ class TestSubscriptionOrders(SubscriptionCase):
     def test_running_twice_or_after_a_crash_never_orders_a_period_twice(self):
         subscription = self._subscription(date(2026, 1, 10))
         subscription._generate_orders()
-        self.assertEqual(subscription.order_count, 3)
+        self.assertEqual(len(subscription.order_ids), 3)
         subscription._generate_orders()
-        self.assertEqual(subscription.order_count, 3)
+        self.assertEqual(len(subscription.order_ids), 3)
         # A crash after the orders were made but before the subscription moved on.
         subscription.next_period = 1
         subscription._generate_orders()
-        self.assertEqual(subscription.order_count, 3)
+        self.assertEqual(len(subscription.order_ids), 3)
         self.assertEqual(subscription.next_period, 3)
         with mute_logger("odoo.sql_db"), self.assertRaises(Exception):  # noqa: B017
             self.env["sale.order"].create(
@@ -129,10 +129,10 @@ class TestSubscriptionOrders(SubscriptionCase):
         self.assertTrue(healthy_lines)
         broken.line_ids = [Command.create({"product_id": self.filters.id, "price_unit": 5.0})]
         self.Subscription._cron_generate_orders()
-        self.assertEqual(broken.order_count, 0)
+        self.assertEqual(len(broken.order_ids), 0)
         self.assertIn("Archived products", broken.last_error)
         self.assertEqual(broken.next_period, 0)
-        self.assertEqual(healthy.order_count, 0)  # it has the archived product too
+        self.assertEqual(len(healthy.order_ids), 0)  # it has the archived product too
 
     @freeze_time("2026-03-10")
     def test_cron_skips_only_the_broken_one(self):
@@ -141,8 +141,8 @@ class TestSubscriptionOrders(SubscriptionCase):
         blocked = self.env["res.partner"].create({"name": "Blocked", "sale_warn": "block"})
         broken.partner_id = blocked
         self.Subscription._cron_generate_orders()
-        self.assertEqual(healthy.order_count, 1)
-        self.assertEqual(broken.order_count, 0)
+        self.assertEqual(len(healthy.order_ids), 1)
+        self.assertEqual(len(broken.order_ids), 0)
         self.assertIn("blocked", broken.last_error)
 
     @freeze_time("2026-03-10")
@@ -154,8 +154,8 @@ class TestSubscriptionOrders(SubscriptionCase):
         foreign.company_id = self.env["res.company"].create({"name": "Tea Co"})
         with mute_logger("odoo.addons.retention_loyalty.models.retention_subscription"):
             (healthy | broken)._generate_orders()
-        self.assertEqual(healthy.order_count, 1)
-        self.assertEqual(broken.order_count, 0)
+        self.assertEqual(len(healthy.order_ids), 1)
+        self.assertEqual(len(broken.order_ids), 0)
         self.assertTrue(broken.last_error)
         self.assertEqual((healthy.next_period, broken.next_period), (1, 0))
 
@@ -175,7 +175,7 @@ class TestSubscriptionOrders(SubscriptionCase):
             )
         with freeze_time("2026-05-01"):
             subscription._generate_orders()
-        self.assertEqual(subscription.order_count, 3)
+        self.assertEqual(len(subscription.order_ids), 3)
         self.assertRecordValues(
             subscription,
             [
@@ -230,7 +230,7 @@ class TestSubscriptionLifecycle(SubscriptionCase):
             subscription.action_pause()
         with freeze_time("2026-04-15"):
             subscription._generate_orders()
-            self.assertEqual(subscription.order_count, 1)
+            self.assertEqual(len(subscription.order_ids), 1)
             subscription.action_resume()
             self.assertEqual(subscription.next_date, date(2026, 5, 1))
         with freeze_time("2026-05-02"):
@@ -334,7 +334,7 @@ class TestSubscriptionAccess(SubscriptionCase):
         with self.assertRaises(AccessError):
             theirs.with_user(portal_user).read(["name"])
         with self.assertRaises(AccessError):
-            mine.with_user(portal_user).write({"interval": 2})
+            mine.with_user(portal_user).write({"auto_confirm": False})
 
     def test_salespeople_and_companies(self):
         salesman = new_test_user(
@@ -403,3 +403,37 @@ class TestSubscriptionCurrencies(SubscriptionCase):
         with freeze_time("2026-04-01"):
             self.Subscription._cron_send_reminders()
         self.assertEqual(subscription.state, "closed")
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionGuards(SubscriptionCase):
+    def test_started_recurrence_is_fixed_and_frozen_prices_stay(self):
+        subscription = self._subscription(date(2026, 1, 1))
+        with self.assertRaises(UserError):
+            subscription.interval_unit = "week"
+        line = subscription.line_ids[0]
+        line.price_unit = 12.0
+        line.quantity = 4
+        self.assertEqual(line.price_unit, 12.0)
+
+    def test_churn_of_a_paused_subscription_counts_once_and_drafts_cannot_close(self):
+        with freeze_time("2026-01-05"):
+            subscription = self._subscription(date(2026, 1, 1))
+            subscription.action_pause()
+            subscription._close(self.reason)
+        self.assertAlmostEqual(sum(subscription.event_ids.mapped("mrr_change")), 0.0)
+        self.assertAlmostEqual(sum(subscription.event_ids.mapped("churned_mrr")), 0.0)
+        draft = self._subscription(date(2026, 1, 1), activate=False)
+        with self.assertRaises(UserError):
+            draft._close(self.reason)
+
+    def test_fixed_term_closes_when_its_term_is_over(self):
+        with freeze_time("2026-01-05"):
+            subscription = self._subscription(date(2026, 1, 1), max_periods=2)
+        with freeze_time("2026-02-10"):
+            subscription._generate_orders()
+            self.assertEqual(subscription.state, "active")  # February is still paid for
+        with freeze_time("2026-03-01"):
+            subscription._generate_orders()
+        self.assertEqual(subscription.state, "closed")
+        self.assertEqual(len(subscription.order_ids), 2)
