@@ -1,0 +1,63 @@
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+
+@tagged("post_install", "-at_install")
+class TestEventAction(TransactionCase):
+    def _playbook(self, event):
+        return self.env["retention.playbook"].create(
+            {
+                "name": "Seminar invitation",
+                "trigger": "order_confirmed",
+                "control_percent": 0,
+                "action_ids": [Command.create({"kind": "event", "event_id": event.id})],
+            }
+        )
+
+    def _confirm_order(self, partner):
+        product = self.env["product.product"].create({"name": "Event coffee", "list_price": 5})
+        order = self.env["sale.order"].create(
+            {"partner_id": partner.id, "order_line": [Command.create({"product_id": product.id})]}
+        )
+        order.action_confirm()
+
+    @freeze_time("2026-06-01")
+    def test_customers_are_invited_by_email(self):
+        event = self.env["event.event"].create(
+            {
+                "name": "Coffee roasting seminar",
+                "date_begin": datetime(2026, 7, 1, 9),
+                "date_end": datetime(2026, 7, 1, 17),
+            }
+        )
+        playbook = self._playbook(event)
+        guest = self.env["res.partner"].create({"name": "Guest", "email": "guest@example.com"})
+        self._confirm_order(guest)
+        run = self.env["retention.playbook.run"].search([("playbook_id", "=", playbook.id)])
+        self.assertTrue(run.email_sent)
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", guest.id)]
+        )
+        self.assertIn("Coffee roasting seminar", mail.subject)
+
+    @freeze_time("2026-08-01")
+    def test_a_past_event_fails_the_run_and_contacts_nobody(self):
+        event = self.env["event.event"].create(
+            {
+                "name": "Old seminar",
+                "date_begin": datetime(2026, 7, 1, 9),
+                "date_end": datetime(2026, 7, 1, 17),
+            }
+        )
+        playbook = self._playbook(event)
+        guest = self.env["res.partner"].create({"name": "Late", "email": "late@example.com"})
+        with mute_logger("odoo.addons.retention_loyalty.models.retention_playbook"):
+            self._confirm_order(guest)
+        run = self.env["retention.playbook.run"].search([("playbook_id", "=", playbook.id)])
+        self.assertEqual(run.state, "failed")
+        self.assertIn("over", run.message)
