@@ -1,0 +1,12 @@
+{
+    "name": "Customer Retention & Loyalty - Surveys",
+    "summary": "Retention playbooks send satisfaction surveys; detractors get a call",
+    "version": "18.0.1.0.0",
+    "category": "Marketing/Surveys",
+    "website": "https://github.com/retention-loyalty/retention_loyalty",
+    "author": "retention_loyalty developers",
+    "license": "LGPL-3",
+    "depends": ["retention_loyalty", "survey"],
+    "auto_install": True,
+    "data": ["views/retention_playbook_views.xml"],
+}

@@ -1,0 +1,2 @@
+from . import retention_playbook_action
+from . import survey_user_input
