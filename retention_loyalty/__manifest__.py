@@ -30,6 +30,9 @@
         "views/portal_templates.xml",
         "views/retention_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["retention_loyalty/static/tests/tours/*.js"],
+    },
     "post_init_hook": "post_init_hook",
     "demo": [
         "demo/retention_demo.xml",

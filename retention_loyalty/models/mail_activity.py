@@ -23,3 +23,13 @@ class MailActivity(models.Model):
             activity.retention_partner_id = (
                 activity.res_id if activity.res_model == "res.partner" else False
             )
+
+    def action_retention_open_customer(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.res_id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }

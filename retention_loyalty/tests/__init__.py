@@ -6,3 +6,4 @@ from . import test_points_concurrency
 from . import test_clubs
 from . import test_subscriptions
 from . import test_playbooks
+from . import test_followups_tour
