@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -455,14 +456,58 @@ def cmd_test(_args):
         ).returncode
     ]
     if odoo_python is not None:
-        reports.append(CACHE / "junit-odoo.xml")
-        codes.append(run_odoo_tests(odoo_python, reports[1]))
+        reports += [CACHE / "junit-odoo.xml", CACHE / "junit-browser.xml"]
+        codes.append(run_odoo_tests(odoo_python, reports[1], reports[2]))
+        if not reports[2].exists():
+            reports.pop()
     print_total(reports)
     code = next((code for code in codes if code), 0)
     return finish(code, lint_ok)
 
 
-def run_odoo_tests(odoo_python, report):
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def run_browser_tests(odoo_python, env, addons_path, data_dir, database, report):
+    """The browser tours (tests tagged retention_browser) need Odoo's HTTP
+    server and Chromium: Odoo itself runs them, on the same database. Their
+    result goes to a small JUnit report so the last line counts them."""
+    if not any(shutil.which(name) for name in BROWSERS):
+        print("Browser tests SKIPPED: no Chromium found (Debian package chromium)", flush=True)
+        return 0
+    say("browser tests (Odoo tours in headless Chromium)")
+    result = subprocess.run(
+        odoo_command(
+            odoo_python,
+            addons_path,
+            data_dir,
+            "-d",
+            database,
+            "--test-tags=retention_browser",
+            "--stop-after-init",
+            "--log-level=test",
+            "--http-port",
+            str(free_port()),
+        ),
+        env=odoo_env(odoo_python, env),
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    match = re.search(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", output)
+    failures, errors, tests = (int(n) for n in match.groups()) if match else (0, 1, 1)
+    if failures or errors or result.returncode:
+        print(output[-6000:], flush=True)
+    say(f"browser tests: {tests - failures - errors} passed, {failures + errors} failed")
+    report.write_text(
+        f'<testsuites><testsuite name="browser" tests="{tests}" failures="{failures}" '
+        f'errors="{errors}" skipped="0"/></testsuites>'
+    )
+    return 1 if failures or errors or result.returncode else 0
+
+
+def run_odoo_tests(odoo_python, report, browser_report):
     odoo_deps(odoo_python, with_test_tools=True)
     env, cluster = postgres("pg-test")
     database = f"retention_test_{uuid.uuid4().hex[:8]}"
@@ -479,7 +524,7 @@ def run_odoo_tests(odoo_python, report):
             "http_port = 0\n"
         )
         odoo_tests = [str(REPO / name / "tests") for name in addons_dirs_installable()]
-        return subprocess.run(
+        code = subprocess.run(
             [
                 odoo_python,
                 "-m",
@@ -497,6 +542,10 @@ def run_odoo_tests(odoo_python, report):
             check=False,
             cwd=REPO,
         ).returncode
+        browser_code = run_browser_tests(
+            odoo_python, env, addons_path, data_dir, database, browser_report
+        )
+        return code or browser_code
     finally:
         drop_database(env, database)
         shutil.rmtree(data_dir, ignore_errors=True)
