@@ -8,5 +8,8 @@
     "license": "LGPL-3",
     "depends": ["retention_loyalty", "mass_mailing"],
     "auto_install": True,
-    "data": ["views/retention_playbook_views.xml"],
+    "data": [
+        "data/retention_playbook_data.xml",
+        "views/retention_playbook_views.xml",
+    ],
 }

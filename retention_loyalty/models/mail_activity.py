@@ -18,6 +18,16 @@ class MailActivity(models.Model):
         help="The customer of a retention follow-up.",
     )
 
+    retention_value_tier_id = fields.Many2one(
+        related="retention_partner_id.retention_value_tier_id", string="Value Tier"
+    )
+    retention_risk_level = fields.Selection(
+        related="retention_partner_id.retention_risk_level", string="Churn Risk"
+    )
+    retention_last_order_date = fields.Date(
+        related="retention_partner_id.retention_last_order_date", string="Last Order"
+    )
+
     def _compute_retention_partner_id(self):
         for activity in self:
             activity.retention_partner_id = (

@@ -49,6 +49,12 @@ class RetentionPlaybook(models.Model):
         default="every",
     )
     order_number = fields.Integer(default=2)
+    order_delay_days = fields.Integer(
+        string="Days After the Order",
+        default=0,
+        help="0 runs when the order is confirmed; more runs from the daily cron that many "
+        "days later (a survey a week after the order).",
+    )
     overdue_factor = fields.Float(
         string="Times the Usual Gap",
         default=2.0,
@@ -92,11 +98,16 @@ class RetentionPlaybook(models.Model):
     last_evaluated = fields.Date(readonly=True, copy=False)
 
     @api.constrains(
-        "cooldown_days", "control_percent", "effect_window_days", "trigger_days", "active"
+        "cooldown_days",
+        "control_percent",
+        "effect_window_days",
+        "trigger_days",
+        "order_delay_days",
+        "active",
     )
     def _check_playbook(self):
         for playbook in self:
-            if playbook.cooldown_days < 0 or playbook.trigger_days < 0:
+            if min(playbook.cooldown_days, playbook.trigger_days, playbook.order_delay_days) < 0:
                 raise ValidationError(
                     self.env._("Playbook %(name)s: days cannot be negative.", name=playbook.name)
                 )
@@ -159,7 +170,9 @@ class RetentionPlaybook(models.Model):
         """Active order-triggered playbooks per company, cached until a
         playbook changes, so orders pay nothing when there are none."""
         groups = defaultdict(list)
-        for playbook in self.sudo().search([("trigger", "=", "order_confirmed")]):
+        for playbook in self.sudo().search(
+            [("trigger", "=", "order_confirmed"), ("order_delay_days", "=", 0)]
+        ):
             groups[playbook.company_id.id].append(playbook.id)
         return {company: tuple(ids) for company, ids in groups.items()}
 
@@ -186,6 +199,22 @@ class RetentionPlaybook(models.Model):
         company = self.company_id
         Stat = self.env["retention.customer.stat"].sudo()
         since = self.last_evaluated or (today - timedelta(days=1))
+        if self.trigger == "order_confirmed":
+            # Delayed order playbooks (a survey a week after the order) run from the cron.
+            day = today - timedelta(days=self.order_delay_days)
+            orders = (
+                self.env["sale.order"]
+                .sudo()
+                .search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("state", "=", "sale"),
+                        ("date_order", ">=", day),
+                        ("date_order", "<", day + timedelta(days=1)),
+                    ]
+                )
+            )
+            return {order.partner_id.commercial_partner_id.id: order.id for order in orders}
         if self.trigger == "overdue":
             stats = Stat.search([("company_id", "=", company.id), ("last_order_date", "!=", False)])
             return {
@@ -461,7 +490,9 @@ class RetentionPlaybook(models.Model):
         today = fields.Date.context_today(self)
         due = self.search(
             [
+                "|",
                 ("trigger", "!=", "order_confirmed"),
+                ("order_delay_days", ">", 0),
                 "|",
                 ("last_evaluated", "=", False),
                 ("last_evaluated", "<", today),

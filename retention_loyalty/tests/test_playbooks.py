@@ -158,6 +158,18 @@ class TestPlaybookTriggers(PlaybookCase):
             self.assertEqual(len(self._activities(birthday)), 1)
             self.assertEqual(len(self._activities(expiring)), 1)
 
+    def test_delayed_order_playbook_runs_from_the_cron_a_week_later(self):
+        playbook = self._playbook(order_delay_days=7)
+        with freeze_time("2026-06-01 10:00:00"):
+            order = self._order()
+            self.assertFalse(self._activities(playbook))
+        with freeze_time("2026-06-08"):
+            for _call in range(3):
+                self.env["retention.playbook"]._cron_evaluate()
+        run = self.Run.search([("playbook_id", "=", playbook.id)])
+        self.assertEqual(run.order_id, order)
+        self.assertEqual(len(self._activities(playbook)), 1)
+
     def test_overdue_and_segment_triggers_use_the_customer_figures(self):
         for days_ago in (300, 270, 240):
             self._order(day=date(2026, 6, 30) - timedelta(days=days_ago))
@@ -193,6 +205,21 @@ class TestPlaybookActions(PlaybookCase):
         self.assertFalse(by_partner[silent].email_sent)
         self.assertTrue(by_partner[silent].activity_id)
         self.assertTrue(by_partner[self.customer].email_sent)
+
+    @freeze_time("2026-06-01")
+    def test_ready_made_thank_you_suggests_related_products_and_sends_a_voucher(self):
+        filters = self.env["product.product"].create({"name": "Paper filters", "list_price": 3})
+        self.product.product_tmpl_id.optional_product_ids = filters.product_tmpl_id
+        playbook = self.env.ref("retention_loyalty.playbook_thank_you")
+        playbook.active = True
+        playbook.action_ids.program_id.active = True
+        self._order()
+        run = self.Run.search([("playbook_id", "=", playbook.id)])
+        self.assertEqual(run.card_id.expiration_date, date(2026, 7, 31))
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        self.assertIn("Paper filters", mail.body_html)
 
     @freeze_time("2026-06-01")
     def test_voucher_bonus_points_and_club_enrolment(self):
