@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .retention_customer_stat import RISK_LEVEL_SELECTION
+
 
 class MailActivity(models.Model):
     _inherit = "mail.activity"
@@ -14,25 +16,31 @@ class MailActivity(models.Model):
     retention_partner_id = fields.Many2one(
         "res.partner",
         string="Customer",
-        compute="_compute_retention_partner_id",
+        compute="_compute_retention_figures",
         help="The customer of a retention follow-up.",
     )
-
     retention_value_tier_id = fields.Many2one(
-        related="retention_partner_id.retention_value_tier_id", string="Value Tier"
+        "retention.value.tier", string="Value Tier", compute="_compute_retention_figures"
     )
     retention_risk_level = fields.Selection(
-        related="retention_partner_id.retention_risk_level", string="Churn Risk"
+        RISK_LEVEL_SELECTION, string="Churn Risk", compute="_compute_retention_figures"
     )
     retention_last_order_date = fields.Date(
-        related="retention_partner_id.retention_last_order_date", string="Last Order"
+        string="Last Order", compute="_compute_retention_figures"
     )
 
-    def _compute_retention_partner_id(self):
+    def _compute_retention_figures(self):
+        """The customer's current figures, read for all activities at once."""
+        on_partners = self.filtered(lambda activity: activity.res_model == "res.partner")
+        partners = self.env["res.partner"].browse(on_partners.mapped("res_id")).exists()
+        by_id = {partner.id: partner for partner in partners}
+        empty = self.env["res.partner"]
         for activity in self:
-            activity.retention_partner_id = (
-                activity.res_id if activity.res_model == "res.partner" else False
-            )
+            partner = by_id.get(activity.res_id, empty) if activity in on_partners else empty
+            activity.retention_partner_id = partner
+            activity.retention_value_tier_id = partner.retention_value_tier_id
+            activity.retention_risk_level = partner.retention_risk_level
+            activity.retention_last_order_date = partner.retention_last_order_date
 
     def action_retention_open_customer(self):
         self.ensure_one()
