@@ -36,7 +36,9 @@ class MailActivity(models.Model):
         by_id = {partner.id: partner for partner in partners}
         empty = self.env["res.partner"]
         for activity in self:
-            partner = by_id.get(activity.res_id, empty) if activity in on_partners else empty
+            partner = (
+                by_id.get(activity.res_id, empty) if activity.res_model == "res.partner" else empty
+            )
             activity.retention_partner_id = partner
             activity.retention_value_tier_id = partner.retention_value_tier_id
             activity.retention_risk_level = partner.retention_risk_level

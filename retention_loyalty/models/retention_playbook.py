@@ -129,6 +129,8 @@ class RetentionPlaybook(models.Model):
                 raise ValidationError(
                     self.env._("Playbook %(name)s has no action.", name=playbook.name)
                 )
+            if playbook.active:
+                playbook.action_ids._check_action()
             playbook._parsed_domain()
 
     @api.model_create_multi
@@ -282,8 +284,8 @@ class RetentionPlaybook(models.Model):
             horizon = today + timedelta(days=self.trigger_days)
             result = {}
             for subscription in subscriptions:
-                last = subscription._last_period_start()
-                if last is not None and today <= last <= horizon:
+                end = subscription._term_end()
+                if end is not None and today <= end <= horizon:
                     result[subscription.partner_id.id] = False
             return result
         if self.trigger in ("club_reached", "club_lost"):

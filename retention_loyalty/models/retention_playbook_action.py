@@ -64,7 +64,8 @@ class RetentionPlaybookAction(models.Model):
         "user_id",
     )
     def _check_action(self):
-        for action in self:
+        # Archived (ready-made) playbooks may wait for their settings.
+        for action in self.filtered(lambda action: action.playbook_id.active):
             problem = action._problem()
             if problem:
                 raise ValidationError(

@@ -255,6 +255,21 @@ class RetentionSubscription(models.Model):
         self.ensure_one()
         return self._company_today(self.company_id)
 
+    def _term_end(self):
+        """The day a fixed-term subscription's term is over (the day after its
+        end date, or the day its next period would start); None when open."""
+        self.ensure_one()
+        last = self._last_period_start()
+        if last is None:
+            return None
+        recurrence = self._recurrence()
+        following = recurrence.period_start(
+            self.date_start, recurrence.first_period_from(self.date_start, last) + 1
+        )
+        if self.date_end:
+            following = min(following, self.date_end + timedelta(days=1))
+        return following
+
     def _noon_utc(self, day):
         """Noon of ``day`` in the company's time zone, as Odoo stores it (UTC)."""
         self.ensure_one()

@@ -400,3 +400,63 @@ class TestPlaybookAccessAndCost(PlaybookCase):
             self.env.flush_all()
             counts.append(self.env.cr.sql_log_count - before)
         self.assertEqual(counts[1], counts[2])
+
+
+@tagged("post_install", "-at_install")
+class TestPlaybookOtherTriggers(PlaybookCase):
+    def _reached(self, playbook, today):
+        return playbook._evaluate(today).filtered(lambda run: run.state == "done").partner_id
+
+    def test_segment_cadence_anniversary_subscription_and_club_triggers(self):
+        today = date(2026, 6, 30)
+        for days_ago in (365, 300, 200):
+            self._order(day=today - timedelta(days=days_ago))
+        self.env["retention.customer.stat"]._recompute_company(self.company, today=today)
+        stat = self.env["retention.customer.stat"].search([("partner_id", "=", self.customer.id)])
+        self.env["retention.segment.history"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "date": today,
+                "old_value_tier_id": stat.value_tier_id.id,
+                "value_tier_id": stat.value_tier_id.id,
+                "old_risk_level": "medium",
+                "risk_level": "high",
+            }
+        )
+        segment = self._playbook("segment_entered", risk_level="high")
+        segment.last_evaluated = today - timedelta(days=1)
+        self.assertEqual(self._reached(segment, today), self.customer)
+        quiet = self._playbook("no_contact", trigger_days=150)
+        self.assertEqual(self._reached(quiet, today), self.customer)
+        anniversary = self._playbook("anniversary", trigger_days=0)
+        self.assertEqual(stat.first_order_date, date(2025, 6, 30))
+        self.assertEqual(self._reached(anniversary, date(2026, 6, 29)), self.env["res.partner"])
+        self.assertEqual(self._reached(anniversary, today), self.customer)
+
+        with freeze_time("2026-06-30"):
+            subscription = self.env["retention.subscription"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "date_start": date(2026, 5, 15),
+                    "max_periods": 2,
+                    "line_ids": [Command.create({"product_id": self.product.id, "price_unit": 5})],
+                }
+            )
+            subscription.action_activate()
+            ending = self._playbook("subscription_ending", trigger_days=30)
+            self.assertEqual(self._reached(ending, today), self.customer)
+
+        club = self.env["retention.club"].create({"name": "Trigger club", "policy": "invitation"})
+        reached = self._playbook("club_reached", club_ids=[Command.set(club.ids)])
+        lost = self._playbook("club_lost", club_ids=[Command.set(club.ids)])
+        with freeze_time("2026-06-30"):
+            membership = self.env["retention.club.membership"].create(
+                {"partner_id": self.customer.id, "club_id": club.id, "date_start": today}
+            )
+            reached.last_evaluated = today - timedelta(days=1)
+            self.assertEqual(self._reached(reached, today), self.customer)
+            membership._cancel("Test")
+            membership.state = "expired"
+            lost.last_evaluated = today - timedelta(days=1)
+            self.assertEqual(self._reached(lost, today), self.customer)

@@ -3,6 +3,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -61,3 +62,8 @@ class TestEventAction(TransactionCase):
         run = self.env["retention.playbook.run"].search([("playbook_id", "=", playbook.id)])
         self.assertEqual(run.state, "failed")
         self.assertIn("over", run.message)
+
+    def test_the_ready_made_seminar_playbook_needs_an_event_to_start(self):
+        playbook = self.env.ref("retention_loyalty_event.playbook_seminar_invitation")
+        with self.assertRaises(ValidationError):
+            playbook.active = True
