@@ -299,6 +299,15 @@ def cdnow_comparison(env, company):
     print(f"cdnow largest relative parameter difference: {worst:.2e}")
 
 
+def customer_bench_args(doc):
+    """Options of the benchmarks that load synthetic customers."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--addons-path", default=None)
+    return parser.parse_args()
+
+
 def open_registry(database, addons_path):
     """Odoo configured for ``database`` (quiet logs) and its registry."""
     sys.path.insert(0, str(REPO))

@@ -14,23 +14,20 @@ customers) and the next day's run, when the cool-down holds almost everyone
 back. Everything is rolled back at the end.
 """
 
-import argparse
 import time
 from datetime import timedelta
 
-from bench_customer_stats import TODAY, load_customers, open_registry, synthetic_base
-
-
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--addons-path", default=None)
-    return parser.parse_args()
+from bench_customer_stats import (
+    TODAY,
+    customer_bench_args,
+    load_customers,
+    open_registry,
+    synthetic_base,
+)
 
 
 def main():
-    args = parse_args()
+    args = customer_bench_args(__doc__)
     registry = open_registry(args.database, args.addons_path)
     import odoo
     from odoo import Command, api
