@@ -73,3 +73,29 @@ class RetentionCase(TransactionCase):
 
     def _recompute(self, company=None, **kwargs):
         return self.Stat._recompute_company(company or self.company, today=TODAY, **kwargs)
+
+
+def make_order(env, partner, product, amount, day=None, confirm=True, **values):
+    """A sales order of one untaxed line. With ``day``, it is created
+    confirmed at that date (history); else confirmed through action_confirm
+    when ``confirm`` is set, as a user would."""
+    vals = {
+        "partner_id": partner.id,
+        "order_line": [
+            Command.create(
+                {
+                    "product_id": product.id,
+                    "product_uom_qty": 1,
+                    "price_unit": amount,
+                    "tax_id": [Command.clear()],
+                }
+            )
+        ],
+        **values,
+    }
+    if day:
+        vals.update({"date_order": datetime.combine(day, time(10)), "state": "sale"})
+    order = env["sale.order"].create(vals)
+    if confirm and not day:
+        order.action_confirm()
+    return order

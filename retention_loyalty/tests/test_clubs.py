@@ -1,10 +1,12 @@
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+
+from .common import make_order
 
 
 class ClubCase(TransactionCase):
@@ -76,25 +78,9 @@ class ClubCase(TransactionCase):
         )
 
     def _order(self, amount, day=None, partner=None, product=None, confirm=True):
-        values = {
-            "partner_id": (partner or self.customer).id,
-            "order_line": [
-                Command.create(
-                    {
-                        "product_id": (product or self.product).id,
-                        "product_uom_qty": 1,
-                        "price_unit": amount,
-                        "tax_id": [Command.clear()],
-                    }
-                )
-            ],
-        }
-        if day:
-            values.update({"date_order": datetime.combine(day, time(10)), "state": "sale"})
-        order = self.env["sale.order"].create(values)
-        if confirm and not day:
-            order.action_confirm()
-        return order
+        return make_order(
+            self.env, partner or self.customer, product or self.product, amount, day, confirm
+        )
 
     def _current(self, partner=None):
         return self.Membership.search(

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from freezegun import freeze_time
 
@@ -6,6 +6,8 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
+
+from .common import make_order
 
 
 class PlaybookCase(TransactionCase):
@@ -55,24 +57,7 @@ class PlaybookCase(TransactionCase):
         )
 
     def _order(self, partner=None, day=None, amount=50.0, confirm=True):
-        values = {
-            "partner_id": (partner or self.customer).id,
-            "order_line": [
-                Command.create(
-                    {
-                        "product_id": self.product.id,
-                        "price_unit": amount,
-                        "tax_id": [Command.clear()],
-                    }
-                )
-            ],
-        }
-        if day:
-            values.update({"state": "sale", "date_order": datetime.combine(day, time(10))})
-        order = self.env["sale.order"].create(values)
-        if confirm and not day:
-            order.action_confirm()
-        return order
+        return make_order(self.env, partner or self.customer, self.product, amount, day, confirm)
 
     def _activities(self, playbook, partner=None):
         return self.env["mail.activity"].search(

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
+from .common import make_order
 
 
 class PointsCase(TransactionCase):
@@ -73,21 +74,13 @@ class PointsCase(TransactionCase):
         )
 
     def _quotation(self, amount=100.0, partner=None, product=None, **values):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": (partner or self.customer).id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": (product or self.product).id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-                **values,
-            }
+        return make_order(
+            self.env,
+            partner or self.customer,
+            product or self.product,
+            amount,
+            confirm=False,
+            **values,
         )
 
     def _confirmed(self, amount=100.0, **values):
