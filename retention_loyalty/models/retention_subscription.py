@@ -125,7 +125,9 @@ class RetentionSubscription(models.Model):
     amount_per_period = fields.Monetary(
         compute="_compute_amounts", store=True, help="Untaxed amount of one period's order."
     )
-    company_currency_id = fields.Many2one(related="company_id.currency_id")
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
     mrr = fields.Monetary(
         string="MRR",
         compute="_compute_amounts",
