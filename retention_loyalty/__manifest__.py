@@ -2,7 +2,7 @@
     "name": "Customer Retention & Loyalty",
     "summary": "Know, reward and keep your customers: value tiers, churn risk, "
     "loyalty points, clubs, subscriptions and follow-ups",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retention-loyalty/retention_loyalty",
     "author": "retention_loyalty developers",
@@ -26,6 +26,7 @@
         "views/retention_club_views.xml",
         "views/retention_subscription_views.xml",
         "views/retention_playbook_views.xml",
+        "views/retention_dashboard_views.xml",
         "views/portal_subscription_templates.xml",
         "views/portal_templates.xml",
         "views/retention_menus.xml",

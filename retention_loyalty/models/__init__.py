@@ -25,3 +25,6 @@ from . import retention_playbook
 from . import retention_playbook_action
 from . import retention_playbook_run
 from . import mail_activity
+from . import retention_customer_month
+from . import retention_scorecard
+from . import retention_scorecard_line

@@ -44,6 +44,23 @@ class MailActivity(models.Model):
             activity.retention_risk_level = partner.retention_risk_level
             activity.retention_last_order_date = partner.retention_last_order_date
 
+    def _action_done(self, feedback=False, attachment_ids=None):
+        """Keep the date and the assignee of done retention follow-ups on their
+        playbook run: Odoo deletes done activities, the scorecards count them."""
+        followups = self.filtered("retention_playbook_id")
+        if followups:
+            runs = (
+                self.env["retention.playbook.run"]
+                .sudo()
+                .search([("activity_id", "in", followups.ids)])
+            )
+            today = fields.Date.context_today(self)
+            for user in followups.user_id | self.env["res.users"]:
+                runs.filtered(lambda run, user=user: run.activity_id.user_id == user).write(
+                    {"activity_done_date": today, "activity_done_user_id": user.id}
+                )
+        return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+
     def action_retention_open_customer(self):
         self.ensure_one()
         return {

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine import customer_scoring
+from ..engine import customer_movement, customer_scoring, scorecards
 from ..engine.segments import RiskThresholds
 
 
@@ -77,6 +77,84 @@ class ResCompany(models.Model):
     retention_club_last_run = fields.Date(
         string="Club Memberships Updated On", readonly=True, copy=False
     )
+
+    retention_active_days = fields.Integer(
+        string="Active For (days)",
+        default=365,
+        required=True,
+        help="A customer is active while their last purchase is at most this many days old.",
+    )
+    retention_churn_days = fields.Integer(
+        string="Churned After (days)",
+        default=365,
+        required=True,
+        help="A customer churns when this many days pass without a purchase.",
+    )
+    retention_reactivation_days = fields.Integer(
+        string="Reactivated After (days)",
+        default=365,
+        required=True,
+        help="A purchase after at least this many days without one reactivates the customer.",
+    )
+    retention_bonus_expansion_percent = fields.Float(
+        string="Bonus on Expansion Revenue (%)",
+        help="Share of the expansion revenue of retained customers paid as retention bonus.",
+    )
+    retention_bonus_per_reactivated = fields.Monetary(
+        string="Bonus per Reactivated Customer", currency_field="currency_id"
+    )
+    retention_bonus_churn_penalty = fields.Monetary(
+        string="Penalty per High-Value Churned Customer", currency_field="currency_id"
+    )
+    retention_bonus_high_value_threshold = fields.Monetary(
+        string="High Value From (revenue lost)",
+        currency_field="currency_id",
+        help="A churned customer is high value when what they bought in the active period "
+        "up to their last purchase reaches this amount.",
+    )
+    retention_dashboard_last_run = fields.Datetime(
+        string="Retention Dashboard Updated On", readonly=True, copy=False
+    )
+    retention_dashboard_requested = fields.Boolean(readonly=True, copy=False)
+    retention_scorecard_last_month = fields.Date(
+        string="Scorecards Computed For", readonly=True, copy=False
+    )
+
+    def _retention_movement_settings(self):
+        self.ensure_one()
+        return customer_movement.MovementSettings(
+            active_days=self.retention_active_days,
+            churn_days=self.retention_churn_days,
+            reactivation_days=self.retention_reactivation_days,
+        )
+
+    def _retention_bonus_plan(self):
+        self.ensure_one()
+        return scorecards.BonusPlan(
+            expansion_percent=self.retention_bonus_expansion_percent,
+            per_reactivated=self.retention_bonus_per_reactivated,
+            churn_penalty=self.retention_bonus_churn_penalty,
+            high_value_threshold=self.retention_bonus_high_value_threshold,
+        )
+
+    @api.constrains(
+        "retention_active_days",
+        "retention_churn_days",
+        "retention_reactivation_days",
+        "retention_bonus_expansion_percent",
+        "retention_bonus_per_reactivated",
+        "retention_bonus_churn_penalty",
+        "retention_bonus_high_value_threshold",
+    )
+    def _check_retention_dashboard_settings(self):
+        for company in self:
+            try:
+                company._retention_movement_settings().validate()
+                company._retention_bonus_plan().validate()
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._("%(company)s: %(error)s", company=company.name, error=error)
+                ) from error
 
     def _retention_risk_thresholds(self):
         self.ensure_one()

@@ -47,6 +47,32 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.retention_lost_overdue", readonly=False
     )
     retention_last_run = fields.Datetime(related="company_id.retention_last_run")
+    retention_active_days = fields.Integer(
+        related="company_id.retention_active_days", readonly=False
+    )
+    retention_churn_days = fields.Integer(related="company_id.retention_churn_days", readonly=False)
+    retention_reactivation_days = fields.Integer(
+        related="company_id.retention_reactivation_days", readonly=False
+    )
+    retention_bonus_expansion_percent = fields.Float(
+        related="company_id.retention_bonus_expansion_percent", readonly=False
+    )
+    retention_bonus_per_reactivated = fields.Monetary(
+        related="company_id.retention_bonus_per_reactivated", readonly=False
+    )
+    retention_bonus_churn_penalty = fields.Monetary(
+        related="company_id.retention_bonus_churn_penalty", readonly=False
+    )
+    retention_bonus_high_value_threshold = fields.Monetary(
+        related="company_id.retention_bonus_high_value_threshold", readonly=False
+    )
+    retention_dashboard_last_run = fields.Datetime(
+        related="company_id.retention_dashboard_last_run"
+    )
+
+    def action_retention_refresh_dashboard(self):
+        self.ensure_one()
+        return self.env["retention.customer.month"].action_request_refresh(self.company_id)
 
     def action_retention_recompute(self):
         """Ask for a full recomputation of the current company and start the

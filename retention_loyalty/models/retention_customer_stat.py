@@ -267,8 +267,9 @@ class RetentionCustomerStat(models.Model):
 
     @api.model
     def _purchases_query(self, company, end, partner_ids):
-        """Dated amounts in company currency, one row per source document,
-        counted at the commercial partner. Future-dated documents are left out."""
+        """Dated amounts in company currency with their salesperson, one row per
+        source document, counted at the commercial partner. Future-dated
+        documents are left out."""
         partner_filter = (
             SQL(
                 "AND partner.commercial_partner_id IN (SELECT unnest(%s::int[]))",
@@ -282,7 +283,8 @@ class RetentionCustomerStat(models.Model):
                 """
                 SELECT partner.commercial_partner_id AS partner_id,
                        move.invoice_date AS day,
-                       move.amount_untaxed_signed AS amount
+                       move.amount_untaxed_signed AS amount,
+                       move.invoice_user_id AS user_id
                   FROM account_move move
                   JOIN res_partner partner ON partner.id = move.partner_id
                  WHERE move.company_id = %(company)s
@@ -299,7 +301,8 @@ class RetentionCustomerStat(models.Model):
             """
             SELECT partner.commercial_partner_id AS partner_id,
                    sale.date_order::date AS day,
-                   sale.amount_untaxed / COALESCE(NULLIF(sale.currency_rate, 0), 1.0) AS amount
+                   sale.amount_untaxed / COALESCE(NULLIF(sale.currency_rate, 0), 1.0) AS amount,
+                   sale.user_id AS user_id
               FROM sale_order sale
               JOIN res_partner partner ON partner.id = sale.partner_id
              WHERE sale.company_id = %(company)s

@@ -27,6 +27,12 @@ class RetentionPlaybookRun(models.Model):
     message = fields.Text()
     order_id = fields.Many2one("sale.order", string="Triggering Order", ondelete="set null")
     activity_id = fields.Many2one("mail.activity", ondelete="set null")
+    activity_done_date = fields.Date(
+        string="Follow-up Done On", readonly=True, index="btree_not_null", copy=False
+    )
+    activity_done_user_id = fields.Many2one(
+        "res.users", string="Follow-up Done By", readonly=True, copy=False
+    )
     email_sent = fields.Boolean()
     card_id = fields.Many2one("loyalty.card", string="Coupon", ondelete="set null")
     points_entry_id = fields.Many2one(

@@ -3,67 +3,118 @@ from datetime import date
 import pytest
 
 from retention_loyalty.engine.customer_movement import (
-    Movement,
-    classify,
-    cohort_retention,
-    is_active,
-    movement,
+    MovementSettings,
+    cohort_share,
+    cohort_sizes,
+    customer_months,
+    period_months,
+    repeat_rate,
 )
 
-START, END = date(2026, 3, 31), date(2026, 4, 30)  # the month of April
+SETTINGS = MovementSettings(active_days=90, churn_days=90, reactivation_days=90)
+AS_OF = date(2026, 6, 15)
 
 
-def test_active_window_includes_both_ends():
-    days = [date(2026, 1, 1)]
-    assert is_active(days, date(2026, 1, 1), 90)
-    assert is_active(days, date(2026, 3, 31), 90)
-    assert not is_active(days, date(2026, 4, 1), 90)
+def by_month(rows):
+    return {row.month: row for row in rows}
 
 
-@pytest.mark.parametrize(
-    ("days", "expected"),
-    [
-        ([date(2026, 4, 10)], {"new", "active_end"}),
-        ([date(2026, 3, 1), date(2026, 4, 20)], {"retained", "active_end"}),
-        ([date(2026, 3, 1)], {"retained", "active_end"}),  # still within 90 days
-        ([date(2025, 6, 1), date(2026, 4, 20)], {"reactivated", "active_end"}),
-        ([date(2026, 1, 15)], {"churned"}),  # active on 31 March, not on 30 April
-        ([date(2025, 1, 1)], set()),  # long gone
-        ([date(2026, 5, 2)], set()),  # not a customer yet
-    ],
-)
-def test_each_customer_gets_the_right_label(days, expected):
-    assert classify(days, START, END, 90) == expected
+def test_settings_are_checked():
+    MovementSettings().validate()
+    with pytest.raises(ValueError, match="at least one day"):
+        MovementSettings(active_days=0).validate()
+    with pytest.raises(ValueError, match="churn period"):
+        MovementSettings(active_days=120, churn_days=90).validate()
 
 
-def test_counts_over_a_customer_base():
+def test_a_new_customer_stays_active_for_the_active_period():
+    rows = by_month(customer_months([(date(2026, 1, 10), 100.0, 7)], AS_OF, SETTINGS))
+    # Active 10 January .. 9 April (90 days), churned on 10 April.
+    assert sorted(rows) == [date(2026, m, 1) for m in (1, 2, 3, 4)]
+    january, february, march, april = (rows[date(2026, m, 1)] for m in (1, 2, 3, 4))
+    assert january.new and january.active and january.bought and not january.retained
+    assert january.revenue == 100.0 and january.order_count == 1 and january.user_id == 7
+    assert january.cohort_month == date(2026, 1, 1) and january.month_offset == 0
+    assert not january.repeat_buyer
+    assert february.retained and not february.bought and february.month_offset == 1
+    assert march.retained and march.active
+    assert not april.active and not april.retained and april.churned
+    assert april.revenue_lost == 100.0 and april.user_id == 7
+
+
+def test_churn_only_once_its_day_has_come():
+    rows = by_month(customer_months([(date(2026, 4, 1), 50.0, None)], AS_OF, SETTINGS))
+    assert not any(row.churned for row in rows.values())
+    assert rows[date(2026, 6, 1)].active  # 15 June is within 90 days
+
+
+def test_reactivation_after_the_gap_and_its_revenue_lost():
+    orders = [
+        (date(2025, 1, 5), 40.0, 1),
+        (date(2025, 2, 5), 60.0, 1),
+        (date(2025, 8, 20), 80.0, 2),  # 195 days after 5 February
+        (date(2025, 9, 1), -30.0, 2),  # a refund: revenue, not a purchase
+    ]
+    rows = by_month(customer_months(orders, AS_OF, SETTINGS))
+    may = rows[date(2025, 5, 1)]  # churned on 6 May: 90 days after 5 February
+    assert may.churned and may.revenue_lost == 100.0 and may.user_id == 1
+    assert date(2025, 6, 1) not in rows and date(2025, 7, 1) not in rows
+    august = rows[date(2025, 8, 1)]
+    assert august.reactivated and august.repeat_buyer and not august.retained
+    assert august.user_id == 2 and august.month_offset == 7
+    september = rows[date(2025, 9, 1)]
+    assert september.revenue == -30.0 and not september.bought and september.retained
+    november = rows[date(2025, 11, 1)]  # churned on 18 November
+    # Revenue lost: the 90 days up to the last purchase (20 August), not the later refund.
+    assert november.churned and november.revenue_lost == 80.0
+
+
+def test_a_purchase_on_the_churn_day_keeps_the_customer():
+    orders = [(date(2026, 1, 1), 10.0, None), (date(2026, 4, 1), 10.0, None)]  # 90 days later
+    rows = customer_months(orders, AS_OF, SETTINGS)
+    assert not any(row.churned or row.reactivated for row in rows)
+    assert all(row.retained for row in rows if row.month > date(2026, 1, 1))
+
+
+def test_same_day_orders_are_one_purchase_and_future_orders_are_ignored():
+    orders = [
+        (date(2026, 6, 2), 10.0, 3),
+        (date(2026, 6, 2), 15.0, 4),
+        (date(2026, 7, 1), 99.0, 3),
+    ]
+    (june,) = customer_months(orders, AS_OF, SETTINGS)
+    assert june.revenue == 25.0 and june.order_count == 2 and june.user_id == 4
+
+
+def test_refunds_only_are_revenue_without_customer_status():
+    (row,) = customer_months([(date(2026, 3, 3), -20.0, None)], AS_OF, SETTINGS)
+    assert row.revenue == -20.0 and row.cohort_month is None and row.month_offset is None
+    assert not (row.active or row.new or row.bought)
+    assert customer_months([], AS_OF, SETTINGS) == []
+
+
+def test_cohort_shares_and_repeat_rate():
     base = {
-        1: [date(2026, 4, 10)],
-        2: [date(2026, 3, 1), date(2026, 4, 20)],
-        3: [date(2025, 6, 1), date(2026, 4, 20)],
-        4: [date(2026, 1, 15)],
-        5: [date(2025, 1, 1)],
+        1: customer_months(
+            [(date(2026, 1, 5), 10.0, None), (date(2026, 2, 5), 10.0, None)], AS_OF, SETTINGS
+        ),
+        2: customer_months([(date(2026, 1, 20), 10.0, None)], AS_OF, SETTINGS),
+        3: customer_months([(date(2026, 2, 1), 10.0, None)], AS_OF, SETTINGS),
     }
-    assert movement(base, START, END, 90) == Movement(
-        new=1, retained=1, reactivated=1, churned=1, active_end=3
-    )
+    sizes = cohort_sizes(base)
+    assert sizes == {date(2026, 1, 1): 2, date(2026, 2, 1): 1}
+    february = {pid: by_month(rows).get(date(2026, 2, 1)) for pid, rows in base.items()}
+    assert cohort_share(february[1], sizes) == 50.0  # one of January's two
+    assert cohort_share(february[2], sizes) is None  # did not buy
+    assert cohort_share(february[3], sizes) == 100.0
+    assert repeat_rate(february[1]) == 100.0
+    assert repeat_rate(february[3]) == 0.0
+    assert repeat_rate(february[2]) is None
 
 
-def test_bad_definitions_are_refused():
-    with pytest.raises(ValueError):
-        classify([date(2026, 4, 1)], START, END, 0)
-    with pytest.raises(ValueError):
-        classify([date(2026, 4, 1)], END, START, 90)
-
-
-def test_cohort_retention_shares():
-    base = {
-        1: [date(2026, 1, 5), date(2026, 2, 7), date(2026, 3, 1)],
-        2: [date(2026, 1, 20), date(2026, 3, 9)],
-        3: [date(2026, 1, 25)],
-        4: [date(2026, 2, 2), date(2026, 3, 3)],
-    }
-    cohorts = cohort_retention(base)
-    january = 2026 * 12
-    assert cohorts[january] == {1: pytest.approx(1 / 3), 2: pytest.approx(2 / 3)}
-    assert cohorts[january + 1] == {1: 1.0}
+def test_period_months():
+    assert period_months(date(2025, 11, 20), 3) == [
+        date(2025, 11, 1),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+    ]

@@ -1,0 +1,243 @@
+import io
+import logging
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..engine import customer_movement
+
+_logger = logging.getLogger(__name__)
+
+COLUMNS = (
+    "company_id",
+    "partner_id",
+    "month",
+    "cohort_month",
+    "month_offset",
+    "user_id",
+    "buyer_kind",
+    "revenue",
+    "revenue_new",
+    "revenue_existing",
+    "order_count",
+    "buyer_count",
+    "active_count",
+    "new_count",
+    "retained_count",
+    "reactivated_count",
+    "churned_count",
+    "repeat_rate",
+    "cohort_share",
+    "revenue_lost",
+)
+
+
+class RetentionCustomerMonth(models.Model):
+    """One customer in one month of one company: the facts behind the retention
+    dashboard. Rebuilt from purchases by ``engine.customer_movement``, where
+    every figure is defined; counts are 0/1 per row so that sums are customers."""
+
+    _name = "retention.customer.month"
+    _description = "Retention Dashboard: Customer Month"
+    _order = "month desc, partner_id"
+    _rec_name = "partner_id"
+    _log_access = False
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    month = fields.Date(required=True, readonly=True)
+    cohort_month = fields.Date(
+        string="First Purchase Month", readonly=True, help="The customer's cohort."
+    )
+    month_offset = fields.Integer(
+        string="Months Since First Purchase", readonly=True, aggregator=False
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        readonly=True,
+        help="Salesperson of the customer's latest order up to the end of the month.",
+    )
+    buyer_kind = fields.Selection(
+        [("new", "New customer"), ("existing", "Existing customer")],
+        string="Customer Kind",
+        readonly=True,
+        help="New in the month of their first purchase, existing afterwards.",
+    )
+    revenue = fields.Monetary(readonly=True)
+    revenue_new = fields.Monetary(string="Revenue from New Customers", readonly=True)
+    revenue_existing = fields.Monetary(string="Revenue from Existing Customers", readonly=True)
+    order_count = fields.Integer(string="Orders", readonly=True)
+    buyer_count = fields.Integer(string="Buying Customers", readonly=True)
+    active_count = fields.Integer(string="Active Customers", readonly=True)
+    new_count = fields.Integer(string="New Customers", readonly=True)
+    retained_count = fields.Integer(string="Retained Customers", readonly=True)
+    reactivated_count = fields.Integer(string="Reactivated Customers", readonly=True)
+    churned_count = fields.Integer(string="Churned Customers", readonly=True)
+    repeat_rate = fields.Float(
+        string="Repeat Purchase Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the buying customers who had bought before.",
+    )
+    cohort_share = fields.Float(
+        string="Cohort Retention (%)",
+        readonly=True,
+        help="Summed over a first purchase month and a later month: the share of that "
+        "month's new customers who bought again then.",
+    )
+    revenue_lost = fields.Monetary(
+        readonly=True,
+        help="For a churned customer: what they bought in the active period up to their "
+        "last purchase.",
+    )
+
+    def init(self):
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE INDEX IF NOT EXISTS retention_customer_month_company_month_idx
+                    ON retention_customer_month (company_id, month);
+                CREATE INDEX IF NOT EXISTS retention_customer_month_company_cohort_idx
+                    ON retention_customer_month (company_id, cohort_month)
+                    WHERE buyer_count = 1
+                """
+            )
+        )
+
+    # ------------------------------------------------------------------ refresh
+
+    @api.model
+    def _cron_rebuild(self):
+        """Daily, one company per call (the cron runs again while companies are
+        left), each committed on its own."""
+        start_of_today = datetime.combine(fields.Date.context_today(self), datetime.min.time())
+        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
+        due = companies.filtered(
+            lambda c: (
+                c.retention_dashboard_requested
+                or not c.retention_dashboard_last_run
+                or c.retention_dashboard_last_run < start_of_today
+            )
+        )
+        if not due:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        company = due.sorted(lambda c: not c.retention_dashboard_requested)[0]
+        self._rebuild_company(company)
+        self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def action_request_refresh(self, company):
+        company.sudo().retention_dashboard_requested = True
+        self.env.ref("retention_loyalty.ir_cron_retention_dashboard").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Dashboard update started"),
+                "message": self.env._(
+                    "The retention dashboard of %(company)s is being rebuilt in the "
+                    "background with the current definitions.",
+                    company=company.name,
+                ),
+                "sticky": False,
+            },
+        }
+
+    @api.model
+    def _rebuild_company(self, company, as_of=None):
+        """Replace ``company``'s rows with the months of every customer up to
+        ``as_of`` (default today). Returns the number of rows."""
+        started = time.perf_counter()
+        company = company.sudo()
+        as_of = as_of or fields.Date.context_today(self.with_company(company))
+        settings = company._retention_movement_settings()
+        orders = defaultdict(list)
+        for partner_id, day, amount, user_id in self._read_purchases(company, as_of):
+            orders[partner_id].append((day, amount, user_id))
+        months = {
+            partner_id: customer_movement.customer_months(rows, as_of, settings)
+            for partner_id, rows in orders.items()
+        }
+        sizes = customer_movement.cohort_sizes(months)
+        buffer = io.StringIO()
+        count = 0
+        for partner_id, rows in months.items():
+            for row in rows:
+                buffer.write(_copy_line(company.id, partner_id, row, sizes))
+                count += 1
+        cr = self.env.cr
+        cr.execute(SQL("DELETE FROM retention_customer_month WHERE company_id = %s", company.id))
+        buffer.seek(0)
+        # COPY has no SQL() form in Odoo's cursor: use the driver's.
+        cr._obj.copy_from(buffer, "retention_customer_month", columns=COLUMNS, null="")
+        cr.execute(SQL("ANALYZE retention_customer_month"))
+        self.invalidate_model()
+        company.write(
+            {
+                "retention_dashboard_last_run": fields.Datetime.now(),
+                "retention_dashboard_requested": False,
+            }
+        )
+        _logger.info(
+            "retention dashboard of %s: %d customer-months in %.1f s",
+            company.name,
+            count,
+            time.perf_counter() - started,
+        )
+        return count
+
+    @api.model
+    def _read_purchases(self, company, as_of):
+        return self.env.execute_query(
+            SQL(
+                """
+                WITH purchases AS (%(purchases)s)
+                SELECT partner_id, day, amount, user_id FROM purchases ORDER BY partner_id, day
+                """,
+                purchases=self.env["retention.customer.stat"]._purchases_query(
+                    company, as_of, None
+                ),
+            )
+        )
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return self.partner_id._get_records_action()
+
+
+def _copy_line(company_id, partner_id, row, sizes):
+    repeat_rate = customer_movement.repeat_rate(row)
+    cohort_share = customer_movement.cohort_share(row, sizes)
+    values = (
+        company_id,
+        partner_id,
+        row.month,
+        row.cohort_month or "",
+        "" if row.month_offset is None else row.month_offset,
+        row.user_id or "",
+        "new" if row.new else "existing",
+        row.revenue,
+        row.revenue if row.new else 0.0,
+        0.0 if row.new else row.revenue,
+        row.order_count,
+        int(row.bought),
+        int(row.active),
+        int(row.new),
+        int(row.retained),
+        int(row.reactivated),
+        int(row.churned),
+        "" if repeat_rate is None else repeat_rate,
+        "" if cohort_share is None else cohort_share,
+        row.revenue_lost,
+    )
+    return "\t".join(str(value) for value in values) + "\n"
