@@ -7,3 +7,4 @@ from . import test_clubs
 from . import test_subscriptions
 from . import test_playbooks
 from . import test_followups_tour
+from . import test_dashboard
