@@ -6,6 +6,8 @@ from datetime import datetime, time, timedelta
 from odoo import Command, api, fields, models
 
 from ..engine import demo_history
+from ..engine.customer_movement import month_start
+from ..engine.dates import add_months
 
 DEMO_XMLID_PREFIX = "retention_loyalty.demo_"
 DEMO_SEED = 42
@@ -21,6 +23,21 @@ class RetentionDemoGenerator(models.AbstractModel):
 
     _name = "retention.demo.generator"
     _description = "Retention Demo Data Generator"
+
+    @api.model
+    def _demo_dashboard(self, company):
+        """A bonus plan, the dashboard and last month's scorecards."""
+        company.write(
+            {
+                "retention_bonus_expansion_percent": 5.0,
+                "retention_bonus_per_reactivated": 50.0,
+                "retention_bonus_churn_penalty": 100.0,
+                "retention_bonus_high_value_threshold": 1000.0,
+            }
+        )
+        self.env["retention.customer.month"]._rebuild_company(company)
+        last_month = add_months(month_start(fields.Date.context_today(self)), -1)
+        self.env["retention.scorecard"]._compute_period(company, "month", last_month)
 
     @api.model
     def _generate_demo_data(self):
@@ -67,6 +84,7 @@ class RetentionDemoGenerator(models.AbstractModel):
                 for key, record in clubs.items()
             ]
         )
+        self._demo_dashboard(self.env.company)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
             len(created["customers"]),
