@@ -114,9 +114,7 @@ def main():
         )
         timed(
             "Retention Overview graph (active customers by month)",
-            lambda: model.read_group(
-                overview, ["active_count:sum"], ["month:month"], lazy=False
-            ),
+            lambda: model.read_group(overview, ["active_count:sum"], ["month:month"], lazy=False),
             results,
         )
         timed(
@@ -169,8 +167,16 @@ def main():
         for label, model_name, groupby in (
             ("Points liability pivot", "retention.points.liability", ["program_id"]),
             ("Members per club pivot", "retention.club.membership", ["club_id", "state"]),
-            ("Subscriptions over time (MRR) graph", "retention.subscription.month", ["month:month"]),
-            ("Subscription churn (churned MRR) pivot", "retention.subscription.event", ["date:month"]),
+            (
+                "Subscriptions over time (MRR) graph",
+                "retention.subscription.month",
+                ["month:month"],
+            ),
+            (
+                "Subscription churn (churned MRR) pivot",
+                "retention.subscription.event",
+                ["date:month"],
+            ),
         ):
             timed(
                 label,

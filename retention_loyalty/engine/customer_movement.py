@@ -19,11 +19,14 @@ is positive (refund-only days count for revenue, not as purchases).
   repeat purchase rate is the share of a month's buyers who are repeat buyers.
 - **Cohort**: the customers whose first purchase fell in one month; their
   retention in a later month is the share of them who bought in it.
-- A month belongs to the salesperson of the customer's latest order up to the
-  end of that month.
+- A month belongs to the salesperson of the customer's latest purchase up to
+  the end of that month; a reactivation to the salesperson of the reactivating
+  purchase, a churn to the salesperson of the last purchase (a purchase day's
+  salesperson: that of its last order with one).
 """
 
 import bisect
+import functools
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
@@ -66,6 +69,8 @@ class CustomerMonth:
     churned: bool
     repeat_buyer: bool
     revenue_lost: float
+    reactivated_user_id: int | None = None
+    churned_user_id: int | None = None
 
 
 def month_start(day):
@@ -76,21 +81,39 @@ def month_index(day):
     return day.year * 12 + day.month - 1
 
 
-def _month_end(month):
-    return add_months(month, 1) - timedelta(days=1)
+@functools.lru_cache(maxsize=4096)
+def _month_bounds(index):
+    """First and last day of the month of ``month_index`` ``index``."""
+    first = date(index // 12, index % 12 + 1, 1)
+    return first, add_months(first, 1) - timedelta(days=1)
 
 
-def customer_months(orders, as_of, settings):
-    """The months of one customer up to ``as_of``.
-
-    ``orders`` are (day, amount, salesperson id or None) in date order; orders
-    after ``as_of`` are ignored."""
+def _purchase_days(orders, as_of):
+    """{day: (net amount, order count, salesperson of the day's last order
+    that has one)} up to ``as_of``."""
     by_day = {}
     for day, amount, user_id in orders:
         if day > as_of:
             continue
         total, count, user = by_day.get(day, (0.0, 0, None))
         by_day[day] = (total + amount, count + 1, user_id or user)
+    return by_day
+
+
+def first_purchase_month(orders, as_of):
+    """The customer's cohort: the month of their first purchase day, if any."""
+    by_day = _purchase_days(orders, as_of)
+    first = min((day for day, (amount, _, _) in by_day.items() if amount > 0), default=None)
+    return month_start(first) if first else None
+
+
+def customer_months(orders, as_of, settings):
+    """The months of one customer up to ``as_of``.
+
+    ``orders`` are (day, amount, salesperson id or None) in date order (orders
+    of one day in the order they were made); orders after ``as_of`` are
+    ignored."""
+    by_day = _purchase_days(orders, as_of)
     if not by_day:
         return []
     days = sorted(by_day)
@@ -104,42 +127,46 @@ def customer_months(orders, as_of, settings):
         for previous, current in itertools.pairwise(purchase_days)
         if (current - previous).days - 1 >= settings.reactivation_days
     }
-    churns = {}  # churn day -> revenue lost
+    churns = {}  # churn day -> (revenue lost, salesperson of the last purchase)
     for position, day in enumerate(purchase_days):
         churn_day = day + timedelta(days=settings.churn_days)
         following = purchase_days[position + 1] if position + 1 < len(purchase_days) else None
         if churn_day <= as_of and (following is None or following > churn_day):
             since = day - timedelta(days=settings.active_days - 1)
             low, high = bisect.bisect_left(days, since), bisect.bisect_right(days, day)
-            churns[churn_day] = max(sum(amounts[low:high]), 0.0)
+            churns[churn_day] = (max(sum(amounts[low:high]), 0.0), by_day[day][2])
 
-    months = {month_start(day) for day in days}
-    months.update(month_start(day) for day in churns)
-    last_month = month_start(as_of)
+    # Months as indices (year * 12 + month - 1): a purchase keeps the customer
+    # active, and so in the dashboard, for every month its active period touches.
+    months = {month_index(day) for day in days}
+    months.update(month_index(day) for day in churns)
     for day in purchase_days:
-        month = month_start(day)
         active_until = min(day + timedelta(days=settings.active_days - 1), as_of)
-        while month <= active_until:
-            months.add(month)
-            month = add_months(month, 1)
-    months = sorted(month for month in months if month <= last_month)
+        months.update(range(month_index(day), month_index(active_until) + 1))
+    last_month = month_index(as_of)
+    months = [_month_bounds(index) for index in sorted(months) if index <= last_month]
+
+    # The salesperson of the latest purchase up to each day.
+    latest_user = []
+    for day in days:
+        if by_day[day][0] > 0:
+            latest_user.append(by_day[day][2])
+        else:
+            latest_user.append(latest_user[-1] if latest_user else None)
 
     def active_on(day):
         position = bisect.bisect_right(purchase_days, day)
         return position > 0 and (day - purchase_days[position - 1]).days < settings.active_days
 
     rows = []
-    for month in months:
-        end = min(_month_end(month), as_of)
+    for month, month_end in months:
+        end = min(month_end, as_of)
         low, high = bisect.bisect_left(days, month), bisect.bisect_right(days, end)
         month_days = days[low:high]
         bought_days = [day for day in month_days if by_day[day][0] > 0]
-        latest = bisect.bisect_right(days, end)
-        user_id = next(
-            (by_day[days[i]][2] for i in range(latest - 1, -1, -1) if by_day[days[i]][2]),
-            None,
-        )
-        month_churns = [lost for day, lost in churns.items() if month <= day <= end]
+        user_id = latest_user[high - 1] if high else None
+        month_churns = [churn for day, churn in sorted(churns.items()) if month <= day <= end]
+        reactivating = [day for day in bought_days if day in reactivations]
         active = active_on(end)
         rows.append(
             CustomerMonth(
@@ -155,22 +182,24 @@ def customer_months(orders, as_of, settings):
                 active=active,
                 new=first is not None and month <= first <= end,
                 retained=active and active_on(month - timedelta(days=1)),
-                reactivated=any(day in reactivations for day in bought_days),
+                reactivated=bool(reactivating),
                 churned=bool(month_churns),
                 repeat_buyer=bool(bought_days) and first < month,
-                revenue_lost=sum(month_churns),
+                revenue_lost=sum(lost for lost, _user in month_churns),
+                reactivated_user_id=by_day[reactivating[0]][2] if reactivating else None,
+                churned_user_id=month_churns[-1][1] if month_churns else None,
             )
         )
     return rows
 
 
-def cohort_sizes(rows_by_customer):
-    """{first purchase month: number of customers}."""
+def cohort_sizes(orders_by_customer, as_of):
+    """{first purchase month: number of customers} of {customer: orders}."""
     sizes = defaultdict(int)
-    for rows in rows_by_customer.values():
-        for row in rows:
-            if row.new:
-                sizes[row.month] += 1
+    for orders in orders_by_customer.values():
+        cohort = first_purchase_month(orders, as_of)
+        if cohort:
+            sizes[cohort] += 1
     return dict(sizes)
 
 

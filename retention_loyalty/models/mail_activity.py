@@ -46,7 +46,8 @@ class MailActivity(models.Model):
 
     def _action_done(self, feedback=False, attachment_ids=None):
         """Keep the date and the assignee of done retention follow-ups on their
-        playbook run: Odoo deletes done activities, the scorecards count them."""
+        playbook run: Odoo deletes done activities, the scorecards credit them
+        to the salesperson they were assigned to."""
         followups = self.filtered("retention_playbook_id")
         if followups:
             runs = (
@@ -55,7 +56,7 @@ class MailActivity(models.Model):
                 .search([("activity_id", "in", followups.ids)])
             )
             today = fields.Date.context_today(self)
-            for user in followups.user_id | self.env["res.users"]:
+            for user in {activity.user_id for activity in followups}:
                 runs.filtered(lambda run, user=user: run.activity_id.user_id == user).write(
                     {"activity_done_date": today, "activity_done_user_id": user.id}
                 )

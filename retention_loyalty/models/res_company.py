@@ -4,6 +4,13 @@ from odoo.exceptions import ValidationError
 from ..engine import customer_movement, customer_scoring, scorecards
 from ..engine.segments import RiskThresholds
 
+DASHBOARD_DEFINITIONS = {
+    "retention_active_days",
+    "retention_churn_days",
+    "retention_reactivation_days",
+    "retention_revenue_source",
+}
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -119,6 +126,22 @@ class ResCompany(models.Model):
     retention_scorecard_last_month = fields.Date(
         string="Scorecards Computed For", readonly=True, copy=False
     )
+
+    def write(self, vals):
+        if DASHBOARD_DEFINITIONS & set(vals) and not self.env.context.get("install_mode"):
+            vals = {**vals, "retention_dashboard_requested": True}
+        return super().write(vals)
+
+    def _retention_dashboard_stale(self):
+        """Not rebuilt since the start of today (UTC, like the stored time),
+        or asked for, e.g. after the definitions changed."""
+        self.ensure_one()
+        start_of_today = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        return (
+            self.retention_dashboard_requested
+            or not self.retention_dashboard_last_run
+            or self.retention_dashboard_last_run < start_of_today
+        )
 
     def _retention_movement_settings(self):
         self.ensure_one()

@@ -33,6 +33,8 @@ COLUMNS = (
     "repeat_rate",
     "cohort_share",
     "revenue_lost",
+    "reactivated_user_id",
+    "churned_user_id",
 )
 
 
@@ -96,13 +98,25 @@ class RetentionCustomerMonth(models.Model):
         help="For a churned customer: what they bought in the active period up to their "
         "last purchase.",
     )
+    reactivated_user_id = fields.Many2one(
+        "res.users",
+        string="Reactivated By",
+        readonly=True,
+        help="Salesperson of the purchase that reactivated the customer.",
+    )
+    churned_user_id = fields.Many2one(
+        "res.users",
+        string="Churned From",
+        readonly=True,
+        help="Salesperson of the customer's last purchase before they churned.",
+    )
 
     def init(self):
         self.env.cr.execute(
             SQL(
                 """
-                CREATE INDEX IF NOT EXISTS retention_customer_month_company_month_idx
-                    ON retention_customer_month (company_id, month);
+                CREATE UNIQUE INDEX IF NOT EXISTS retention_customer_month_unique_idx
+                    ON retention_customer_month (company_id, month, partner_id);
                 CREATE INDEX IF NOT EXISTS retention_customer_month_company_cohort_idx
                     ON retention_customer_month (company_id, cohort_month)
                     WHERE buyer_count = 1
@@ -115,21 +129,31 @@ class RetentionCustomerMonth(models.Model):
     @api.model
     def _cron_rebuild(self):
         """Daily, one company per call (the cron runs again while companies are
-        left), each committed on its own."""
-        start_of_today = datetime.combine(fields.Date.context_today(self), datetime.min.time())
+        left), each committed on its own. A company that fails is logged and
+        tried again the next day, after the others."""
         companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
-        due = companies.filtered(
-            lambda c: (
-                c.retention_dashboard_requested
-                or not c.retention_dashboard_last_run
-                or c.retention_dashboard_last_run < start_of_today
-            )
-        )
+        due = companies.filtered(lambda c: c._retention_dashboard_stale())
         if not due:
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)
             return
-        company = due.sorted(lambda c: not c.retention_dashboard_requested)[0]
-        self._rebuild_company(company)
+        company = due.sorted(
+            lambda c: (
+                not c.retention_dashboard_requested,
+                c.retention_dashboard_last_run or datetime.min,
+            )
+        )[0]
+        try:
+            with self.env.cr.savepoint():
+                self._rebuild_company(company)
+        except Exception:  # pylint: disable=broad-except
+            # One broken company must not hold the others back every night.
+            _logger.exception("Retention dashboard of %s could not be rebuilt", company.name)
+            company.sudo().write(
+                {
+                    "retention_dashboard_last_run": fields.Datetime.now(),
+                    "retention_dashboard_requested": False,
+                }
+            )
         self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -161,21 +185,22 @@ class RetentionCustomerMonth(models.Model):
         company = company.sudo()
         as_of = as_of or fields.Date.context_today(self.with_company(company))
         settings = company._retention_movement_settings()
+        cr = self.env.cr
+        # One rebuild of a company at a time (the cron and a scorecard computation).
+        cr.execute(
+            SQL("SELECT id FROM res_company WHERE id = %s FOR NO KEY UPDATE NOWAIT", company.id)
+        )
         orders = defaultdict(list)
         for partner_id, day, amount, user_id in self._read_purchases(company, as_of):
             orders[partner_id].append((day, amount, user_id))
-        months = {
-            partner_id: customer_movement.customer_months(rows, as_of, settings)
-            for partner_id, rows in orders.items()
-        }
-        sizes = customer_movement.cohort_sizes(months)
+        sizes = customer_movement.cohort_sizes(orders, as_of)
         buffer = io.StringIO()
         count = 0
-        for partner_id, rows in months.items():
-            for row in rows:
+        for partner_id, customer_orders in orders.items():
+            for row in customer_movement.customer_months(customer_orders, as_of, settings):
                 buffer.write(_copy_line(company.id, partner_id, row, sizes))
                 count += 1
-        cr = self.env.cr
+        del orders
         cr.execute(SQL("DELETE FROM retention_customer_month WHERE company_id = %s", company.id))
         buffer.seek(0)
         # COPY has no SQL() form in Odoo's cursor: use the driver's.
@@ -202,7 +227,9 @@ class RetentionCustomerMonth(models.Model):
             SQL(
                 """
                 WITH purchases AS (%(purchases)s)
-                SELECT partner_id, day, amount, user_id FROM purchases ORDER BY partner_id, day
+                SELECT partner_id, day, amount, user_id
+                  FROM purchases
+                 ORDER BY partner_id, day, document_id
                 """,
                 purchases=self.env["retention.customer.stat"]._purchases_query(
                     company, as_of, None
@@ -239,5 +266,7 @@ def _copy_line(company_id, partner_id, row, sizes):
         "" if repeat_rate is None else repeat_rate,
         "" if cohort_share is None else cohort_share,
         row.revenue_lost,
+        row.reactivated_user_id or "",
+        row.churned_user_id or "",
     )
     return "\t".join(str(value) for value in values) + "\n"

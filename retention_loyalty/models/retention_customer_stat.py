@@ -284,7 +284,8 @@ class RetentionCustomerStat(models.Model):
                 SELECT partner.commercial_partner_id AS partner_id,
                        move.invoice_date AS day,
                        move.amount_untaxed_signed AS amount,
-                       move.invoice_user_id AS user_id
+                       move.invoice_user_id AS user_id,
+                       move.id AS document_id
                   FROM account_move move
                   JOIN res_partner partner ON partner.id = move.partner_id
                  WHERE move.company_id = %(company)s
@@ -302,7 +303,8 @@ class RetentionCustomerStat(models.Model):
             SELECT partner.commercial_partner_id AS partner_id,
                    sale.date_order::date AS day,
                    sale.amount_untaxed / COALESCE(NULLIF(sale.currency_rate, 0), 1.0) AS amount,
-                   sale.user_id AS user_id
+                   sale.user_id AS user_id,
+                   sale.id AS document_id
               FROM sale_order sale
               JOIN res_partner partner ON partner.id = sale.partner_id
              WHERE sale.company_id = %(company)s

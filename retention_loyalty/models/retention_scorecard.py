@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -7,6 +8,8 @@ from odoo.tools import SQL
 from ..engine import scorecards
 from ..engine.customer_movement import month_start, period_months
 from ..engine.dates import add_months
+
+_logger = logging.getLogger(__name__)
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 FIGURES = (
@@ -103,7 +106,7 @@ class RetentionScorecard(models.Model):
     bonus_high_value_threshold = fields.Monetary(string="High Value From", readonly=True)
     bonus_expansion = fields.Monetary(string="Expansion Bonus", readonly=True)
     bonus_reactivation = fields.Monetary(string="Reactivation Bonus", readonly=True)
-    churn_penalty = fields.Monetary(string="Churn Penalty", readonly=True)
+    churn_penalty = fields.Monetary(readonly=True)
     bonus = fields.Monetary(string="Retention Bonus", readonly=True, tracking=True)
     line_ids = fields.One2many("retention.scorecard.line", "scorecard_id", string="Customers")
 
@@ -165,12 +168,8 @@ class RetentionScorecard(models.Model):
             )
         months = PERIOD_MONTHS[period_kind]
         previous_start = add_months(start, -months)
-        dashboard = self.env["retention.customer.month"]
-        if (
-            not company.retention_dashboard_last_run
-            or company.retention_dashboard_last_run.date() < today
-        ):
-            dashboard._rebuild_company(company, as_of=today)
+        if company._retention_dashboard_stale():
+            self.env["retention.customer.month"]._rebuild_company(company, as_of=today)
         plan = company._retention_bonus_plan()
         revenue, previous = self._read_revenue(company, previous_start, start, end)
         movements = self._read_movements(company, period_months(start, months))
@@ -261,15 +260,23 @@ class RetentionScorecard(models.Model):
 
     @api.model
     def _read_movements(self, company, months):
+        """Reactivations and churns of the period's customer-months, each with
+        its own salesperson."""
         self.env["retention.customer.month"].flush_model()
         return self.env.execute_query(
             SQL(
                 """
-                SELECT user_id, partner_id, reactivated_count = 1, churned_count = 1, revenue_lost
+                SELECT reactivated_user_id, partner_id, TRUE, FALSE, 0.0
                   FROM retention_customer_month
                  WHERE company_id = %(company)s
                    AND month = ANY(%(months)s)
-                   AND (reactivated_count = 1 OR churned_count = 1)
+                   AND reactivated_count = 1
+                 UNION ALL
+                SELECT churned_user_id, partner_id, FALSE, TRUE, revenue_lost
+                  FROM retention_customer_month
+                 WHERE company_id = %(company)s
+                   AND month = ANY(%(months)s)
+                   AND churned_count = 1
                 """,
                 company=company.id,
                 months=months,
@@ -365,6 +372,11 @@ class RetentionScorecard(models.Model):
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)
             return
         company = companies[0]
-        self._compute_period(company, "month", last_month)
+        try:
+            with self.env.cr.savepoint():
+                self._compute_period(company, "month", last_month)
+        except Exception:  # pylint: disable=broad-except
+            # Logged and left for an administrator: the other companies go on.
+            _logger.exception("Scorecards of %s could not be computed", company.name)
         company.sudo().retention_scorecard_last_month = last_month
         self.env["ir.cron"]._notify_progress(done=1, remaining=len(companies) - 1)

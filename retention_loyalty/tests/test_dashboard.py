@@ -152,7 +152,7 @@ class TestRetentionDashboard(TransactionCase):
         self.assertFalse(self.Month.search_count([("month", "=", date(2025, 12, 1))]))
         churned = self.Month.search([("churned_count", "=", 1)], order="month")
         self.assertEqual(
-            [(row.partner_id, row.revenue_lost, row.user_id) for row in churned],
+            [(row.partner_id, row.revenue_lost, row.churned_user_id) for row in churned],
             [
                 (self.cleo, 150.0, self.s2),
                 (self.ann, 100.0, self.s1),
@@ -160,6 +160,16 @@ class TestRetentionDashboard(TransactionCase):
                 (self.ben, 500.0, self.s2),
             ],
         )
+        reactivated = self.Month.search([("reactivated_count", "=", 1)])
+        self.assertEqual(
+            (reactivated.partner_id, reactivated.month, reactivated.reactivated_user_id),
+            (self.cleo, date(2026, 2, 1), self.s1),
+        )
+        # Fay's April belongs to the salesperson of her latest purchase.
+        fay_april = self.Month.search(
+            [("partner_id", "=", self.fay.id), ("month", "=", date(2026, 4, 1))]
+        )
+        self.assertEqual((fay_april.user_id, fay_april.order_count), (self.s2, 2))
 
     def test_cohort_retention(self):
         self.Month._rebuild_company(self.company, as_of=AS_OF)
@@ -183,8 +193,12 @@ class TestRetentionDashboard(TransactionCase):
         )
 
     def test_definitions_are_company_settings(self):
-        self.company.retention_active_days = 30
         self.Month._rebuild_company(self.company, as_of=AS_OF)
+        self.assertFalse(self.company._retention_dashboard_stale())
+        self.company.retention_active_days = 30
+        self.assertTrue(self.company.retention_dashboard_requested)
+        self.Month._rebuild_company(self.company, as_of=AS_OF)
+        self.assertFalse(self.company.retention_dashboard_requested)
         # Ann (10 Jan) and Ben (20 Jan) are active for 30 days only: only Cleo is at the end
         # of February.
         self.assertEqual(self._month_figures(date(2026, 2, 1))["active_count"], 1)
@@ -339,6 +353,30 @@ class TestRetentionDashboard(TransactionCase):
         self.assertEqual(
             (s2.followup_open_count, s2.followup_overdue_count, s2.followup_done_count), (0, 0, 1)
         )
+
+    @freeze_time("2026-06-15")
+    def test_administrator_computes_a_period_with_the_wizard(self):
+        wizard = (
+            self.env["retention.scorecard.compute.wizard"]
+            .with_user(self.manager)
+            .create({"period_kind": "quarter", "date": date(2026, 5, 20)})
+        )
+        self.assertEqual(
+            (wizard.date_start, wizard.date_end), (date(2026, 4, 1), date(2026, 6, 30))
+        )
+        action = wizard.action_compute()
+        cards = self.Scorecard.search(action["domain"])
+        self.assertEqual(cards.user_id, self.s1 | self.s2)
+        self.assertEqual(set(cards.mapped("period_kind")), {"quarter"})
+        # Q2 against Q1: Fay 1,500 (S1 900 + S2 600) vs 1,000 -> growth 500 shared
+        # 3:2; Gus 300 vs 500; Ben churned in June (lost 500 >= 150: S2 penalised).
+        s1 = cards.filtered(lambda c: c.user_id == self.s1)
+        s2 = cards.filtered(lambda c: c.user_id == self.s2)
+        self.assertAlmostEqual(s1.expansion_revenue, 300.0)
+        self.assertAlmostEqual(s2.expansion_revenue, 200.0)
+        self.assertEqual((s2.high_value_churned_count, s2.churn_penalty), (1, 80.0))
+        self.assertAlmostEqual(s2.bonus, 0.0)  # 20 - 80, floored
+        self.assertEqual((s1.churned_count, s1.high_value_churned_count), (2, 1))  # Ann, Cleo
 
     @freeze_time("2026-06-15")
     def test_salesperson_sees_only_their_scorecard(self):

@@ -10,7 +10,12 @@ class RetentionScorecardComputeWizard(models.TransientModel):
     _name = "retention.scorecard.compute.wizard"
     _description = "Compute Retention Scorecards"
 
-    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda s: s.env.company,
+        domain=lambda s: [("id", "in", s.env.companies.ids)],
+    )
     period_kind = fields.Selection(
         [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
         string="Period",

@@ -94,22 +94,51 @@ def test_refunds_only_are_revenue_without_customer_status():
 
 
 def test_cohort_shares_and_repeat_rate():
-    base = {
-        1: customer_months(
-            [(date(2026, 1, 5), 10.0, None), (date(2026, 2, 5), 10.0, None)], AS_OF, SETTINGS
-        ),
-        2: customer_months([(date(2026, 1, 20), 10.0, None)], AS_OF, SETTINGS),
-        3: customer_months([(date(2026, 2, 1), 10.0, None)], AS_OF, SETTINGS),
+    orders = {
+        1: [(date(2026, 1, 5), 10.0, None), (date(2026, 2, 5), 10.0, None)],
+        2: [(date(2026, 1, 20), 10.0, None)],
+        3: [(date(2026, 2, 1), 10.0, None)],
+        4: [(date(2026, 2, 3), -10.0, None)],  # refunds only: in no cohort
     }
-    sizes = cohort_sizes(base)
+    sizes = cohort_sizes(orders, AS_OF)
     assert sizes == {date(2026, 1, 1): 2, date(2026, 2, 1): 1}
-    february = {pid: by_month(rows).get(date(2026, 2, 1)) for pid, rows in base.items()}
+    february = {
+        pid: by_month(customer_months(rows, AS_OF, SETTINGS)).get(date(2026, 2, 1))
+        for pid, rows in orders.items()
+    }
     assert cohort_share(february[1], sizes) == 50.0  # one of January's two
     assert cohort_share(february[2], sizes) is None  # did not buy
     assert cohort_share(february[3], sizes) == 100.0
+    assert cohort_share(february[4], sizes) is None
     assert repeat_rate(february[1]) == 100.0
     assert repeat_rate(february[3]) == 0.0
     assert repeat_rate(february[2]) is None
+
+
+def test_reactivation_and_churn_belong_to_the_salesperson_of_their_purchase():
+    orders = [
+        (date(2025, 1, 10), 100.0, 1),
+        (date(2025, 6, 3), 50.0, 2),  # reactivates (143 days later)
+        (date(2025, 6, 20), 70.0, 3),  # another salesperson, same month
+        (date(2025, 6, 25), -20.0, 4),  # a credit note by a fourth one
+    ]
+    rows = by_month(customer_months(orders, AS_OF, SETTINGS))
+    june = rows[date(2025, 6, 1)]
+    assert june.reactivated and june.reactivated_user_id == 2
+    assert june.user_id == 3  # the month: latest purchase, not the credit note
+    september = rows[date(2025, 9, 1)]  # churned on 18 September
+    assert september.churned and september.churned_user_id == 3
+    assert september.user_id == 3
+    april = rows[date(2025, 4, 1)]  # first churn, on 10 April
+    assert april.churned_user_id == 1 and april.revenue_lost == 100.0
+
+
+def test_purchases_without_a_salesperson_belong_to_nobody():
+    orders = [(date(2026, 1, 5), 10.0, 5), (date(2026, 3, 1), 10.0, None)]
+    rows = by_month(customer_months(orders, AS_OF, SETTINGS))
+    assert rows[date(2026, 2, 1)].user_id == 5
+    assert rows[date(2026, 3, 1)].user_id is None
+    assert rows[date(2026, 5, 1)].churned_user_id is None  # churned 30 May
 
 
 def test_period_months():
