@@ -24,9 +24,8 @@ from datetime import timedelta
 from bench_customer_stats import (
     TODAY,
     customer_bench_args,
-    load_customers,
     open_registry,
-    synthetic_base,
+    synthetic_company,
 )
 
 
@@ -40,10 +39,10 @@ def main():
         env = api.Environment(
             cr, odoo.SUPERUSER_ID, {"retention_club_no_mail": True, "tracking_disable": True}
         )
-        company = env["res.company"].create({"name": "Benchmark Club Co"})
         start = time.perf_counter()
-        names, orders = synthetic_base(args.customers, seed=3)
-        load_customers(env, company, names, orders, "Club ")
+        env, company, names, orders = synthetic_company(
+            env, "Benchmark Club Co", args.customers, seed=3, prefix="Club "
+        )
         print(
             f"load: {len(names)} customers, {len(orders)} orders "
             f"({time.perf_counter() - start:.1f} s)"

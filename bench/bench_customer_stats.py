@@ -195,6 +195,17 @@ def synthetic_base(n_customers, seed):
     return [customer.name for customer in history.customers], orders
 
 
+def synthetic_company(env, name, customers, seed, prefix):
+    """A company of its own with ``customers`` synthetic customers and their
+    orders; returns the environment working in it, the company, the customer
+    names and the orders."""
+    company = env["res.company"].create({"name": name})
+    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+    names, orders = synthetic_base(customers, seed=seed)
+    load_customers(env, company, names, orders, prefix)
+    return env, company, names, orders
+
+
 def naive_recompute(env, company, fit):
     """What the set-based code replaces: one search, one Python pass and one
     write per customer."""

@@ -18,9 +18,8 @@ import time
 from bench_customer_stats import (
     TODAY,
     customer_bench_args,
-    load_customers,
     open_registry,
-    synthetic_base,
+    synthetic_company,
 )
 
 SALESPEOPLE = 20
@@ -45,11 +44,10 @@ def main():
 
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
-        company = env["res.company"].create({"name": "Benchmark Dashboard Co"})
-        env = env(context=dict(env.context, allowed_company_ids=[company.id]))
         start = time.perf_counter()
-        names, orders = synthetic_base(args.customers, seed=8)
-        load_customers(env, company, names, orders, "Dash ")
+        env, company, names, orders = synthetic_company(
+            env, "Benchmark Dashboard Co", args.customers, seed=8, prefix="Dash "
+        )
         users = env["res.users"].create(
             [
                 {

@@ -20,9 +20,8 @@ from datetime import timedelta
 from bench_customer_stats import (
     TODAY,
     customer_bench_args,
-    load_customers,
     open_registry,
-    synthetic_base,
+    synthetic_company,
 )
 
 
@@ -34,11 +33,10 @@ def main():
 
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
-        company = env["res.company"].create({"name": "Benchmark Playbooks Co"})
-        env = env(context=dict(env.context, allowed_company_ids=[company.id]))
         start = time.perf_counter()
-        names, orders = synthetic_base(args.customers, seed=5)
-        load_customers(env, company, names, orders, "Play ")
+        env, company, names, orders = synthetic_company(
+            env, "Benchmark Playbooks Co", args.customers, seed=5, prefix="Play "
+        )
         env["retention.customer.stat"]._recompute_company(company, today=TODAY, full=True)
         env.flush_all()
         print(

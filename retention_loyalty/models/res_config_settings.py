@@ -70,9 +70,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.retention_dashboard_last_run"
     )
 
-    def action_retention_refresh_dashboard(self):
-        self.ensure_one()
-        return self.env["retention.customer.month"].action_request_refresh(self.company_id)
+    def _retention_background_notification(self, title, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "info", "title": title, "message": message, "sticky": False},
+        }
 
     def action_retention_recompute(self):
         """Ask for a full recomputation of the current company and start the
@@ -80,17 +83,25 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.company_id.sudo().retention_full_run_requested = True
         self.env.ref("retention_loyalty.ir_cron_retention_recompute").sudo()._trigger()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "title": self.env._("Recomputation started"),
-                "message": self.env._(
-                    "Customer figures of %(company)s are being recomputed in the "
-                    "background; they update within a few minutes.",
-                    company=self.company_id.name,
-                ),
-                "sticky": False,
-            },
-        }
+        return self._retention_background_notification(
+            self.env._("Recomputation started"),
+            self.env._(
+                "Customer figures of %(company)s are being recomputed in the "
+                "background; they update within a few minutes.",
+                company=self.company_id.name,
+            ),
+        )
+
+    def action_retention_refresh_dashboard(self):
+        """Rebuild the current company's dashboard in the background."""
+        self.ensure_one()
+        self.company_id.sudo().retention_dashboard_requested = True
+        self.env.ref("retention_loyalty.ir_cron_retention_dashboard").sudo()._trigger()
+        return self._retention_background_notification(
+            self.env._("Dashboard update started"),
+            self.env._(
+                "The retention dashboard of %(company)s is being rebuilt in the "
+                "background with the current definitions.",
+                company=self.company_id.name,
+            ),
+        )

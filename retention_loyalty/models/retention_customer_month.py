@@ -159,25 +159,6 @@ class RetentionCustomerMonth(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
-    def action_request_refresh(self, company):
-        company.sudo().retention_dashboard_requested = True
-        self.env.ref("retention_loyalty.ir_cron_retention_dashboard").sudo()._trigger()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "title": self.env._("Dashboard update started"),
-                "message": self.env._(
-                    "The retention dashboard of %(company)s is being rebuilt in the "
-                    "background with the current definitions.",
-                    company=company.name,
-                ),
-                "sticky": False,
-            },
-        }
-
-    @api.model
     def _rebuild_company(self, company, as_of=None):
         """Replace ``company``'s rows with the months of every customer up to
         ``as_of`` (default today). Returns the number of rows."""

@@ -12,6 +12,7 @@ from ..engine.dates import add_months
 _logger = logging.getLogger(__name__)
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+PERIOD_SELECTION = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 FIGURES = (
     "retained_revenue",
     "expansion_revenue",
@@ -48,7 +49,7 @@ class RetentionScorecard(models.Model):
         context={"active_test": False},
     )
     period_kind = fields.Selection(
-        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        PERIOD_SELECTION,
         string="Period",
         required=True,
         readonly=True,

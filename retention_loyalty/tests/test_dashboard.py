@@ -197,6 +197,10 @@ class TestRetentionDashboard(TransactionCase):
         self.assertFalse(self.company._retention_dashboard_stale())
         self.company.retention_active_days = 30
         self.assertTrue(self.company.retention_dashboard_requested)
+        self.company.retention_dashboard_requested = False
+        action = self.env["res.config.settings"].create({}).action_retention_refresh_dashboard()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertTrue(self.company.retention_dashboard_requested)
         self.Month._rebuild_company(self.company, as_of=AS_OF)
         self.assertFalse(self.company.retention_dashboard_requested)
         # Ann (10 Jan) and Ben (20 Jan) are active for 30 days only: only Cleo is at the end

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from ..engine.customer_movement import month_start
 from ..engine.dates import add_months
+from ..models.retention_scorecard import PERIOD_SELECTION
 
 
 class RetentionScorecardComputeWizard(models.TransientModel):
@@ -17,7 +18,7 @@ class RetentionScorecardComputeWizard(models.TransientModel):
         domain=lambda s: [("id", "in", s.env.companies.ids)],
     )
     period_kind = fields.Selection(
-        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        PERIOD_SELECTION,
         string="Period",
         required=True,
         default="month",
