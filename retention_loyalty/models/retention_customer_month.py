@@ -49,9 +49,18 @@ class RetentionCustomerMonth(models.Model):
     _rec_name = "partner_id"
     _log_access = False
 
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, ondelete="cascade"
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
     month = fields.Date(required=True, readonly=True)
     cohort_month = fields.Date(
         string="First Purchase Month", readonly=True, help="The customer's cohort."

@@ -16,7 +16,9 @@ class RetentionScorecardLine(models.Model):
     currency_id = fields.Many2one(related="scorecard_id.currency_id")
     user_id = fields.Many2one(related="scorecard_id.user_id", store=True, string="Salesperson")
     date_start = fields.Date(related="scorecard_id.date_start", store=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, ondelete="cascade"
+    )
     revenue = fields.Monetary(string="Order Revenue", readonly=True)
     revenue_previous = fields.Monetary(
         string="Previous Period Revenue",
