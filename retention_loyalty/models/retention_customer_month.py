@@ -6,11 +6,20 @@ from collections import defaultdict
 from datetime import datetime
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..engine import customer_movement
 
 _logger = logging.getLogger(__name__)
+
+# First key of the advisory lock held while a company's rows are rebuilt.
+REBUILD_LOCK = 73_501_208
+
+
+class DashboardBusyError(UserError):
+    """Another transaction is rebuilding the same company's dashboard."""
+
 
 COLUMNS = (
     "company_id",
@@ -154,6 +163,10 @@ class RetentionCustomerMonth(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._rebuild_company(company)
+        except DashboardBusyError:
+            # Someone else is rebuilding it and will mark it done.
+            self.env["ir.cron"]._notify_progress(done=0, remaining=len(due))
+            return
         except Exception:  # pylint: disable=broad-except
             # One broken company must not hold the others back every night.
             _logger.exception("Retention dashboard of %s could not be rebuilt", company.name)
@@ -176,10 +189,17 @@ class RetentionCustomerMonth(models.Model):
         as_of = as_of or fields.Date.context_today(self.with_company(company))
         settings = company._retention_movement_settings()
         cr = self.env.cr
-        # One rebuild of a company at a time (the cron and a scorecard computation).
-        cr.execute(
-            SQL("SELECT id FROM res_company WHERE id = %s FOR NO KEY UPDATE NOWAIT", company.id)
-        )
+        # One rebuild of a company at a time (the cron and a scorecard computation);
+        # a lock of its own, so ordinary writes on the company never get in the way.
+        cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", REBUILD_LOCK, company.id))
+        if not cr.fetchone()[0]:
+            raise DashboardBusyError(
+                self.env._(
+                    "The retention dashboard of %(company)s is being rebuilt right now; "
+                    "try again in a minute.",
+                    company=company.name,
+                )
+            )
         orders = defaultdict(list)
         for partner_id, day, amount, user_id in self._read_purchases(company, as_of):
             orders[partner_id].append((day, amount, user_id))

@@ -3,9 +3,10 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from ..models.retention_customer_month import REBUILD_LOCK
 from .common import make_order
 
 AS_OF = date(2026, 6, 15)
@@ -230,6 +231,22 @@ class TestRetentionDashboard(TransactionCase):
         self.assertFalse(self.Month._read_group([("company_id", "=", empty.id)], ["month:month"]))
         with freeze_time("2026-06-15"):
             self.assertFalse(self.Scorecard._compute_period(empty, "month", date(2026, 5, 1)))
+
+    def test_one_rebuild_of_a_company_at_a_time(self):
+        with self.env.registry.cursor() as other_cr:
+            other_cr.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (REBUILD_LOCK, self.company.id)
+            )
+            with self.assertRaises(UserError) as error:
+                self.Month._rebuild_company(self.company, as_of=AS_OF)
+            self.assertIn("being rebuilt right now", str(error.exception))
+            # The cron leaves it to the other rebuild and stops for now.
+            self.company.retention_dashboard_requested = True  # first in line
+            with freeze_time("2026-06-15 06:00:00"):
+                self.Month._cron_rebuild()
+            self.assertFalse(self.company.retention_dashboard_last_run)
+            other_cr.rollback()
+        self.assertEqual(self.Month._rebuild_company(self.company, as_of=AS_OF), 27)
 
     def test_rebuild_queries_do_not_grow_with_customers(self):
         self.Month._rebuild_company(self.company, as_of=AS_OF)
