@@ -3,7 +3,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -12,6 +14,8 @@ from odoo.tools import SQL
 from ..engine import customer_movement
 
 _logger = logging.getLogger(__name__)
+
+CONCURRENCY_ERRORS = (SerializationFailure, DeadlockDetected, LockNotAvailable)
 
 # First key of the advisory lock held while a company's rows are rebuilt.
 REBUILD_LOCK = 73_501_208
@@ -147,38 +151,47 @@ class RetentionCustomerMonth(models.Model):
     @api.model
     def _cron_rebuild(self):
         """Daily, one company per call (the cron runs again while companies are
-        left), each committed on its own. A company that fails is logged and
-        tried again the next day, after the others."""
+        left), each committed on its own. A company whose rebuild fails is
+        logged, kept stale (scorecards will try again and show the error) and
+        left alone by the cron until the next day; one that another
+        transaction is rebuilding is left to it."""
+        start_of_today = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
         companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
-        due = companies.filtered(lambda c: c._retention_dashboard_stale())
-        if not due:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-            return
-        company = due.sorted(
+        due = companies.filtered(
+            lambda c: (
+                c._retention_dashboard_stale()
+                and not (
+                    c.retention_dashboard_failed_on
+                    and c.retention_dashboard_failed_on >= start_of_today
+                )
+            )
+        ).sorted(
             lambda c: (
                 not c.retention_dashboard_requested,
                 c.retention_dashboard_last_run or datetime.min,
             )
-        )[0]
-        try:
-            with self.env.cr.savepoint():
-                self._rebuild_company(company)
-        except DashboardBusyError:
-            # Someone else is rebuilding it and will mark it done.
-            self.env["ir.cron"]._notify_progress(done=0, remaining=len(due))
+        )
+        for company in due:
+            try:
+                with self.env.cr.savepoint():
+                    self._rebuild_company(company)
+            except DashboardBusyError:
+                continue
+            except CONCURRENCY_ERRORS:
+                raise  # Odoo retries the cron on fresh data
+            except Exception:  # pylint: disable=broad-except
+                # One broken company must not hold the others back every night.
+                _logger.exception("Retention dashboard of %s could not be rebuilt", company.name)
+                company.sudo().retention_dashboard_failed_on = fields.Datetime.now()
+            self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
+            if not getattr(threading.current_thread(), "testing", False):
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             return
-        except Exception:  # pylint: disable=broad-except
-            # One broken company must not hold the others back every night.
-            _logger.exception("Retention dashboard of %s could not be rebuilt", company.name)
-            company.sudo().write(
-                {
-                    "retention_dashboard_last_run": fields.Datetime.now(),
-                    "retention_dashboard_requested": False,
-                }
+        if due:  # all being rebuilt elsewhere: look again in a while
+            self.env.ref("retention_loyalty.ir_cron_retention_dashboard")._trigger(
+                fields.Datetime.now() + timedelta(minutes=10)
             )
-        self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
 
     @api.model
     def _rebuild_company(self, company, as_of=None):
@@ -188,6 +201,12 @@ class RetentionCustomerMonth(models.Model):
         company = company.sudo()
         as_of = as_of or fields.Date.context_today(self.with_company(company))
         settings = company._retention_movement_settings()
+        try:
+            settings.validate()
+        except ValueError as error:
+            raise UserError(
+                self.env._("%(company)s: %(error)s", company=company.name, error=error)
+            ) from error
         cr = self.env.cr
         # One rebuild of a company at a time (the cron and a scorecard computation);
         # a lock of its own, so ordinary writes on the company never get in the way.
@@ -221,6 +240,7 @@ class RetentionCustomerMonth(models.Model):
             {
                 "retention_dashboard_last_run": fields.Datetime.now(),
                 "retention_dashboard_requested": False,
+                "retention_dashboard_failed_on": False,
             }
         )
         _logger.info(

@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from ..engine import scorecards
 from ..engine.customer_movement import month_start, period_months
 from ..engine.dates import add_months
+from .retention_customer_month import CONCURRENCY_ERRORS, DashboardBusyError
 
 _logger = logging.getLogger(__name__)
 
@@ -376,8 +377,17 @@ class RetentionScorecard(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._compute_period(company, "month", last_month)
+        except DashboardBusyError:
+            # Its dashboard is being rebuilt: come back when that is done.
+            self.env.ref("retention_loyalty.ir_cron_retention_scorecards")._trigger(
+                fields.Datetime.now() + timedelta(minutes=10)
+            )
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        except CONCURRENCY_ERRORS:
+            raise
         except Exception:  # pylint: disable=broad-except
-            # Logged and left for an administrator: the other companies go on.
+            # Logged and left for Compute Scorecards: the other companies go on.
             _logger.exception("Scorecards of %s could not be computed", company.name)
         company.sudo().retention_scorecard_last_month = last_month
         self.env["ir.cron"]._notify_progress(done=1, remaining=len(companies) - 1)

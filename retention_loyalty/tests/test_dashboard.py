@@ -248,6 +248,29 @@ class TestRetentionDashboard(TransactionCase):
             other_cr.rollback()
         self.assertEqual(self.Month._rebuild_company(self.company, as_of=AS_OF), 27)
 
+    def test_a_failing_company_does_not_hold_the_others_back(self):
+        # Definitions broken behind the ORM's back: the rebuild refuses them.
+        self.env.cr.execute(
+            "UPDATE res_company SET retention_active_days = 0 WHERE id = %s", [self.company.id]
+        )
+        self.company.invalidate_recordset()
+        self.company.retention_dashboard_requested = True
+        companies = self.env["res.company"].search([])
+        with freeze_time("2026-06-15 06:00:00"):
+            with self.assertLogs(
+                "odoo.addons.retention_loyalty.models.retention_customer_month", "ERROR"
+            ):
+                self.Month._cron_rebuild()
+            self.assertTrue(self.company.retention_dashboard_failed_on)
+            self.assertTrue(self.company._retention_dashboard_stale())
+            for _company in companies:
+                self.Month._cron_rebuild()
+            self.assertTrue(self.other_company.retention_dashboard_last_run)
+            self.assertFalse(self.company.retention_dashboard_last_run)
+        with freeze_time("2026-06-15"), self.assertRaises(UserError) as error:
+            self.Scorecard._compute_period(self.company, "month", date(2026, 5, 1))
+        self.assertIn("at least one day", str(error.exception))
+
     def test_rebuild_queries_do_not_grow_with_customers(self):
         self.Month._rebuild_company(self.company, as_of=AS_OF)
         self.env.invalidate_all()
