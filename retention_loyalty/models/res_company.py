@@ -123,9 +123,7 @@ class ResCompany(models.Model):
         string="Retention Dashboard Updated On", readonly=True, copy=False
     )
     retention_dashboard_requested = fields.Boolean(readonly=True, copy=False)
-    retention_dashboard_failed_on = fields.Datetime(
-        string="Retention Dashboard Failed On", readonly=True, copy=False
-    )
+    retention_dashboard_failed_on = fields.Datetime(readonly=True, copy=False)
     retention_scorecard_last_month = fields.Date(
         string="Scorecards Computed For", readonly=True, copy=False
     )
