@@ -24,21 +24,14 @@ from datetime import timedelta
 from bench_customer_stats import (
     TODAY,
     customer_bench_args,
-    open_registry,
+    superuser_environment,
     synthetic_company,
 )
 
 
 def main():
     args = customer_bench_args(__doc__)
-    registry = open_registry(args.database, args.addons_path)
-    import odoo
-    from odoo import api
-
-    with registry.cursor() as cr:
-        env = api.Environment(
-            cr, odoo.SUPERUSER_ID, {"retention_club_no_mail": True, "tracking_disable": True}
-        )
+    with superuser_environment(args, retention_club_no_mail=True) as env:
         start = time.perf_counter()
         env, company, names, orders = synthetic_company(
             env, "Benchmark Club Co", args.customers, seed=3, prefix="Club "
@@ -84,7 +77,6 @@ def main():
         timed_run("same day again", TODAY)
         timed_run("a year later (grace starts)", TODAY + timedelta(days=365))
         timed_run("after the grace period", TODAY + timedelta(days=400))
-        cr.rollback()
 
 
 if __name__ == "__main__":

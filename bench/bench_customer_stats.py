@@ -333,6 +333,21 @@ def open_registry(database, addons_path):
     return odoo.modules.registry.Registry(database)
 
 
+@contextlib.contextmanager
+def superuser_environment(args, **context):
+    """A superuser environment (no tracking) on a new cursor of the benchmark
+    database; whatever the benchmark did is rolled back at the end."""
+    registry = open_registry(args.database, args.addons_path)
+    import odoo
+    from odoo import api
+
+    with registry.cursor() as cr:
+        try:
+            yield api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True, **context})
+        finally:
+            cr.rollback()
+
+
 def main():
     args = parse_args()
     registry = open_registry(args.database, args.addons_path)

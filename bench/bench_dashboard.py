@@ -18,7 +18,7 @@ import time
 from bench_customer_stats import (
     TODAY,
     customer_bench_args,
-    open_registry,
+    superuser_environment,
     synthetic_company,
 )
 
@@ -36,14 +36,10 @@ def timed(label, call, results):
 
 def main():
     args = customer_bench_args(__doc__)
-    registry = open_registry(args.database, args.addons_path)
-    import odoo
-    from odoo import api
+    with superuser_environment(args) as env:
+        from odoo.addons.retention_loyalty.engine.dates import add_months
 
-    from odoo.addons.retention_loyalty.engine.dates import add_months
-
-    with registry.cursor() as cr:
-        env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        cr = env.cr
         start = time.perf_counter()
         env, company, names, orders = synthetic_company(
             env, "Benchmark Dashboard Co", args.customers, seed=8, prefix="Dash "
@@ -218,7 +214,6 @@ def main():
             f"slowest view: {worst[0]} {worst[1]:.2f} s "
             f"(target <= 2 s: ratio {worst[1] / 2.0:.2f} of the budget)"
         )
-        cr.rollback()
 
 
 if __name__ == "__main__":

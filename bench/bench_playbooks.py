@@ -20,19 +20,16 @@ from datetime import timedelta
 from bench_customer_stats import (
     TODAY,
     customer_bench_args,
-    open_registry,
+    superuser_environment,
     synthetic_company,
 )
 
 
 def main():
     args = customer_bench_args(__doc__)
-    registry = open_registry(args.database, args.addons_path)
-    import odoo
-    from odoo import Command, api
+    with superuser_environment(args) as env:
+        from odoo import Command
 
-    with registry.cursor() as cr:
-        env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         start = time.perf_counter()
         env, company, names, orders = synthetic_company(
             env, "Benchmark Playbooks Co", args.customers, seed=5, prefix="Play "
@@ -88,7 +85,6 @@ def main():
                 f"{label}: {seconds:.1f} s for 3 playbooks over {len(names)} customers "
                 f"(target <= 60 s), {runs} customers logged, {activities} open activities"
             )
-        cr.rollback()
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ class ScorecardLine:
 class Scorecard:
     user_id: int
     lines: dict = field(default_factory=dict)
+    revenue: float = 0.0
     retained_revenue: float = 0.0
     expansion_revenue: float = 0.0
     reactivated_count: int = 0
@@ -124,6 +125,7 @@ def scorecards(revenue, previous_revenue, movements, plan):
 
 def _total(scorecard, plan):
     lines = scorecard.lines.values()
+    scorecard.revenue = sum(line.revenue for line in lines)
     scorecard.retained_revenue = sum(line.retained_revenue for line in lines)
     scorecard.expansion_revenue = sum(line.expansion_revenue for line in lines)
     scorecard.reactivated_count = sum(line.reactivated for line in lines)

@@ -15,6 +15,7 @@ _logger = logging.getLogger(__name__)
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 PERIOD_SELECTION = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 FIGURES = (
+    "revenue",
     "retained_revenue",
     "expansion_revenue",
     "reactivated_count",
@@ -202,7 +203,6 @@ class RetentionScorecard(models.Model):
                     "date_start": start,
                     "date_end": end,
                     "computed_on": now,
-                    "revenue": sum(line.revenue for line in card.lines.values()),
                     **{name: getattr(card, name) for name in FIGURES},
                     "followup_open_count": open_count,
                     "followup_overdue_count": overdue_count,
@@ -296,7 +296,7 @@ class RetentionScorecard(models.Model):
             ._read_group(
                 [("retention_playbook_id.company_id", "=", company.id)],
                 ["user_id"],
-                ["__count", "date_deadline:min"],
+                ["__count"],
             )
         )
         overdue = dict(
@@ -311,7 +311,7 @@ class RetentionScorecard(models.Model):
                 ["__count"],
             )
         )
-        for user, count, _first in activities:
+        for user, count in activities:
             counts[user.id] = [count, overdue.get(user, 0), 0]
         done = (
             self.env["retention.playbook.run"]

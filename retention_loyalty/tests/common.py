@@ -16,9 +16,7 @@ class RetentionCase(TransactionCase):
             context=dict(cls.env.context, tracking_disable=True, sale_no_log_for_new_lines=True)
         )
         cls.company = cls.env.company
-        cls.product = cls.env["product.product"].create(
-            {"name": "Retention Coffee", "list_price": 10.0, "taxes_id": [Command.clear()]}
-        )
+        cls.product = make_product(cls.env, "Retention Coffee", 10.0)
         cls.salesman = new_test_user(
             cls.env, login="rl_stat_salesman", groups="sales_team.group_sale_salesman"
         )
@@ -73,6 +71,13 @@ class RetentionCase(TransactionCase):
 
     def _recompute(self, company=None, **kwargs):
         return self.Stat._recompute_company(company or self.company, today=TODAY, **kwargs)
+
+
+def make_product(env, name, price):
+    """A product without taxes, so that amounts are what the tests say."""
+    return env["product.product"].create(
+        {"name": name, "list_price": price, "taxes_id": [Command.clear()]}
+    )
 
 
 def make_order(env, partner, product, amount, day=None, confirm=True, **values):

@@ -6,7 +6,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .common import make_order
+from .common import make_order, make_product
 
 
 class ClubCase(TransactionCase):
@@ -18,9 +18,7 @@ class ClubCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
-        cls.product = cls.env["product.product"].create(
-            {"name": "Club Coffee", "list_price": 100.0, "taxes_id": [Command.clear()]}
-        )
+        cls.product = make_product(cls.env, "Club Coffee", 100.0)
         cls.ladder = cls.env["retention.club.ladder"].create({"name": "Levels"})
         cls.silver, cls.gold, cls.platinum = cls.env["retention.club"].create(
             [
@@ -39,9 +37,7 @@ class ClubCase(TransactionCase):
                 )
             ]
         )
-        cls.membership_product = cls.env["product.product"].create(
-            {"name": "Coffee Club year", "list_price": 50.0, "taxes_id": [Command.clear()]}
-        )
+        cls.membership_product = make_product(cls.env, "Coffee Club year", 50.0)
         cls.paid_club = cls.env["retention.club"].create(
             {
                 "name": "Coffee Club",

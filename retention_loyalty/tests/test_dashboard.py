@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..models.retention_customer_month import REBUILD_LOCK
-from .common import make_order
+from .common import make_order, make_product
 
 AS_OF = date(2026, 6, 15)
 
@@ -43,9 +43,7 @@ class TestRetentionDashboard(TransactionCase):
                 "retention_bonus_high_value_threshold": 150.0,
             }
         )
-        cls.product = cls.env["product.product"].create(
-            {"name": "Dashboard Coffee", "list_price": 10.0, "taxes_id": [Command.clear()]}
-        )
+        cls.product = make_product(cls.env, "Dashboard Coffee", 10.0)
         cls.s1 = new_test_user(cls.env, login="rl_dash_s1", groups="sales_team.group_sale_salesman")
         cls.s2 = new_test_user(cls.env, login="rl_dash_s2", groups="sales_team.group_sale_salesman")
         cls.manager = new_test_user(

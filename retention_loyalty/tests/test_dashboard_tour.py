@@ -5,7 +5,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine.customer_movement import month_start
 from ..engine.dates import add_months
-from .common import make_order
+from .common import make_order, make_product
 
 
 @tagged("post_install", "-at_install", "retention_browser")
@@ -29,7 +29,7 @@ class TestDashboardTour(HttpCase):
             groups="sales_team.group_sale_salesman",
         )
         new_test_user(cls.env, login="rl_tour_manager", groups="sales_team.group_sale_manager")
-        product = cls.env["product.product"].create({"name": "Tour Coffee", "list_price": 10.0})
+        product = make_product(cls.env, "Tour Coffee", 10.0)
         today = cls.env.cr.now().date()
         last_month = add_months(month_start(today), -1)
         for name, seller in (("Tour Dashboard Customer", cls.seller), ("Tour Other", cls.other)):

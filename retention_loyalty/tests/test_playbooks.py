@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import make_order
+from .common import make_order, make_product
 
 
 class PlaybookCase(TransactionCase):
@@ -16,9 +16,7 @@ class PlaybookCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
-        cls.product = cls.env["product.product"].create(
-            {"name": "Playbook Coffee", "list_price": 50.0, "taxes_id": [Command.clear()]}
-        )
+        cls.product = make_product(cls.env, "Playbook Coffee", 50.0)
         cls.salesman = new_test_user(
             cls.env, login="rl_playbook_salesman", groups="sales_team.group_sale_salesman"
         )

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
-from .common import make_order
+from .common import make_order, make_product
 
 
 class PointsCase(TransactionCase):
@@ -63,9 +63,7 @@ class PointsCase(TransactionCase):
                 "invoice_policy": "order",
             }
         )
-        cls.other_product = cls.env["product.product"].create(
-            {"name": "Points Mug", "list_price": 100.0, "taxes_id": [Command.clear()]}
-        )
+        cls.other_product = make_product(cls.env, "Points Mug", 100.0)
         cls.customer = cls.env["res.partner"].create(
             {"name": "Loyal Customer", "email": "loyal@example.com"}
         )

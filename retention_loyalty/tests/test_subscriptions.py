@@ -7,6 +7,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import make_product
+
 
 class SubscriptionCase(TransactionCase):
     @classmethod
@@ -15,12 +17,8 @@ class SubscriptionCase(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
         cls.company.partner_id.tz = "UTC"
-        cls.coffee = cls.env["product.product"].create(
-            {"name": "Coffee beans 1 kg", "list_price": 20.0, "taxes_id": [Command.clear()]}
-        )
-        cls.filters = cls.env["product.product"].create(
-            {"name": "Filters", "list_price": 5.0, "taxes_id": [Command.clear()]}
-        )
+        cls.coffee = make_product(cls.env, "Coffee beans 1 kg", 20.0)
+        cls.filters = make_product(cls.env, "Filters", 5.0)
         cls.customer = cls.env["res.partner"].create(
             {"name": "Subscriber", "email": "subscriber@example.com"}
         )

@@ -23,6 +23,7 @@ def test_retained_and_expansion_revenue_follow_the_order_salesperson():
     previous = {10: 1000.0, 12: 500.0}
     cards = scorecards(revenue, previous, [], PLAN)
     ann, bob = cards[1], cards[2]
+    assert ann.revenue == 1500.0
     assert ann.retained_revenue == 1200.0 and ann.expansion_revenue == 450.0
     assert bob.retained_revenue == 600.0 and bob.expansion_revenue == 150.0
     assert ann.lines[11].retained_revenue == 0.0 and ann.lines[11].revenue == 300.0
