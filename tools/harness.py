@@ -94,9 +94,28 @@ def _digest(*paths):
     return sha.hexdigest()
 
 
+MACHINE_SETTINGS = (
+    Path("/etc/retention_loyalty/odoo_python"),
+    Path.home() / ".config" / "retention_loyalty" / "odoo_python",
+)
+
+
+def configured_odoo_python():
+    """(interpreter, where it was set): ODOO_PYTHON, else the first machine-level
+    setting file that exists (its first line names the interpreter)."""
+    if os.environ.get("ODOO_PYTHON"):
+        return os.environ["ODOO_PYTHON"], "ODOO_PYTHON"
+    for path in MACHINE_SETTINGS:
+        if path.is_file():
+            lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+            if lines:
+                return lines[0], str(path)
+    return None, None
+
+
 def find_odoo_python():
     """Return the interpreter that imports Odoo 18.0, or None."""
-    configured = os.environ.get("ODOO_PYTHON")
+    configured, source = configured_odoo_python()
     candidate = configured or shutil.which("python3")
     if not candidate:
         return None
@@ -108,10 +127,12 @@ def find_odoo_python():
     )
     version = probe.stdout.strip()
     if probe.returncode == 0 and version == "18.0":
+        if configured:
+            say(f"Odoo 18.0 found: {candidate} (from {source})")
         return candidate
     if configured:
         found = f"Odoo {version}" if probe.returncode == 0 else "no importable odoo package"
-        fail(f"ODOO_PYTHON={configured} must be a Python that imports Odoo 18.0; it has {found}.")
+        fail(f"{source} names {configured}, which must import Odoo 18.0; it has {found}.")
     return None
 
 
@@ -438,29 +459,90 @@ def lint():
     return ok
 
 
+# Odoo's own test suites of the modules the addons extend: they must still pass
+# with our addons installed.
+ODOO_SUITES = (
+    "loyalty",
+    "sale_loyalty",
+    "sale",
+    "sale_management",
+    "survey",
+    "event",
+    "mass_mailing",
+)
+# Tests that drive a browser are named test_*_tour.py: Odoo runs them (browser
+# and clickbot steps), pytest-odoo never collects them.
+BROWSER_TEST_GLOB = "test_*_tour.py"
+BROWSER_TAG = "retention_browser"
+CLICKBOT_TAG = "retention_clickbot"
+
+
+class Tally:
+    """Tests per step, counted once each (a test's subtests are part of it)."""
+
+    def __init__(self):
+        self.steps = []
+
+    def add(self, step, passed, failed, skipped):
+        self.steps.append((step, passed, failed, skipped))
+        say(f"{step}: {passed} passed, {failed} failed, {skipped} skipped")
+
+    def add_junit(self, step, report):
+        if not report.exists():
+            say(f"{step}: no report was written (the run crashed)")
+            self.add(step, 0, 1, 0)
+            return
+        outcome = {}
+        for case in ElementTree.parse(report).getroot().iter("testcase"):
+            key = (case.get("classname"), case.get("name"))
+            if case.find("failure") is not None or case.find("error") is not None:
+                state = "failed"
+            elif case.find("skipped") is not None:
+                state = "skipped"
+            else:
+                state = "passed"
+            # A failing subtest fails its test; a test is counted once.
+            if outcome.get(key) != "failed":
+                outcome[key] = state
+        report.unlink()
+        counts = [
+            sum(1 for state in outcome.values() if state == wanted)
+            for wanted in ("passed", "failed", "skipped")
+        ]
+        self.add(step, *counts)
+
+    def print_total(self):
+        parts = [
+            f"{step} {passed}/{passed + failed + skipped}"
+            for step, passed, failed, skipped in self.steps
+        ]
+        say("passed per step: " + ", ".join(parts))
+        passed, failed, skipped = (sum(step[index] for step in self.steps) for index in (1, 2, 3))
+        print(f"total: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+
+
 def cmd_test(_args):
-    """Linters, then the engine tests (tool venv, with the lifetimes oracle),
-    then the Odoo tests in a throwaway database when Odoo is found; the last
-    line adds both test runs up."""
+    """Linters, the engine tests, then (when Odoo is found) the addons' Odoo
+    tests, Odoo's own suites of the modules we extend, the browser tours and
+    the clickbot; the last line adds every step up."""
     lint_ok = lint()
     odoo_python = find_odoo_python()
     if odoo_python is None:
         print(SKIPPED_LINE, flush=True)
-    reports = [CACHE / "junit-engine.xml"]
     CACHE.mkdir(exist_ok=True)
+    tally = Tally()
+    report = CACHE / "junit-engine.xml"
     codes = [
         subprocess.run(
-            [dev_python(), "-m", "pytest", str(REPO / "tests"), f"--junitxml={reports[0]}"],
+            [dev_python(), "-m", "pytest", str(REPO / "tests"), f"--junitxml={report}"],
             check=False,
             cwd=REPO,
         ).returncode
     ]
+    tally.add_junit("engine", report)
     if odoo_python is not None:
-        reports += [CACHE / "junit-odoo.xml", CACHE / "junit-browser.xml"]
-        codes.append(run_odoo_tests(odoo_python, reports[1], reports[2]))
-        if not reports[2].exists():
-            reports.pop()
-    print_total(reports)
+        codes.append(run_odoo_tests(odoo_python, tally))
+    tally.print_total()
     code = next((code for code in codes if code), 0)
     return finish(code, lint_ok)
 
@@ -468,14 +550,10 @@ def cmd_test(_args):
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
-def run_browser_tests(odoo_python, env, addons_path, data_dir, database, report):
-    """The browser tours (tests tagged retention_browser) need Odoo's HTTP
-    server and Chromium: Odoo itself runs them, on the same database. Their
-    result goes to a small JUnit report so the last line counts them."""
-    if not any(shutil.which(name) for name in BROWSERS):
-        print("Browser tests SKIPPED: no Chromium found (Debian package chromium)", flush=True)
-        return 0
-    say("browser tests (Odoo tours in headless Chromium)")
+def run_tagged_tests(odoo_python, env, addons_path, data_dir, database, tag):
+    """Run the tests tagged ``tag`` with Odoo's own runner (HTTP server and
+    Chromium included); return (passed, failed, skipped). A test Odoo skipped,
+    or no test at all, is a failure here: the step exists to run them."""
     result = subprocess.run(
         odoo_command(
             odoo_python,
@@ -483,9 +561,10 @@ def run_browser_tests(odoo_python, env, addons_path, data_dir, database, report)
             data_dir,
             "-d",
             database,
-            "--test-tags=retention_browser",
+            f"--test-tags={tag}",
             "--stop-after-init",
-            "--log-level=test",
+            # Odoo logs skipped tests at INFO only.
+            "--log-level=info",
             "--http-port",
             str(free_port()),
         ),
@@ -495,25 +574,37 @@ def run_browser_tests(odoo_python, env, addons_path, data_dir, database, report)
         text=True,
     )
     output = result.stdout + result.stderr
-    match = re.search(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", output)
-    failures, errors, tests = (int(n) for n in match.groups()) if match else (0, 1, 1)
-    if failures or errors or result.returncode:
-        print(output[-6000:], flush=True)
-    say(f"browser tests: {tests - failures - errors} passed, {failures + errors} failed")
-    report.write_text(
-        f'<testsuites><testsuite name="browser" tests="{tests}" failures="{failures}" '
-        f'errors="{errors}" skipped="0"/></testsuites>'
-    )
-    return 1 if failures or errors or result.returncode else 0
+    summaries = re.findall(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", output)
+    failures, errors, tests = (int(n) for n in summaries[-1]) if summaries else (0, 0, 0)
+    skipped = len(re.findall(r" INFO \S+ odoo\.addons\.\S+: skipped ", output))
+    passed = tests - failures - errors - skipped
+    failed = failures + errors
+    if not tests:
+        say(f"no test tagged {tag} ran: that is a failure")
+        failed += 1
+    if skipped:
+        say(f"{skipped} test(s) tagged {tag} were skipped by Odoo: a missing test dependency fails")
+    if failed or skipped or result.returncode:
+        problems = [line for line in output.splitlines() if " INFO " not in line]
+        print("\n".join(problems[-200:]), flush=True)
+        failed += 0 if failed or skipped else 1
+    return passed, failed, skipped
 
 
-def run_odoo_tests(odoo_python, report, browser_report):
+def browser_found():
+    return any(shutil.which(name) for name in BROWSERS)
+
+
+def run_odoo_tests(odoo_python, tally):
     odoo_deps(odoo_python, with_test_tools=True)
     env, cluster = postgres("pg-test")
-    database = f"retention_test_{uuid.uuid4().hex[:8]}"
-    data_dir = CACHE / f"odoo-data-{database}"
+    token = uuid.uuid4().hex[:8]
+    database = f"retention_test_{token}"
+    demo_database = f"retention_click_{token}"
+    data_dir = CACHE / f"odoo-data-{token}"
     addons_path = odoo_addons_path(odoo_python)
     config = CACHE / f"{database}.conf"
+    codes = []
     try:
         install_database(odoo_python, env, addons_path, data_dir, database, demo=False)
         config.write_text(
@@ -523,51 +614,79 @@ def run_odoo_tests(odoo_python, report, browser_report):
             f"db_name = {database}\n"
             "http_port = 0\n"
         )
-        odoo_tests = [str(REPO / name / "tests") for name in addons_dirs_installable()]
-        code = subprocess.run(
-            [
-                odoo_python,
-                "-m",
-                "pytest",
-                *odoo_tests,
-                f"--odoo-config={config}",
-                f"--odoo-database={database}",
-                "--odoo-log-level=warn",
-                # pytest-odoo imports odoo.tests before test mode is on, which
-                # Odoo logs as an error with a stack trace: that one is noise.
-                "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
-                f"--junitxml={report}",
-            ],
-            env=odoo_env(odoo_python, env),
-            check=False,
-            cwd=REPO,
-        ).returncode
-        browser_code = run_browser_tests(
-            odoo_python, env, addons_path, data_dir, database, browser_report
+        pytest_odoo = [
+            odoo_python,
+            "-m",
+            "pytest",
+            f"--odoo-config={config}",
+            f"--odoo-database={database}",
+            "--odoo-log-level=warn",
+            # pytest-odoo imports odoo.tests before test mode is on, which
+            # Odoo logs as an error with a stack trace: that one is noise.
+            "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
+            f"--ignore-glob=*/{BROWSER_TEST_GLOB}",
+            "-p",
+            "no:cacheprovider",
+        ]
+        say("Odoo tests of our addons (pytest-odoo)")
+        report = CACHE / "junit-odoo.xml"
+        own_tests = [str(REPO / name / "tests") for name in addons_dirs_installable()]
+        codes.append(
+            subprocess.run(
+                [*pytest_odoo, f"--junitxml={report}", *own_tests],
+                env=odoo_env(odoo_python, env),
+                check=False,
+                cwd=REPO,
+            ).returncode
         )
-        return code or browser_code
+        tally.add_junit("odoo", report)
+        say(f"Odoo's own suites with our addons installed: {', '.join(ODOO_SUITES)}")
+        report = CACHE / "junit-odoo-suites.xml"
+        codes.append(
+            subprocess.run(
+                [*pytest_odoo, "-q", f"--junitxml={report}", *odoo_suite_dirs(odoo_python)],
+                env=odoo_env(odoo_python, env),
+                check=False,
+                cwd=REPO,
+            ).returncode
+        )
+        tally.add_junit("odoo-suites", report)
+        if not browser_found():
+            print("Browser tests SKIPPED: no Chromium found (Debian package chromium)", flush=True)
+            return next((code for code in codes if code), 0)
+        say("browser tours (Odoo's runner, headless Chromium)")
+        counts = run_tagged_tests(odoo_python, env, addons_path, data_dir, database, BROWSER_TAG)
+        tally.add("browser", *counts)
+        codes.append(1 if counts[1] or counts[2] else 0)
+        say("clickbot over the Retention app, on a database with demo data")
+        install_database(odoo_python, env, addons_path, data_dir, demo_database, demo=True)
+        counts = run_tagged_tests(
+            odoo_python, env, addons_path, data_dir, demo_database, CLICKBOT_TAG
+        )
+        tally.add("clickbot", *counts)
+        codes.append(1 if counts[1] or counts[2] else 0)
+        return next((code for code in codes if code), 0)
     finally:
         drop_database(env, database)
+        drop_database(env, demo_database)
         shutil.rmtree(data_dir, ignore_errors=True)
         config.unlink(missing_ok=True)
         if cluster:
             cluster.remove()
 
 
-def print_total(reports):
-    """One line for both test runs, from their JUnit reports."""
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for report in reports:
-        if not report.exists():
-            totals["errors"] += 1
-            continue
-        for suite in ElementTree.parse(report).getroot().iter("testsuite"):
-            for key in totals:
-                totals[key] += int(suite.get(key, 0))
-        report.unlink()
-    failed = totals["failures"] + totals["errors"]
-    passed = totals["tests"] - failed - totals["skipped"]
-    print(f"total: {passed} passed, {failed} failed, {totals['skipped']} skipped", flush=True)
+def odoo_suite_dirs(odoo_python):
+    """The tests/ folders of ODOO_SUITES, where Odoo itself loads them from."""
+    code = (
+        "import sys\n"
+        "from odoo.modules.module import get_module_path\n"
+        "for name in sys.argv[1:]:\n"
+        "    print(get_module_path(name) + '/tests')\n"
+    )
+    out = subprocess.run(
+        [odoo_python, "-c", code, *ODOO_SUITES], capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()
 
 
 def drop_database(env, database):
