@@ -473,6 +473,17 @@ ODOO_SUITES = (
 # Tests that drive a browser are named test_*_tour.py: Odoo runs them (browser
 # and clickbot steps), pytest-odoo never collects them.
 BROWSER_TEST_GLOB = "test_*_tour.py"
+# Tests of Odoo's own suites that fail on this Odoo 18.0 build without our
+# addons too (checked on a database with only Odoo's modules): deselected, and
+# printed, so that the step's red means our addons broke something.
+PLAIN_ODOO_FAILURES = {
+    "sale: TestProductAttributeValue.test_attribute_values_deletion_or_archiving": (
+        "its tour does not find the Sales > Configuration > Attributes menu it opens"
+    ),
+    "mass_mailing: TestMassMailValues.test_mailing_body_inline_image": (
+        "finds 17 inline images of 19 with the lxml 4.9.3 that Odoo pins for Python 3.11"
+    ),
+}
 BROWSER_TAG = "retention_browser"
 CLICKBOT_TAG = "retention_clickbot"
 
@@ -642,9 +653,23 @@ def run_odoo_tests(odoo_python, tally):
         tally.add_junit("odoo", report)
         say(f"Odoo's own suites with our addons installed: {', '.join(ODOO_SUITES)}")
         report = CACHE / "junit-odoo-suites.xml"
+        suite_dirs = odoo_suite_dirs(odoo_python)
+        for test, reason in PLAIN_ODOO_FAILURES.items():
+            say(f"deselected, fails on plain Odoo too ({reason}): {test}")
+        # The method names are unique across these suites.
+        methods = [test.rsplit(".", 1)[1] for test in PLAIN_ODOO_FAILURES]
         codes.append(
             subprocess.run(
-                [*pytest_odoo, "-q", f"--junitxml={report}", *odoo_suite_dirs(odoo_python)],
+                [
+                    *pytest_odoo,
+                    "-q",
+                    # Their HTTP tests and tours need Odoo's HTTP server.
+                    "--odoo-http",
+                    f"--junitxml={report}",
+                    "-k",
+                    f"not ({' or '.join(methods)})",
+                    *suite_dirs.values(),
+                ],
                 env=odoo_env(odoo_python, env),
                 check=False,
                 cwd=REPO,
@@ -676,7 +701,7 @@ def run_odoo_tests(odoo_python, tally):
 
 
 def odoo_suite_dirs(odoo_python):
-    """The tests/ folders of ODOO_SUITES, where Odoo itself loads them from."""
+    """{module: its tests/ folder} for ODOO_SUITES, where Odoo loads them from."""
     code = (
         "import sys\n"
         "from odoo.modules.module import get_module_path\n"
@@ -686,7 +711,7 @@ def odoo_suite_dirs(odoo_python):
     out = subprocess.run(
         [odoo_python, "-c", code, *ODOO_SUITES], capture_output=True, text=True, check=True
     )
-    return out.stdout.split()
+    return dict(zip(ODOO_SUITES, out.stdout.split(), strict=True))
 
 
 def drop_database(env, database):

@@ -244,7 +244,9 @@ class RetentionClub(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.env.registry.clear_cache()
-        return super().create(vals_list)
+        clubs = super().create(vals_list)
+        clubs._retention_enable_pricelists()
+        return clubs
 
     def unlink(self):
         self.env.registry.clear_cache()
@@ -269,7 +271,21 @@ class RetentionClub(models.Model):
                         clubs=", ".join(busy),
                     )
                 )
-        return super().write(vals)
+        res = super().write(vals)
+        if vals.get("pricelist_id"):
+            self._retention_enable_pricelists()
+        return res
+
+    def _retention_enable_pricelists(self):
+        """Member prices need Odoo's Pricelists feature: without it, saving the
+        settings would archive every pricelist and silently end them."""
+        feature = self.env.ref("product.group_product_pricelist")
+        if (
+            self.filtered("pricelist_id")
+            and feature not in self.env.ref("base.group_user").implied_ids
+        ):
+            # Creating or editing clubs is already checked: the feature follows.
+            self.env.ref("base.group_user").sudo()._apply_group(feature)
 
     def _compute_member_figures(self):
         counts = dict(
