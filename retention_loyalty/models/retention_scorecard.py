@@ -187,11 +187,11 @@ class RetentionScorecard(models.Model):
                 ("date_start", "=", start),
             ]
         )
-        approved_users = set(kept.filtered(lambda c: c.state == "approved").user_id.ids)
-        kept.filtered(lambda c: c.state == "draft").unlink()
+        approved = kept.filtered(lambda c: c.state == "approved")
+        (kept - approved).unlink()
         now = fields.Datetime.now()
         values = []
-        for user_id in sorted(user_ids - approved_users):
+        for user_id in sorted(user_ids - set(approved.user_id.ids)):
             card = cards.get(user_id) or scorecards.Scorecard(user_id)
             open_count, overdue_count, done_count = followups.get(user_id, (0, 0, 0))
             portfolio_count, portfolio_risk = portfolio.get(user_id, (0, 0.0))
@@ -232,7 +232,7 @@ class RetentionScorecard(models.Model):
                 }
             )
         created = self.with_context(tracking_disable=True).create(values)
-        return created | kept.filtered(lambda c: c.state == "approved")
+        return created | approved
 
     @api.model
     def _read_revenue(self, company, previous_start, start, end):

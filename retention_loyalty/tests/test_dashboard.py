@@ -421,6 +421,22 @@ class TestRetentionDashboard(TransactionCase):
         self.assertEqual((s1.churned_count, s1.high_value_churned_count), (2, 1))  # Ann, Cleo
 
     @freeze_time("2026-06-15")
+    def test_wizard_recomputes_a_period_that_has_drafts_and_keeps_approved_ones(self):
+        first = self.Scorecard._compute_period(self.company, "month", date(2026, 4, 1))
+        approved = first.filtered(lambda c: c.user_id == self.s1)
+        approved.action_approve()
+        draft = first - approved
+        wizard = (
+            self.env["retention.scorecard.compute.wizard"]
+            .with_user(self.manager)
+            .create({"period_kind": "month", "date": date(2026, 4, 10)})
+        )
+        cards = self.Scorecard.search(wizard.action_compute()["domain"])
+        self.assertEqual(cards.user_id, self.s1 | self.s2)
+        self.assertIn(approved, cards)
+        self.assertFalse(draft.exists(), "the draft is replaced by the new computation")
+
+    @freeze_time("2026-06-15")
     def test_salesperson_sees_only_their_scorecard(self):
         self.Scorecard._compute_period(self.company, "month", date(2026, 4, 1))
         self.env.flush_all()
