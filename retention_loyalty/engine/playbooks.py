@@ -6,9 +6,14 @@ stays in or out of a playbook's control group across runs and restarts, and
 about ``share`` of the customers fall in it.
 """
 
+import calendar
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+
+# A daily trigger missed while the cron was down is caught up at most this
+# many days late (a birthday greeting a month late does more harm than good).
+CATCH_UP_DAYS = 7
 
 
 def in_control_group(playbook_id, partner_id, share_percent):
@@ -43,6 +48,35 @@ def order_matches(order_number, mode, nth=None):
     if mode == "first":
         return order_number == 1
     return nth is not None and order_number == nth
+
+
+def catch_up_window(last_evaluated, today, max_days=CATCH_UP_DAYS):
+    """The days ``(first, last)`` a daily trigger covers today: those after
+    its last evaluation up to today, at most ``max_days`` of them; None when
+    today was already covered."""
+    first = today
+    if last_evaluated:  # None or False (never evaluated)
+        first = max(last_evaluated + timedelta(days=1), today - timedelta(days=max_days - 1))
+    return (first, today) if first <= today else None
+
+
+def recurring_between(dates, first, last):
+    """``{key: day}`` for the ``dates`` (per key) that recur on a day between
+    ``first`` and ``last`` included: same month and day, a later year. 29
+    February recurs on 28 February in other years."""
+    days = {}
+    day = first
+    while day <= last:
+        days[(day.month, day.day)] = day
+        if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+            days[(2, 29)] = day
+        day += timedelta(days=1)
+    result = {}
+    for key, when in dates.items():
+        day = days.get((when.month, when.day))
+        if day is not None and when.year < day.year:
+            result[key] = day
+    return result
 
 
 @dataclass(frozen=True)

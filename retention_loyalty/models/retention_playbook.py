@@ -3,11 +3,19 @@ import threading
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
-from odoo.tools import safe_eval
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, safe_eval
 
-from ..engine.playbooks import cooled_down, in_control_group, is_overdue, order_matches
+from ..engine.playbooks import (
+    catch_up_window,
+    cooled_down,
+    in_control_group,
+    is_overdue,
+    order_matches,
+    recurring_between,
+)
+from .retention_customer_month import CONCURRENCY_ERRORS
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -24,6 +32,7 @@ TRIGGERS = [
     ("birthday", "Birthday"),
     ("anniversary", "Customer anniversary"),
 ]
+CLUB_TRIGGERS = ("club_reached", "club_lost")
 
 
 class RetentionPlaybook(models.Model):
@@ -77,6 +86,12 @@ class RetentionPlaybook(models.Model):
     partner_domain = fields.Char(
         string="Customer Filter", default="[]", help="Domain on the customer (commercial partner)."
     )
+    filters_customers = fields.Boolean(
+        compute="_compute_filters_customers",
+        store=True,
+        help="Technical: the playbook keeps only some customers (filter, tiers, risk, clubs, "
+        "salespeople), so order confirmations need not read its filters otherwise.",
+    )
     cooldown_days = fields.Integer(
         string="Cool-down (days)",
         default=30,
@@ -95,7 +110,18 @@ class RetentionPlaybook(models.Model):
     action_ids = fields.One2many("retention.playbook.action", "playbook_id", copy=True)
     run_ids = fields.One2many("retention.playbook.run", "playbook_id")
     run_count = fields.Integer(compute="_compute_run_count")
-    last_evaluated = fields.Date(readonly=True, copy=False)
+    last_evaluated = fields.Date(
+        readonly=True,
+        copy=False,
+        help="The daily run has covered the days up to this one (time-based playbooks).",
+    )
+    last_failed_on = fields.Date(
+        string="Failed On",
+        readonly=True,
+        copy=False,
+        help="The daily run failed on this day; it tries again the next day.",
+    )
+    last_error = fields.Text(readonly=True, copy=False)
 
     @api.constrains(
         "cooldown_days",
@@ -131,16 +157,31 @@ class RetentionPlaybook(models.Model):
                 )
             if playbook.active:
                 playbook.action_ids._check_action()
-            playbook._parsed_domain()
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
+            playbook._check_partner_domain()
 
     def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
+        # Turned on again, a playbook starts from the day it is turned on: no
+        # catch-up of the days it was off.
+        restarted = (
+            self.filtered(lambda playbook: not playbook.active) if vals.get("active") else ()
+        )
+        res = super().write(vals)
+        if restarted:
+            restarted.sudo().last_evaluated = False
+        return res
+
+    @api.depends(
+        "partner_domain", "salesperson_ids", "value_tier_ids", "risk_level", "club_ids", "trigger"
+    )
+    def _compute_filters_customers(self):
+        for playbook in self:
+            playbook.filters_customers = bool(
+                "".join((playbook.partner_domain or "[]").split()) != "[]"
+                or playbook.salesperson_ids
+                or playbook.value_tier_ids
+                or playbook.risk_level
+                or (playbook.club_ids and playbook.trigger not in CLUB_TRIGGERS)
+            )
 
     def _compute_run_count(self):
         counts = dict(
@@ -151,32 +192,26 @@ class RetentionPlaybook(models.Model):
         for playbook in self:
             playbook.run_count = counts.get(playbook, 0)
 
-    def _parsed_domain(self):
+    def _partner_domain(self):
+        """The customer filter as a domain."""
+        self.ensure_one()
+        return safe_eval.safe_eval(self.partner_domain or "[]")
+
+    def _invalid_filter(self, error):
+        return ValidationError(
+            self.env._(
+                "Playbook %(name)s: the customer filter is not valid (%(error)s).",
+                name=self.name,
+                error=error,
+            )
+        )
+
+    def _check_partner_domain(self):
         self.ensure_one()
         try:
-            domain = safe_eval.safe_eval(self.partner_domain or "[]")
-            self.env["res.partner"].search_count(domain, limit=1)
+            self.env["res.partner"].search_count(self._partner_domain(), limit=1)
         except Exception as error:
-            raise ValidationError(
-                self.env._(
-                    "Playbook %(name)s: the customer filter is not valid (%(error)s).",
-                    name=self.name,
-                    error=error,
-                )
-            ) from error
-        return domain
-
-    @api.model
-    @tools.ormcache()
-    def _order_playbook_ids(self):
-        """Active order-triggered playbooks per company, cached until a
-        playbook changes, so orders pay nothing when there are none."""
-        groups = defaultdict(list)
-        for playbook in self.sudo().search(
-            [("trigger", "=", "order_confirmed"), ("order_delay_days", "=", 0)]
-        ):
-            groups[playbook.company_id.id].append(playbook.id)
-        return {company: tuple(ids) for company, ids in groups.items()}
+            raise self._invalid_filter(error) from error
 
     def action_view_runs(self):
         self.ensure_one()
@@ -187,10 +222,37 @@ class RetentionPlaybook(models.Model):
         return action
 
     def action_run_now(self):
-        """Evaluate this time-based playbook now (administrators)."""
+        """Run these time-based playbooks for today now, instead of waiting
+        for the daily cron. Administrators only: playbooks hand out points,
+        vouchers and club levels and send mass emails. Once a day, as the
+        cron: a customer is never followed up twice for the same day."""
+        if not self.env.user.has_group("retention_loyalty.group_retention_manager"):
+            raise AccessError(self.env._("Only retention administrators can run playbooks."))
+        self.check_access("write")
+        today = fields.Date.context_today(self)
         for playbook in self:
-            playbook._evaluate(fields.Date.context_today(self))
+            if not playbook.active or playbook._runs_on_confirmation():
+                raise UserError(
+                    self.env._(
+                        "Playbook %(name)s runs by itself: only active time-based "
+                        "playbooks can be run now.",
+                        name=playbook.name,
+                    )
+                )
+            if playbook.last_evaluated and playbook.last_evaluated >= today:
+                raise UserError(
+                    self.env._(
+                        "Playbook %(name)s has already run today; it runs again tomorrow.",
+                        name=playbook.name,
+                    )
+                )
+        for playbook in self:
+            playbook._evaluate(today)
         return True
+
+    def _runs_on_confirmation(self):
+        self.ensure_one()
+        return self.trigger == "order_confirmed" and not self.order_delay_days
 
     # ------------------------------------------------------------------ candidates
 
@@ -203,20 +265,7 @@ class RetentionPlaybook(models.Model):
         since = self.last_evaluated or (today - timedelta(days=1))
         if self.trigger == "order_confirmed":
             # Delayed order playbooks (a survey a week after the order) run from the cron.
-            day = today - timedelta(days=self.order_delay_days)
-            orders = (
-                self.env["sale.order"]
-                .sudo()
-                .search(
-                    [
-                        ("company_id", "=", company.id),
-                        ("state", "=", "sale"),
-                        ("date_order", ">=", day),
-                        ("date_order", "<", day + timedelta(days=1)),
-                    ]
-                )
-            )
-            return {order.partner_id.commercial_partner_id.id: order.id for order in orders}
+            return self._delayed_order_candidates(today)
         if self.trigger == "overdue":
             stats = Stat.search([("company_id", "=", company.id), ("last_order_date", "!=", False)])
             return {
@@ -288,7 +337,7 @@ class RetentionPlaybook(models.Model):
                 if end is not None and today <= end <= horizon:
                     result[subscription.partner_id.id] = False
             return result
-        if self.trigger in ("club_reached", "club_lost"):
+        if self.trigger in CLUB_TRIGGERS:
             Membership = self.env["retention.club.membership"].sudo()
             domain = [("company_id", "=", company.id)]
             if self.club_ids:
@@ -299,7 +348,9 @@ class RetentionPlaybook(models.Model):
                 domain += [("state", "=", "expired"), ("date_end", ">=", since)]
             return {membership.partner_id.id: False for membership in Membership.search(domain)}
         if self.trigger in ("birthday", "anniversary"):
-            day = today + timedelta(days=self.trigger_days)
+            window = catch_up_window(self.last_evaluated, today)
+            if not window:
+                return {}
             if self.trigger == "birthday":
                 partners = (
                     self.env["res.partner"]
@@ -312,104 +363,232 @@ class RetentionPlaybook(models.Model):
                     [("company_id", "=", company.id), ("first_order_date", "!=", False)]
                 )
                 dates = {stat.partner_id.id: stat.first_order_date for stat in stats}
-            return {
-                partner: False
-                for partner, when in dates.items()
-                if (when.month, when.day) == (day.month, day.day) and when.year < day.year
-            }
+            ahead = timedelta(days=self.trigger_days)
+            return dict.fromkeys(
+                recurring_between(dates, window[0] + ahead, window[1] + ahead), False
+            )
         return {}
 
-    def _filter_partners(self, partner_ids):
-        """The candidates that match the playbook's customer filter."""
-        self.ensure_one()
-        if not partner_ids:
-            return set()
-        domain = [("id", "in", list(partner_ids)), *self._parsed_domain()]
-        if self.salesperson_ids:
-            domain.append(("user_id", "in", self.salesperson_ids.ids))
-        partners = set(
-            self.env["res.partner"].sudo().with_context(active_test=False)._search(domain)
+    def _delayed_order_candidates(self, today):
+        """The orders confirmed ``order_delay_days`` before the days the cron
+        covers today (missed days included), not followed up yet."""
+        window = catch_up_window(self.last_evaluated, today)
+        if not window:
+            return {}
+        delay = timedelta(days=self.order_delay_days)
+        followed = (
+            self.env["retention.playbook.run"]
+            .sudo()
+            ._search([("playbook_id", "=", self.id), ("order_id", "!=", False)])
         )
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "=", "sale"),
+                    ("date_order", ">=", window[0] - delay),
+                    ("date_order", "<", window[1] - delay + timedelta(days=1)),
+                    ("id", "not in", followed.subselect("order_id")),
+                ],
+                order="date_order, id",
+            )
+        )
+        return self._order_candidates(orders)[self]
+
+    def _order_candidates(self, orders):
+        """``{playbook: {customer id: order id}}``: the confirmed ``orders``
+        each playbook follows up (every order, or the customer's first or Nth
+        order in the playbook's company); the latest order of a customer wins."""
+        ranks = {}
+        if any(playbook.order_mode != "every" for playbook in self):
+            ranks = self._order_ranks(orders)
+        return {
+            playbook: {
+                order.partner_id.commercial_partner_id.id: order.id
+                for order in orders
+                if order.company_id == playbook.company_id
+                and order_matches(ranks.get(order.id), playbook.order_mode, playbook.order_number)
+            }
+            for playbook in self
+        }
+
+    @api.model
+    def _order_ranks(self, orders):
+        """Rank of each confirmed order among the confirmed orders of its
+        customer (contacts included) in its company, 1 for the first; one
+        query for all orders."""
+        if not orders:
+            return {}
+        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT o.id, (
+                        SELECT count(*)
+                          FROM sale_order earlier
+                          JOIN res_partner earlier_partner
+                            ON earlier_partner.id = earlier.partner_id
+                         WHERE earlier_partner.commercial_partner_id = p.commercial_partner_id
+                           AND earlier.company_id = o.company_id
+                           AND earlier.state = 'sale'
+                           AND (earlier.date_order, earlier.id) <= (o.date_order, o.id)
+                    )
+                      FROM sale_order o
+                      JOIN res_partner p ON p.id = o.partner_id
+                     WHERE o.id IN %s
+                    """,
+                    tuple(orders.ids),
+                )
+            )
+        )
+
+    def _filter_query(self, partner_ids):
+        """The query of the candidates that match the playbook's customer
+        filter, value tiers, risk, clubs and salespeople; None when the
+        playbook keeps every candidate."""
+        self.ensure_one()
+        if not self.filters_customers:
+            return None
+        try:
+            domain = [("id", "in", list(partner_ids)), *self._partner_domain()]
+            if self.salesperson_ids:
+                domain.append(("user_id", "in", self.salesperson_ids.ids))
+            query = self.env["res.partner"].sudo().with_context(active_test=False)._search(domain)
+        except Exception as error:
+            raise self._invalid_filter(error) from error
+        partner_id = SQL.identifier(query.table, "id")
         if self.value_tier_ids or self.risk_level:
-            stat_domain = [
-                ("company_id", "=", self.company_id.id),
-                ("partner_id", "in", list(partners)),
-            ]
+            stat_domain = [("company_id", "=", self.company_id.id)]
             if self.value_tier_ids:
                 stat_domain.append(("value_tier_id", "in", self.value_tier_ids.ids))
             if self.risk_level:
                 stat_domain.append(("risk_level", "=", self.risk_level))
-            partners &= set(
-                self.env["retention.customer.stat"].sudo().search(stat_domain).partner_id.ids
+            stats = self.env["retention.customer.stat"].sudo()._search(stat_domain)
+            query.add_where(
+                SQL(
+                    "%s IN %s",
+                    partner_id,
+                    stats.subselect(SQL.identifier(stats.table, "partner_id")),
+                )
             )
-        if self.club_ids and self.trigger not in ("club_reached", "club_lost"):
+        if self.club_ids and self.trigger not in CLUB_TRIGGERS:
             members = (
                 self.env["retention.club.membership"]
                 .sudo()
-                .search(
-                    [
-                        ("partner_id", "in", list(partners)),
-                        ("club_id", "in", self.club_ids.ids),
-                        ("state", "in", ("active", "grace")),
-                    ]
+                ._search(
+                    [("club_id", "in", self.club_ids.ids), ("state", "in", ("active", "grace"))]
                 )
             )
-            partners &= set(members.partner_id.ids)
-        return partners
+            query.add_where(
+                SQL(
+                    "%s IN %s",
+                    partner_id,
+                    members.subselect(SQL.identifier(members.table, "partner_id")),
+                )
+            )
+        return query
+
+    @api.model
+    def _matching_partners(self, partners_by_playbook):
+        """``{playbook: candidate ids that match its filters}``, read in one
+        query for all the playbooks."""
+        result = {}
+        selects = []
+        matched = defaultdict(set)
+        for playbook, partner_ids in partners_by_playbook.items():
+            query = playbook._filter_query(partner_ids)
+            if query is None:
+                result[playbook] = set(partner_ids)
+            else:
+                selects.append(
+                    query.subselect(SQL("%s", playbook.id), SQL.identifier(query.table, "id"))
+                )
+        if selects:
+            for playbook_id, partner_id in self.env.execute_query(SQL(" UNION ALL ").join(selects)):
+                matched[playbook_id].add(partner_id)
+        # In the given order: playbooks run by sequence.
+        return {
+            playbook: result[playbook] if playbook in result else matched[playbook.id]
+            for playbook in partners_by_playbook
+        }
 
     # ------------------------------------------------------------------ execution
 
-    def _evaluate(self, today, candidates=None):
-        """Run the playbook for today's candidates (or the given ones: a dict
-        partner id -> triggering order id). Returns the runs logged."""
+    def _evaluate(self, today):
+        """Run this time-based playbook for today's candidates and note the
+        day as covered. Returns the runs logged."""
         self.ensure_one()
-        candidates = self._candidates(today) if candidates is None else candidates
-        partners = self._filter_partners(set(candidates))
+        runs = self._follow_up({self: self._candidates(today)}, today)
+        self.sudo().write({"last_evaluated": today, "last_failed_on": False, "last_error": False})
+        return runs
+
+    @api.model
+    def _follow_up(self, candidates, today):
+        """Run playbooks for their candidates (``{playbook: {partner id:
+        triggering order id or False}}``) and return the runs logged. The
+        filters, the cool-down and the open follow-ups are read in a few
+        queries for all playbooks; each playbook then runs its actions, and the
+        runs of all are inserted at once. Nothing is written on the playbooks."""
         Run = self.env["retention.playbook.run"].sudo()
-        if partners:
-            recent = {
-                partner.id: last
-                for partner, last in Run._read_group(
-                    [
-                        ("playbook_id", "=", self.id),
-                        ("partner_id", "in", list(partners)),
-                        ("state", "!=", "failed"),
-                    ],
-                    ["partner_id"],
-                    ["date:max"],
-                )
-            }
-            open_activities = set(
-                self.env["mail.activity"]
-                .sudo()
-                .search(
-                    [
-                        ("retention_playbook_id", "=", self.id),
-                        ("res_model", "=", "res.partner"),
-                        ("res_id", "in", list(partners)),
-                    ]
-                )
-                .mapped("res_id")
+        reached = self._matching_partners(
+            {playbook: set(partners) for playbook, partners in candidates.items() if partners}
+        )
+        partner_ids = list(set().union(*reached.values()))
+        if not partner_ids:
+            return Run.browse()
+        playbook_ids = [playbook.id for playbook in reached]
+        recent = {
+            (playbook.id, partner.id): last
+            for playbook, partner, last in Run._read_group(
+                [
+                    ("playbook_id", "in", playbook_ids),
+                    ("partner_id", "in", partner_ids),
+                    ("state", "!=", "failed"),
+                ],
+                ["playbook_id", "partner_id"],
+                ["date:max"],
             )
-            partners = {
+        }
+        open_followups = {
+            (activity.retention_playbook_id.id, activity.res_id)
+            for activity in self.env["mail.activity"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("retention_playbook_id", "in", playbook_ids),
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", partner_ids),
+                ],
+                ["retention_playbook_id", "res_id"],
+            )
+        }
+        vals_list = []
+        for playbook, partners in reached.items():
+            ordered = sorted(
                 partner_id
                 for partner_id in partners
-                if partner_id not in open_activities
-                and cooled_down(recent.get(partner_id), today, self.cooldown_days)
-            }
-        runs = Run.browse()
-        if partners:
-            ordered = sorted(partners)
-            control = [p for p in ordered if in_control_group(self.id, p, self.control_percent)]
-            contacted = [p for p in ordered if p not in set(control)]
-            runs = self._execute(contacted, control, candidates, today)
-        self.sudo().last_evaluated = today
-        return runs
+                if (playbook.id, partner_id) not in open_followups
+                and cooled_down(
+                    recent.get((playbook.id, partner_id)), today, playbook.cooldown_days
+                )
+            )
+            if ordered:
+                control = {
+                    p for p in ordered if in_control_group(playbook.id, p, playbook.control_percent)
+                }
+                contacted = [p for p in ordered if p not in control]
+                vals_list += playbook._execute(
+                    contacted, sorted(control), candidates[playbook], today
+                )
+        return Run.create(vals_list)
 
     def _execute(self, contacted, control, candidates, today):
         """Run every action for the contacted customers, all or nothing, and
-        log one run per customer (control group included)."""
-        Run = self.env["retention.playbook.run"].sudo()
+        return the values of one run per customer (control group included)."""
         partners = self.env["res.partner"].sudo().browse(contacted)
         base = {"playbook_id": self.id, "date": today}
         try:
@@ -418,14 +597,14 @@ class RetentionPlaybook(models.Model):
                 notes = defaultdict(list)
                 for action in self.action_ids.sorted("sequence"):
                     action._run(partners, today, results, notes)
+        except CONCURRENCY_ERRORS:
+            raise  # Odoo retries the whole transaction
         except Exception as error:
             _logger.warning("Playbook %s failed: %s", self.name, error)
-            return Run.create(
-                [
-                    {**base, "partner_id": partner.id, "state": "failed", "message": str(error)}
-                    for partner in partners
-                ]
-            )
+            return [
+                {**base, "partner_id": partner.id, "state": "failed", "message": str(error)}
+                for partner in partners
+            ]
         vals_list = [
             {
                 **base,
@@ -447,48 +626,47 @@ class RetentionPlaybook(models.Model):
             }
             for partner_id in control
         ]
-        return Run.create(vals_list)
+        return vals_list
 
     @api.model
     def _run_for_orders(self, orders):
-        """Order-triggered playbooks, in one pass for the confirmed orders."""
-        playbook_ids = []
-        for company in orders.company_id:
-            playbook_ids += self._order_playbook_ids().get(company.id, ())
-        if not playbook_ids:
-            return
-        partners = orders.partner_id.commercial_partner_id
-        counts = dict(
-            self.env["sale.order"]
-            .sudo()
-            ._read_group(
-                [("partner_id", "child_of", partners.ids), ("state", "=", "sale")],
-                ["partner_id"],
-                ["__count"],
-            )
+        """Order-triggered playbooks for the confirmed orders, in one pass:
+        a constant number of queries whatever the playbooks and orders, no
+        write on a playbook, no cache to clear. A broken playbook is logged
+        and never blocks the sale."""
+        playbooks = self.sudo().search_fetch(
+            [
+                ("trigger", "=", "order_confirmed"),
+                ("order_delay_days", "=", 0),
+                ("company_id", "in", orders.company_id.ids),
+            ],
+            [
+                "company_id",
+                "order_mode",
+                "order_number",
+                "cooldown_days",
+                "control_percent",
+                "filters_customers",
+            ],
         )
-        per_customer = defaultdict(int)
-        for partner, count in counts.items():
-            per_customer[partner.commercial_partner_id.id] += count
-        today = fields.Date.context_today(self)
-        for playbook in self.sudo().browse(playbook_ids):
-            candidates = {
-                order.partner_id.commercial_partner_id.id: order.id
-                for order in orders
-                if order.company_id == playbook.company_id
-                and order_matches(
-                    per_customer[order.partner_id.commercial_partner_id.id],
-                    playbook.order_mode,
-                    playbook.order_number,
+        if not playbooks:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._follow_up(
+                    playbooks._order_candidates(orders), fields.Date.context_today(self)
                 )
-            }
-            if candidates:
-                playbook._evaluate(today, candidates)
+        except CONCURRENCY_ERRORS:
+            raise  # Odoo retries the whole transaction
+        except Exception:
+            _logger.exception("Order playbooks failed for orders %s", orders.ids)
 
     @api.model
     def _cron_evaluate(self):
-        """Daily run of the time-based playbooks, one playbook per call so a
-        crash loses one playbook's work at most."""
+        """Daily run of the time-based playbooks, one playbook per call (the
+        cron runs again while some are left), each committed on its own. A
+        playbook that fails is logged, keeps its error for the administrators
+        and is left alone until the next day, when it catches up."""
         today = fields.Date.context_today(self)
         due = self.search(
             [
@@ -498,12 +676,31 @@ class RetentionPlaybook(models.Model):
                 "|",
                 ("last_evaluated", "=", False),
                 ("last_evaluated", "<", today),
+                "|",
+                ("last_failed_on", "=", False),
+                ("last_failed_on", "<", today),
             ]
         )
         if not due:
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)
             return
-        due[0]._evaluate(today)
+        playbook = due[0]
+        try:
+            with self.env.cr.savepoint():
+                playbook._evaluate(today)
+        except CONCURRENCY_ERRORS:
+            raise  # Odoo retries the cron on fresh data
+        except Exception as error:  # pylint: disable=broad-except
+            # One broken playbook must not hold the others back every day.
+            _logger.exception("Retention playbook %s could not be evaluated", playbook.name)
+            playbook.sudo().write(
+                {
+                    "last_failed_on": today,
+                    "last_error": str(error)
+                    if isinstance(error, UserError)
+                    else self.env._("Unexpected error: see the server log."),
+                }
+            )
         self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit

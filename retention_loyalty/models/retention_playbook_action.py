@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from markupsafe import Markup, escape
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -10,6 +12,7 @@ class RetentionPlaybookAction(models.Model):
     _name = "retention.playbook.action"
     _description = "Retention Playbook Action"
     _order = "playbook_id, sequence, id"
+    _check_company_auto = True
 
     playbook_id = fields.Many2one(
         "retention.playbook", required=True, ondelete="cascade", index=True
@@ -141,7 +144,8 @@ class RetentionPlaybookAction(models.Model):
         return {stat.partner_id.id: stat for stat in stats}
 
     def _render_note(self, partner, stat, products):
-        """The note with the customer's figures in place of the placeholders."""
+        """The note with the customer's figures in place of the placeholders,
+        escaped: a customer's name is text, never HTML."""
         risk_labels = dict(self.env["retention.customer.stat"]._fields["risk_level"].selection)
         values = {
             "{customer}": partner.display_name,
@@ -153,9 +157,9 @@ class RetentionPlaybookAction(models.Model):
             "{p_alive}": f"{stat.p_alive:.0%}" if stat else "",
             "{products}": products,
         }
-        note = str(self.note or "")
+        note = self.note or Markup()
         for placeholder, value in values.items():
-            note = note.replace(placeholder, str(value))
+            note = note.replace(placeholder, escape(str(value)))
         return note
 
     def _suggested_products(self, partners):

@@ -8,6 +8,7 @@ class RetentionSubscriptionLine(models.Model):
     _name = "retention.subscription.line"
     _description = "Subscription Line"
     _order = "subscription_id, sequence, id"
+    _check_company_auto = True
 
     subscription_id = fields.Many2one(
         "retention.subscription", required=True, ondelete="cascade", index=True

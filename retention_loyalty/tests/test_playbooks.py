@@ -1,13 +1,16 @@
+import threading
 from datetime import date, timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import make_order, make_product
+
+PLAYBOOK_LOGGER = "odoo.addons.retention_loyalty.models.retention_playbook"
 
 
 class PlaybookCase(TransactionCase):
@@ -54,8 +57,10 @@ class PlaybookCase(TransactionCase):
             }
         )
 
-    def _order(self, partner=None, day=None, amount=50.0, confirm=True):
-        return make_order(self.env, partner or self.customer, self.product, amount, day, confirm)
+    def _order(self, partner=None, day=None, amount=50.0, confirm=True, **values):
+        return make_order(
+            self.env, partner or self.customer, self.product, amount, day, confirm, **values
+        )
 
     def _activities(self, playbook, partner=None):
         return self.env["mail.activity"].search(
@@ -443,3 +448,381 @@ class TestPlaybookOtherTriggers(PlaybookCase):
             membership.state = "expired"
             lost.last_evaluated = today - timedelta(days=1)
             self.assertEqual(self._reached(lost, today), self.customer)
+
+
+@tagged("post_install", "-at_install")
+class TestPlaybookOrderHook(PlaybookCase):
+    """Confirming an order looks the playbooks up, writes no configuration
+    row, clears no cache and is never blocked by a playbook."""
+
+    def _row_version(self, playbook):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT ctid::text FROM retention_playbook WHERE id = %s", [playbook.id]
+        )
+        return self.env.cr.fetchone()[0]
+
+    @freeze_time("2026-06-01")
+    def test_confirming_writes_no_playbook_and_clears_no_cache(self):
+        playbook = self._playbook(cooldown_days=30)
+        version = self._row_version(playbook)
+        self.env.registry.cache_invalidated.clear()
+        self._order()  # followed up
+        self._order()  # in cool-down
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", playbook.id)]), 1)
+        self.assertEqual(self._row_version(playbook), version)
+        self.assertFalse(playbook.last_evaluated)
+        self.assertFalse(self.env.registry.cache_invalidated)  # nothing to signal to workers
+
+    @freeze_time("2026-06-01")
+    def test_playbook_changes_are_seen_at_once_and_a_deleted_one_breaks_nothing(self):
+        kept = self._playbook(cooldown_days=0, name="Kept")
+        deleted = self._playbook(cooldown_days=0, name="Deleted")
+        self._order()
+        self.assertEqual(len(self.Run.search([("playbook_id", "in", (kept | deleted).ids)])), 2)
+        self.env["mail.activity"].search([("retention_playbook_id", "!=", False)]).action_done()
+        # Another company's sale in between: nothing to run there, but the
+        # playbooks were looked up.
+        sister = self.env["res.company"].create({"name": "Sister Hook Co"})
+        self._order(company_id=sister.id)
+        deleted.unlink()
+        self.env.invalidate_all()  # the next request reads afresh
+        order = self._order()
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", kept.id)]), 2)
+        self.env["mail.activity"].search([("retention_playbook_id", "!=", False)]).action_done()
+        kept.active = False
+        self._order()
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", kept.id)]), 2)
+        kept.active = True
+        kept.trigger = "overdue"
+        self._order()
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", kept.id)]), 2)
+        added = self._playbook(cooldown_days=0, name="Added")
+        self._order()
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", added.id)]), 1)
+
+    @freeze_time("2026-06-01")
+    def test_a_broken_playbook_never_blocks_a_sale(self):
+        broken = self._playbook()
+        # A filter on a field that is gone (its module was uninstalled).
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE retention_playbook SET partner_domain = %s, filters_customers = true "
+            "WHERE id = %s",
+            ["[('no_such_field', '=', 1)]", broken.id],
+        )
+        broken.invalidate_recordset(["partner_domain", "filters_customers"])
+        with mute_logger(PLAYBOOK_LOGGER):
+            order = self._order()
+        self.assertEqual(order.state, "sale")
+        self.assertFalse(self.Run.search([("playbook_id", "=", broken.id)]))
+
+    @freeze_time("2026-06-01")
+    def test_the_order_hook_costs_the_same_whatever_the_playbooks_and_orders(self):
+        self.env["retention.playbook"].search([("trigger", "=", "order_confirmed")]).active = False
+        customers = self.env["res.partner"].create(
+            [{"name": f"Regular {index}", "user_id": self.salesman.id} for index in range(3)]
+        )
+        self._playbook(cooldown_days=30, name="Every")
+        for customer in customers:
+            self._order(partner=customer)  # followed up: in cool-down from now on
+
+        def confirmed_orders(partners):
+            orders = self.env["sale.order"].concat(
+                *(self._order(partner=partner, confirm=False) for partner in partners)
+            )
+            orders.write({"state": "sale"})
+            self.env.flush_all()
+            self.env["retention.playbook"].invalidate_model()  # read by each request
+            return orders
+
+        Playbook = self.env["retention.playbook"]
+        # The playbooks, a savepoint (2), the last runs and the open follow-ups
+        # of all the candidates.
+        orders = confirmed_orders(customers[0])
+        with self.assertQueryCount(5):
+            Playbook._run_for_orders(orders)
+        self._playbook(cooldown_days=30, name="Every 2")
+        self._playbook(cooldown_days=30, name="Every 3")
+        self._playbook(cooldown_days=30, name="First", order_mode="first")
+        self._playbook(cooldown_days=30, name="Tenth", order_mode="nth", order_number=10)
+        for customer in customers:
+            self._order(partner=customer)  # the new playbooks follow them up too
+        runs_before = self.Run.search_count([])
+        # One more for the customers' order ranks, whatever the playbooks and orders.
+        orders = confirmed_orders(customers[0])
+        with self.assertQueryCount(6):
+            Playbook._run_for_orders(orders)
+        orders = confirmed_orders(customers)
+        with self.assertQueryCount(6):
+            Playbook._run_for_orders(orders)
+        self.assertEqual(self.Run.search_count([]), runs_before)
+
+    @freeze_time("2026-06-01")
+    def test_first_and_nth_orders_are_counted_per_company(self):
+        sister = self.env["res.company"].create({"name": "Sister Retention Co"})
+        self._order(day=date(2026, 5, 1), company_id=sister.id)
+        self._order(day=date(2026, 5, 2), company_id=sister.id)
+        first = self._playbook(order_mode="first", cooldown_days=0)
+        second = self._playbook(order_mode="nth", order_number=2, cooldown_days=0)
+        self._order()
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", first.id)]), 1)
+        self.assertFalse(self.Run.search([("playbook_id", "=", second.id)]))
+        self._order()
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", first.id)]), 1)
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", second.id)]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestPlaybookRightsAndSafety(PlaybookCase):
+    def _points_program(self):
+        return self.env["loyalty.program"].create(
+            {"name": "Birthday points", "program_type": "loyalty", "trigger": "auto"}
+        )
+
+    def test_run_now_is_for_administrators_and_grants_once_a_day(self):
+        program = self._points_program()
+        self.customer.retention_birthday = date(1980, 6, 1)
+        playbook = self._playbook(
+            "birthday",
+            trigger_days=0,
+            cooldown_days=0,
+            actions=[Command.create({"kind": "points", "program_id": program.id, "points": 500})],
+        )
+        retention_user = new_test_user(
+            self.env,
+            login="rl_playbook_retention_user",
+            groups="base.group_user,retention_loyalty.group_retention_user",
+        )
+        manager = new_test_user(
+            self.env,
+            login="rl_playbook_manager",
+            groups="base.group_user,retention_loyalty.group_retention_manager",
+        )
+        with freeze_time("2026-06-01"):
+            for user in (retention_user, self.salesman):
+                with self.assertRaises(AccessError):
+                    playbook.with_user(user).with_context(
+                        retention_ledger_posting=True, active_test=False
+                    ).action_run_now()
+            self.assertFalse(self.Run.search([("playbook_id", "=", playbook.id)]))
+            playbook.with_user(manager).action_run_now()
+            with self.assertRaisesRegex(UserError, "already run today"):
+                playbook.with_user(manager).action_run_now()
+        cards = self.env["loyalty.card"].search([("program_id", "=", program.id)])
+        self.assertEqual(cards.partner_id, self.customer)
+        self.assertEqual(cards.points, 500)
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", playbook.id)]), 1)
+
+    def test_actions_follow_their_company(self):
+        sister = self.env["res.company"].create({"name": "Sister Playbook Co"})
+        manager = new_test_user(
+            self.env,
+            login="rl_playbook_company_manager",
+            groups="base.group_user,retention_loyalty.group_retention_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        theirs = self.env["retention.playbook"].create(
+            {
+                "name": "Sister playbook",
+                "company_id": sister.id,
+                "trigger": "overdue",
+                "action_ids": [
+                    Command.create({"kind": "activity", "activity_type_id": self.call.id})
+                ],
+            }
+        )
+        Action = self.env["retention.playbook.action"].with_user(manager)
+        self.assertFalse(Action.search([("id", "in", theirs.action_ids.ids)]))
+        with self.assertRaises(AccessError):
+            Action.browse(theirs.action_ids.ids).read(["kind"])
+        sister_program = self.env["loyalty.program"].create(
+            {
+                "name": "Sister points",
+                "program_type": "loyalty",
+                "trigger": "auto",
+                "company_id": sister.id,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            self._playbook(
+                actions=[
+                    Command.create(
+                        {"kind": "points", "program_id": sister_program.id, "points": 10}
+                    )
+                ]
+            )
+
+    @freeze_time("2026-06-01")
+    def test_customer_names_are_escaped_in_activity_notes(self):
+        playbook = self._playbook()
+        hostile = self.env["res.partner"].create(
+            {"name": "<img src=x onerror=alert(1)>", "user_id": self.salesman.id}
+        )
+        self._order(partner=hostile)
+        note = str(self._activities(playbook, hostile).note)
+        self.assertIn("Call &lt;img src=x onerror=alert(1)&gt;: bought Playbook Coffee", note)
+        self.assertNotIn("<img", note)
+
+
+@tagged("post_install", "-at_install")
+class TestPlaybookCron(PlaybookCase):
+    def _run_cron(self, times=4):
+        for _call in range(times):  # one playbook per call, as the cron reruns itself
+            self.env["retention.playbook"]._cron_evaluate()
+
+    def test_a_failing_playbook_does_not_hold_back_the_others(self):
+        self.customer.retention_birthday = date(1980, 6, 1)
+        broken = self._playbook("birthday", trigger_days=0, sequence=1, name="Broken")
+        working = self._playbook("birthday", trigger_days=0, sequence=2, name="Working")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE retention_playbook SET partner_domain = %s, filters_customers = true "
+            "WHERE id = %s",
+            ["[('no_such_field', '=', 1)]", broken.id],
+        )
+        broken.invalidate_recordset(["partner_domain", "filters_customers"])
+        (broken | working).last_evaluated = date(2026, 5, 31)
+        with freeze_time("2026-06-01"), mute_logger(PLAYBOOK_LOGGER):
+            self._run_cron()
+        self.assertEqual(len(self._activities(working)), 1)
+        self.assertFalse(self._activities(broken))
+        self.assertRecordValues(
+            broken, [{"last_evaluated": date(2026, 5, 31), "last_failed_on": date(2026, 6, 1)}]
+        )
+        self.assertIn("no_such_field", broken.last_error)
+        self.assertEqual(working.last_evaluated, date(2026, 6, 1))
+        # Fixed, it catches up the missed day the next day.
+        broken.partner_domain = "[]"
+        with freeze_time("2026-06-02"):
+            self._run_cron()
+        self.assertEqual(len(self._activities(broken)), 1)
+        self.assertRecordValues(
+            broken,
+            [{"last_evaluated": date(2026, 6, 2), "last_failed_on": False, "last_error": False}],
+        )
+
+    def test_missed_cron_days_are_caught_up_once(self):
+        self.customer.retention_birthday = date(1980, 6, 5)
+        birthday = self._playbook("birthday", trigger_days=0, cooldown_days=0)
+        delayed = self._playbook(order_delay_days=7, cooldown_days=0)
+        with freeze_time("2026-06-01 10:00:00"):
+            order = self._order()
+        (birthday | delayed).last_evaluated = date(2026, 6, 3)  # no cron from the 4th
+        with freeze_time("2026-06-10"):
+            self._run_cron()
+            self._run_cron()
+            with self.assertRaisesRegex(UserError, "already run today"):
+                birthday.action_run_now()
+            # Evaluated again for a covered day, nobody is followed up twice.
+            self.assertFalse(birthday._evaluate(date(2026, 6, 10)))
+            self.assertFalse(delayed._evaluate(date(2026, 6, 10)))
+        self.assertEqual(self.Run.search_count([("playbook_id", "=", birthday.id)]), 1)
+        self.assertEqual(self.Run.search([("playbook_id", "=", delayed.id)]).order_id, order)
+        with freeze_time("2026-06-11"):
+            self._run_cron()
+        self.assertEqual(
+            self.Run.search_count([("playbook_id", "in", (birthday | delayed).ids)]), 2
+        )
+
+    def test_delayed_first_order_playbook_follows_first_orders_only(self):
+        delayed_first = self._playbook(order_delay_days=7, order_mode="first", cooldown_days=0)
+        self._order(day=date(2026, 5, 1))
+        with freeze_time("2026-06-01 10:00:00"):
+            self._order()
+        newcomer = self.env["res.partner"].create({"name": "Newcomer", "user_id": self.salesman.id})
+        with freeze_time("2026-06-01 11:00:00"):
+            self._order(partner=newcomer)
+        with freeze_time("2026-06-08"):
+            self._run_cron()
+        self.assertEqual(
+            self.Run.search([("playbook_id", "=", delayed_first.id)]).partner_id, newcomer
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestPlaybookConcurrency(TransactionCase):
+    """Two real transactions confirm orders of two customers with the same
+    active order playbook at the same time: both commit, one run each."""
+
+    def _env(self, cursor):
+        # The test runner holds the registry lock: give threads the registry.
+        cursor.transaction = cursor.transaction or api.Transaction(self.registry)
+        return api.Environment(cursor, SUPERUSER_ID, {"tracking_disable": True})
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cursor:
+            env = self._env(cursor)
+            product = make_product(env, "Concurrent playbook coffee", 20.0)
+            playbook = env["retention.playbook"].create(
+                {
+                    "name": "Concurrent thank you",
+                    "trigger": "order_confirmed",
+                    "control_percent": 0,
+                    "action_ids": [
+                        Command.create(
+                            {
+                                "kind": "activity",
+                                "activity_type_id": env.ref("mail.mail_activity_data_call").id,
+                                "assignee": "user",
+                                "user_id": env.ref("base.user_admin").id,
+                            }
+                        )
+                    ],
+                }
+            )
+            partners = env["res.partner"].create(
+                [{"name": f"Concurrent buyer {index}"} for index in range(2)]
+            )
+            orders = env["sale.order"].concat(
+                *(make_order(env, partner, product, 20.0, confirm=False) for partner in partners)
+            )
+            self.playbook_id, self.order_ids = playbook.id, orders.ids
+            self.addCleanup(self._remove, playbook.id, orders.ids, partners.ids, product.id)
+
+    def _remove(self, playbook_id, order_ids, partner_ids, product_id):
+        with self.registry.cursor() as cursor:
+            env = self._env(cursor)
+            env["mail.activity"].search([("retention_playbook_id", "=", playbook_id)]).unlink()
+            env["retention.playbook"].browse(playbook_id).unlink()
+            for table, column in (("mail_message", "model"), ("mail_followers", "res_model")):
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE {column} = 'sale.order' AND res_id IN %s",
+                    [tuple(order_ids)],
+                )
+            cursor.execute("DELETE FROM sale_order WHERE id IN %s", [tuple(order_ids)])
+            env["res.partner"].browse(partner_ids).unlink()
+            env["product.product"].browse(product_id).product_tmpl_id.unlink()
+
+    def test_two_customers_confirm_at_the_same_time(self):
+        started = threading.Barrier(2, timeout=30)
+        errors = []
+
+        def confirm(order_id):
+            try:
+                with self.registry.cursor() as cursor:
+                    cursor.execute("SELECT 1")  # both snapshots are taken before either commits
+                    started.wait()
+                    self._env(cursor)["sale.order"].browse(order_id).action_confirm()
+            except Exception as error:  # pylint: disable=broad-except
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=confirm, args=(order_id,)) for order_id in self.order_ids
+        ]
+        with mute_logger("odoo.sql_db"):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        self.assertEqual(errors, [])
+        with self.registry.cursor() as cursor:
+            env = self._env(cursor)
+            orders = env["sale.order"].browse(self.order_ids)
+            self.assertEqual(orders.mapped("state"), ["sale", "sale"])
+            runs = env["retention.playbook.run"].search([("playbook_id", "=", self.playbook_id)])
+            self.assertEqual(sorted(runs.order_id.ids), sorted(self.order_ids))
+            self.assertEqual(len(runs.activity_id), 2)

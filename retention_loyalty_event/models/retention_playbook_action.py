@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 
 class RetentionPlaybookAction(models.Model):
@@ -11,7 +12,7 @@ class RetentionPlaybookAction(models.Model):
     kind = fields.Selection(
         selection_add=[("event", "Invite to an event")], ondelete={"event": "cascade"}
     )
-    event_id = fields.Many2one("event.event")
+    event_id = fields.Many2one("event.event", check_company=True)
     event_template_id = fields.Many2one(
         "mail.template",
         string="Invitation Email",
@@ -41,12 +42,17 @@ class RetentionPlaybookAction(models.Model):
         reachable = partners.filtered("email")
         for partner in partners - reachable:
             notes[partner.id].append(self.env._("No email address: not invited."))
-        if reachable:
+        # The time of the event where it takes place, in each guest's language,
+        # as Odoo's own event emails show it.
+        for lang, guests in reachable.grouped("lang").items():
+            when = format_datetime(
+                self.env, event.date_begin, tz=event.date_tz, dt_format="medium", lang_code=lang
+            )
             self.event_template_id.with_context(
                 retention_event_name=event.name,
-                retention_event_date=fields.Datetime.to_string(event.date_begin),
+                retention_event_date=f"{when} ({event.date_tz})",
                 retention_event_url=event.get_base_url() + f"/odoo/event.event/{event.id}",
-            ).send_mail_batch(reachable.ids, email_layout_xmlid="mail.mail_notification_light")
+            ).send_mail_batch(guests.ids, email_layout_xmlid="mail.mail_notification_light")
         for partner in reachable:
             results[partner.id]["email_sent"] = True
             notes[partner.id].append(self.env._("Invited to %(event)s.", event=event.name))

@@ -3,7 +3,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -62,6 +62,41 @@ class TestEventAction(TransactionCase):
         run = self.env["retention.playbook.run"].search([("playbook_id", "=", playbook.id)])
         self.assertEqual(run.state, "failed")
         self.assertIn("over", run.message)
+
+    @freeze_time("2026-06-01")
+    def test_the_invitation_shows_the_time_of_the_event(self):
+        event = self.env["event.event"].create(
+            {
+                "name": "Brussels tasting",
+                "date_begin": datetime(2026, 7, 1, 9),  # UTC: 11:00 in Brussels (summer)
+                "date_end": datetime(2026, 7, 1, 12),
+                "date_tz": "Europe/Brussels",
+            }
+        )
+        self._playbook(event)
+        guest = self.env["res.partner"].create(
+            {"name": "Local guest", "email": "local@example.com", "lang": "en_US"}
+        )
+        self._confirm_order(guest)
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", guest.id)]
+        )
+        self.assertIn("Jul 1, 2026, 11:00", mail.body_html)
+        self.assertIn("Europe/Brussels", mail.body_html)
+        self.assertNotIn("09:00", mail.body_html)
+
+    def test_the_event_belongs_to_the_playbook_company(self):
+        sister = self.env["res.company"].create({"name": "Sister Event Co"})
+        event = self.env["event.event"].create(
+            {
+                "name": "Sister seminar",
+                "company_id": sister.id,
+                "date_begin": datetime(2030, 7, 1, 9),
+                "date_end": datetime(2030, 7, 1, 17),
+            }
+        )
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            self._playbook(event)
 
     def test_the_ready_made_seminar_playbook_needs_an_event_to_start(self):
         playbook = self.env.ref("retention_loyalty_event.playbook_seminar_invitation")

@@ -4,10 +4,12 @@ import pytest
 
 from retention_loyalty.engine.playbooks import (
     Effect,
+    catch_up_window,
     cooled_down,
     in_control_group,
     is_overdue,
     order_matches,
+    recurring_between,
 )
 
 
@@ -65,3 +67,32 @@ def test_effect_and_uplift():
     assert effect.revenue_uplift == pytest.approx(50.0)
     empty = Effect(0, 0, 0, 0, 0.0, 0.0)
     assert empty.reached_rate is None and empty.rate_uplift is None and empty.revenue_uplift is None
+
+
+def test_catch_up_window_covers_missed_days_once_and_is_bounded():
+    today = date(2026, 6, 10)
+    assert catch_up_window(None, today) == (today, today)
+    assert catch_up_window(date(2026, 6, 9), today) == (today, today)
+    assert catch_up_window(date(2026, 6, 3), today) == (date(2026, 6, 4), today)
+    assert catch_up_window(date(2026, 1, 1), today) == (date(2026, 6, 4), today)
+    assert catch_up_window(date(2026, 1, 1), today, max_days=2) == (date(2026, 6, 9), today)
+    assert catch_up_window(today, today) is None
+
+
+def test_recurring_dates_between_two_days():
+    dates = {
+        "birthday": date(1980, 6, 5),
+        "later": date(1990, 6, 12),
+        "newborn": date(2026, 6, 5),
+        "leap": date(2000, 2, 29),
+    }
+    assert recurring_between(dates, date(2026, 6, 4), date(2026, 6, 10)) == {
+        "birthday": date(2026, 6, 5)
+    }
+    assert recurring_between(dates, date(2026, 2, 27), date(2026, 3, 1)) == {
+        "leap": date(2026, 2, 28)
+    }
+    assert recurring_between(dates, date(2028, 2, 28), date(2028, 2, 29)) == {
+        "leap": date(2028, 2, 29)
+    }
+    assert recurring_between(dates, date(2026, 6, 6), date(2026, 6, 5)) == {}
