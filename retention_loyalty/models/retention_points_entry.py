@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .loyalty_card import is_ledger_posting
+
 ENTRY_KINDS = [
     ("opening", "Opening Balance"),
     ("earn", "Earned"),
@@ -71,7 +73,7 @@ class RetentionPointsEntry(models.Model):
 
     def write(self, vals):
         locked = set(vals) - {"remaining", "reminder_sent", "expiry_date"}
-        if locked and not self.env.context.get("retention_ledger_posting"):
+        if locked and not is_ledger_posting():
             raise UserError(self.env._("Ledger entries cannot be changed once posted."))
         return super().write(vals)
 
