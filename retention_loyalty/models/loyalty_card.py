@@ -97,28 +97,59 @@ class LoyaltyCard(models.Model):
         return cards
 
     def write(self, vals):
-        if "points" not in vals or is_ledger_posting():
-            return super().write(vals)
-        ledger_cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
-        if not ledger_cards:
-            return super().write(vals)
-        # The one check of who may change a balance: Odoo's own flows run by
-        # the server say what they do; anything else is a manual adjustment.
-        origin = _points_origin.get() or {}
+        moved = self._retention_ledger_moves(vals)
+        ledger_cards = self.browse()
+        if "points" in vals and not is_ledger_posting():
+            ledger_cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
+        if ledger_cards:
+            # The one check of who may change a balance: Odoo's own flows run
+            # by the server say what they do; anything else is a manual
+            # adjustment.
+            origin = _points_origin.get() or {}
+            if (
+                origin.get("event") in (None, "manual")
+                and not self.env.su
+                and not self.env.user.has_group("retention_loyalty.group_retention_manager")
+            ):
+                raise UserError(self.env._("Only retention administrators can adjust points."))
+            changes = ledger_cards._retention_changes_for(vals["points"], origin)
+            other_vals = {key: value for key, value in vals.items() if key != "points"}
+            if self - ledger_cards:
+                super(LoyaltyCard, self - ledger_cards).write(vals)
+            if other_vals:
+                super(LoyaltyCard, ledger_cards).write(other_vals)
+            self.env["loyalty.card"]._retention_post(changes)
+            res = True
+        else:
+            res = super().write(vals)
+        # A balance brought into a ledger by an administrator opens it.
+        moved._retention_open_ledger(kind="opening")
+        return res
+
+    def _retention_ledger_moves(self, vals):
+        """Cards with points that ``vals`` move into or out of a program with a
+        ledger: their balance would bypass the ledger, so only retention
+        administrators (or the server) may move them."""
+        if "program_id" not in vals or is_ledger_posting():
+            return self.browse()
+        to_ledger = bool(
+            self.env["loyalty.program"].browse(vals["program_id"])._retention_uses_ledger()
+        )
+        moved = self.filtered(
+            lambda card: card.points and bool(card.program_id._retention_uses_ledger()) != to_ledger
+        )
         if (
-            origin.get("event") in (None, "manual")
+            moved
             and not self.env.su
             and not self.env.user.has_group("retention_loyalty.group_retention_manager")
         ):
-            raise UserError(self.env._("Only retention administrators can adjust points."))
-        changes = ledger_cards._retention_changes_for(vals["points"], origin)
-        other_vals = {key: value for key, value in vals.items() if key != "points"}
-        if self - ledger_cards:
-            super(LoyaltyCard, self - ledger_cards).write(vals)
-        if other_vals:
-            super(LoyaltyCard, ledger_cards).write(other_vals)
-        self.env["loyalty.card"]._retention_post(changes)
-        return True
+            raise UserError(
+                self.env._(
+                    "Only retention administrators can move a card with points into or out of "
+                    "a loyalty program."
+                )
+            )
+        return moved
 
     def _retention_open_ledger(self, kind="opening"):
         """Record the balance of ledger cards that has no entries yet (cards

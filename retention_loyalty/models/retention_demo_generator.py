@@ -514,9 +514,7 @@ class RetentionDemoGenerator(models.AbstractModel):
                             "date": order.date_order.date(),
                             "points": int(order.amount_untaxed),
                             "remaining": int(order.amount_untaxed),
-                            "expiry_date": program._retention_expiry_from(
-                                order.date_order.date()
-                            ),
+                            "expiry_date": program._retention_expiry_from(order.date_order.date()),
                             "order_id": order.id,
                             "description": f"Earned on {order.name}",
                         }

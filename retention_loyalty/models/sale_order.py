@@ -418,8 +418,8 @@ class SaleOrder(models.Model):
         if round_points(expired):
             card.sudo().message_post(
                 body=self.env._(
-                    "%(what)s: %(points)s points of %(order)s had expired and are not "
-                    "taken back again.",
+                    "%(what)s: %(points)s of the points %(order)s earned had already expired; "
+                    "they are not taken back again.",
                     what=what,
                     points=f"{round_points(expired):g}",
                     order=self.name,

@@ -635,9 +635,7 @@ class TestPointsEdgeFlows(PointsCase):
         with freeze_time("2026-12-01"):
             self.assertEqual(self.env["loyalty.card"]._cron_expire_points(), 0)
         with freeze_time("2026-02-01"):
-            self.program.write(
-                {"retention_expiry_policy": "earned", "retention_expiry_months": 3}
-            )
+            self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": 3})
         self.assertEqual(lot.expiry_date, date(2026, 4, 10))
 
     def test_inactivity_purchase_asks_for_a_new_reminder(self):

@@ -135,6 +135,10 @@ class TestSameOrderReward(TrustCase):
         self.assertAlmostEqual(order.amount_total, 190.0)
         order.action_confirm()
         self._assert_nets_like_odoo(order)
+        order._action_cancel()
+        card = self._card()
+        self.assertEqual(card.points, 0)  # as sale_loyalty: the net 100 go back
+        self.assertLedgerExact(card)
 
     def test_promotions_button_reward_confirms(self):
         order = self._quotation(user_id=self.salesman.id).with_user(self.salesman)
@@ -218,6 +222,23 @@ class TestClientContextIsInert(TrustCase):
         self.assertEqual(card.points, 100)
         self.assertEqual(reward_line.points_cost, 100)
         self.assertLedgerExact(card)
+
+    def test_a_card_with_points_does_not_move_into_the_ledger_unrecorded(self):
+        coupons = self.env["loyalty.program"].create(
+            {"name": "Trust Coupons", "program_type": "coupons", "trigger": "with_code"}
+        )
+        coupon = self.env["loyalty.card"].create(
+            {"program_id": coupons.id, "partner_id": self.customer.id, "points": 500}
+        )
+        with self.assertRaises(UserError):
+            coupon.with_user(self.salesman).write({"program_id": self.program.id})
+        self.assertEqual(coupon.program_id, coupons)
+        # An administrator may: the balance opens the card's ledger.
+        coupon.write({"program_id": self.program.id})
+        self.assertRecordValues(
+            self._entries(coupon), [{"kind": "opening", "points": 500, "remaining": 500}]
+        )
+        self.assertLedgerExact(coupon)
 
     def test_update_balance_reason_comes_from_the_wizard_only(self):
         order = self._confirmed()
@@ -316,9 +337,9 @@ class TestOrdersBeforeTheInstall(TrustCase):
                 [("earn", 100, first), ("earn", 300, second), ("spend", -100, second)],
             )
             # Opened lots get a full term from the install.
-            self.assertEqual(set(entries.filtered("remaining").mapped("expiry_date")), {
-                date(2026, 12, 30)
-            })
+            self.assertEqual(
+                set(entries.filtered("remaining").mapped("expiry_date")), {date(2026, 12, 30)}
+            )
             self.assertLedgerExact(card)
             first._action_cancel()
             self.assertEqual(card.points, 200)
@@ -422,9 +443,7 @@ class TestUsePointsApplies(TrustCase):
 
     def test_points_are_valued_in_the_order_currency(self):
         self._confirmed(100.0)  # 100 points worth 0.10 each in company currency
-        currency = self.env["res.currency"].create(
-            {"name": "TRU", "symbol": "T", "rounding": 0.01}
-        )
+        currency = self.env["res.currency"].create({"name": "TRU", "symbol": "T", "rounding": 0.01})
         self.env["res.currency.rate"].create(
             {"currency_id": currency.id, "rate": 2.0, "name": "2020-01-01"}
         )
@@ -496,9 +515,7 @@ class TestPointsReviewItems(TrustCase):
         card = self._card()
         old_lot, new_lot = self._entries(card)
         with freeze_time("2026-06-30"):
-            self.program.write(
-                {"retention_expiry_policy": "earned", "retention_expiry_months": 12}
-            )
+            self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": 12})
             self.assertEqual(old_lot.expiry_date, date(2026, 7, 30))
             self.assertEqual(new_lot.expiry_date, date(2027, 5, 1))
             self.assertEqual(self.env["loyalty.card"]._cron_expire_points(), 0)

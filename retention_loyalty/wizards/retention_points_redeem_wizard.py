@@ -50,10 +50,9 @@ class RetentionPointsRedeemWizard(models.TransientModel):
                     ("points", ">", 0),
                 ]
             )
+            usable_programs = cards.program_id.filtered_domain(order._get_program_domain())
             wizard.allowed_card_ids = cards.filtered(
-                lambda card, order=order: card.program_id.filtered_domain(
-                    order._get_program_domain()
-                )
+                lambda card, programs=usable_programs: card.program_id in programs
             )
 
     @api.depends("card_id", "order_id")
