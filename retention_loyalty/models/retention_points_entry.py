@@ -18,8 +18,9 @@ ENTRY_KINDS = [
 class RetentionPointsEntry(models.Model):
     """One change of a loyalty card's points. The card's balance is the sum of
     its entries; positive entries are lots that keep their unspent part
-    (``remaining``) and expire on ``expiry_date``. Entries are never edited
-    or deleted: a correction is a new entry."""
+    (``remaining``) and expire on ``expiry_date``. Entries are never deleted
+    and their points never change: a correction is a new entry (only the
+    label of a Point of Sale change is completed when its order arrives)."""
 
     _name = "retention.points.entry"
     _description = "Loyalty Points Ledger Entry"
