@@ -2,7 +2,7 @@
     "name": "Customer Retention & Loyalty",
     "summary": "Know, reward and keep your customers: value tiers, churn risk, "
     "loyalty points, clubs, subscriptions and follow-ups",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retention-loyalty/retention_loyalty",
     "author": "retention_loyalty developers",
@@ -18,6 +18,7 @@
         "data/mail_template_data.xml",
         "data/retention_subscription_data.xml",
         "data/retention_playbook_data.xml",
+        "data/retention_points_data.xml",
         "views/retention_customer_stat_views.xml",
         "views/retention_config_views.xml",
         "views/res_partner_views.xml",

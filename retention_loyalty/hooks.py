@@ -1,6 +1,7 @@
 def post_init_hook(env):
-    """Bring the balances of existing loyalty cards into the ledger and give
-    existing loyalty programs the default expiry reminder."""
+    """Bring the balances of existing loyalty cards into the ledger, order by
+    order where Odoo's records allow it, and give existing loyalty programs
+    the default expiry reminder."""
     programs = (
         env["loyalty.program"]
         .with_context(active_test=False)
@@ -12,4 +13,4 @@ def post_init_hook(env):
     )
     env["loyalty.card"].with_context(active_test=False).search(
         [("program_id", "in", programs.ids)]
-    )._retention_open_ledger(kind="opening")
+    )._retention_open_ledger_from_orders()

@@ -11,6 +11,7 @@ from . import retention_demo_generator
 from . import retention_points_entry
 from . import loyalty_program
 from . import loyalty_card
+from . import loyalty_history
 from . import retention_points_campaign
 from . import res_partner_category
 from . import account_move

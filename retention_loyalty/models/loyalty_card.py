@@ -1,6 +1,8 @@
 import logging
 import threading
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -13,6 +15,41 @@ _logger = logging.getLogger(__name__)
 # Kinds of change that may push a balance below zero when the program allows
 # it: taking back points the customer has already spent.
 TAKE_BACK_KINDS = ("cancel", "refund")
+
+# What the server is doing when points change, and whether the ledger itself
+# is writing. Only server code sets them, for the code it runs: unlike the
+# context, a client cannot send them, so they can decide how a change is
+# booked and who may make it.
+_points_origin = ContextVar("retention_points_origin", default=None)
+_ledger_posting = ContextVar("retention_ledger_posting", default=False)
+
+
+@contextmanager
+def points_origin(event, orders=None, reason=None):
+    """Book the changes of points made inside the block as caused by
+    ``event`` ("confirm", "cancel", "reward", "coupon" or "manual") of
+    ``orders``, with ``reason`` as the description of what is left over."""
+    token = _points_origin.set(
+        {"event": event, "order_ids": orders.ids if orders else [], "reason": reason}
+    )
+    try:
+        yield
+    finally:
+        _points_origin.reset(token)
+
+
+@contextmanager
+def ledger_posting():
+    """The ledger writes balances and entries inside the block."""
+    token = _ledger_posting.set(True)
+    try:
+        yield
+    finally:
+        _ledger_posting.reset(token)
+
+
+def is_ledger_posting():
+    return _ledger_posting.get()
 
 
 class LoyaltyCard(models.Model):
@@ -60,25 +97,59 @@ class LoyaltyCard(models.Model):
         return cards
 
     def write(self, vals):
-        if "points" not in vals or self.env.context.get("retention_ledger_posting"):
-            return super().write(vals)
-        ledger_cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
-        if not ledger_cards:
-            return super().write(vals)
+        moved = self._retention_ledger_moves(vals)
+        ledger_cards = self.browse()
+        if "points" in vals and not is_ledger_posting():
+            ledger_cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
+        if ledger_cards:
+            # The one check of who may change a balance: Odoo's own flows run
+            # by the server say what they do; anything else is a manual
+            # adjustment.
+            origin = _points_origin.get() or {}
+            if (
+                origin.get("event") in (None, "manual")
+                and not self.env.su
+                and not self.env.user.has_group("retention_loyalty.group_retention_manager")
+            ):
+                raise UserError(self.env._("Only retention administrators can adjust points."))
+            changes = ledger_cards._retention_changes_for(vals["points"], origin)
+            other_vals = {key: value for key, value in vals.items() if key != "points"}
+            if self - ledger_cards:
+                super(LoyaltyCard, self - ledger_cards).write(vals)
+            if other_vals:
+                super(LoyaltyCard, ledger_cards).write(other_vals)
+            self.env["loyalty.card"]._retention_post(changes)
+            res = True
+        else:
+            res = super().write(vals)
+        # A balance brought into a ledger by an administrator opens it.
+        moved._retention_open_ledger(kind="opening")
+        return res
+
+    def _retention_ledger_moves(self, vals):
+        """Cards with points that ``vals`` move into or out of a program with a
+        ledger: their balance would bypass the ledger, so only retention
+        administrators (or the server) may move them."""
+        if "program_id" not in vals or is_ledger_posting():
+            return self.browse()
+        to_ledger = bool(
+            self.env["loyalty.program"].browse(vals["program_id"])._retention_uses_ledger()
+        )
+        moved = self.filtered(
+            lambda card: card.points and bool(card.program_id._retention_uses_ledger()) != to_ledger
+        )
         if (
-            not self.env.context.get("retention_points_origin")
+            moved
             and not self.env.su
             and not self.env.user.has_group("retention_loyalty.group_retention_manager")
         ):
-            raise UserError(self.env._("Only retention administrators can adjust points."))
-        changes = ledger_cards._retention_changes_for(vals["points"])
-        other_vals = {key: value for key, value in vals.items() if key != "points"}
-        if self - ledger_cards:
-            super(LoyaltyCard, self - ledger_cards).write(vals)
-        if other_vals:
-            super(LoyaltyCard, ledger_cards).write(other_vals)
-        self.env["loyalty.card"]._retention_post(changes)
-        return True
+            raise UserError(
+                self.env._(
+                    "Only retention administrators can move a card with points into or out of "
+                    "a loyalty program."
+                )
+            )
+        return moved
 
     def _retention_open_ledger(self, kind="opening"):
         """Record the balance of ledger cards that has no entries yet (cards
@@ -113,26 +184,83 @@ class LoyaltyCard(models.Model):
                     "date": today,
                 }
             )
-        self.env["retention.points.entry"].sudo().with_context(
-            retention_ledger_posting=True
-        ).create(vals_list)
+        with ledger_posting():
+            self.env["retention.points.entry"].sudo().create(vals_list)
 
-    def _retention_changes_for(self, new_points):
+    def _retention_open_ledger_from_orders(self):
+        """Open the ledger of cards that have none from Odoo's own records:
+        what each confirmed order earned (``coupon_point_ids``) and spent (its
+        reward lines), dated on the order, so that cancelling or refunding
+        those orders takes their points back; what the orders do not explain
+        is an opening balance. Cards with entries only get their difference
+        recorded."""
+        cards = self.filtered(lambda card: card.program_id._retention_uses_ledger())
+        with_entries = {
+            card.id
+            for [card] in self.env["retention.points.entry"]._read_group(
+                [("card_id", "in", cards.ids)], ["card_id"]
+            )
+        }
+        fresh = cards.filtered(lambda card: card.id not in with_entries)
+        orders = self.env["sale.order"].search(
+            [
+                ("state", "=", "sale"),
+                "|",
+                ("coupon_point_ids.coupon_id", "in", fresh.ids),
+                ("order_line.coupon_id", "in", fresh.ids),
+            ],
+            order="date_order, id",
+        )
+        order_changes = defaultdict(list)
+        for order in orders:
+            for card in (order.coupon_point_ids.coupon_id | order.order_line.coupon_id) & fresh:
+                for change in order._retention_confirm_changes(card):
+                    order_changes[card].append({**change, "date": order.date_order.date()})
+        today = fields.Date.context_today(self)
+        changes = []
+        for card in fresh:
+            own = order_changes[card]
+            rest = round_points(card.points - sum(change["points"] for change in own))
+            opening = {
+                "card": card,
+                "kind": "opening",
+                "points": rest,
+                "date": today,
+                "description": self.env._("Opening balance"),
+            }
+            # Points from before the orders come first, points gone since then last.
+            changes += [opening] * (rest > 0) + own + [opening] * (rest < 0)
+        self._retention_post(changes, opening=True)
+        (cards - fresh)._retention_open_ledger(kind="opening")
+
+    def _retention_changes_for(self, new_points, origin):
         """The ledger changes behind setting the cards' points to
-        ``new_points``, told apart by what the context says caused it."""
-        origin = self.env.context.get("retention_points_origin") or {}
+        ``new_points``, told apart by the ``origin`` the server gave."""
+        event = origin.get("event")
         orders = self.env["sale.order"].browse(origin.get("order_ids", []))
         changes = []
         for card in self:
             delta = round_points(new_points - card.points)
-            if origin.get("event") == "confirm":
+            if event == "confirm":
                 explained = orders._retention_confirm_changes(card)
-            elif origin.get("event") == "cancel":
+            elif event == "cancel":
                 # The ledger, not Odoo's delta, knows what the order still holds
                 # after refunds: take back exactly that.
                 changes += orders._retention_cancel_changes(card)
                 continue
-            elif origin.get("event") == "reward" and delta:
+            elif event == "coupon" and delta:
+                # A program applied to a confirmed order adds its points.
+                order = orders[:1]
+                explained = [
+                    {
+                        "card": card,
+                        "kind": "earn",
+                        "points": delta,
+                        "order_id": order.id,
+                        "description": self.env._("Earned on %(order)s", order=order.name),
+                    }
+                ]
+            elif event == "reward" and delta:
                 # A reward line of a confirmed order changed: more or fewer
                 # points spent on that order.
                 order = orders[:1]
@@ -157,7 +285,7 @@ class LoyaltyCard(models.Model):
                         "kind": "adjust",
                         "points": rest,
                         "order_id": order.id,
-                        "description": self.env.context.get("retention_points_reason")
+                        "description": origin.get("reason")
                         or (
                             self.env._("Points of %(order)s updated", order=order.name)
                             if order
@@ -184,11 +312,15 @@ class LoyaltyCard(models.Model):
             )
 
     @api.model
-    def _retention_post(self, changes, write_history=False):
+    def _retention_post(self, changes, write_history=False, opening=False):
         """Post ledger ``changes`` (dicts: card, kind, points, description and
         optionally order_id, move_id, date) in order, move the cards' balances
         and consume lots oldest expiry first. Nothing is written when a change
-        would take a balance below what the program allows."""
+        would take a balance below what the program allows.
+
+        ``opening`` records the history of balances that exist without a
+        ledger: the changes add up to the balance instead of moving it, never
+        fail, and their lots expire as if earned today."""
         changes = [c for c in changes if round_points(c["points"]) or c.get("marker")]
         if not changes:
             return self.env["retention.points.entry"]
@@ -208,7 +340,7 @@ class LoyaltyCard(models.Model):
                 (0, lot.id), lot.remaining, lot.expiry_date
             )
             lot_orders[(0, lot.id)] = lot.order_id.id
-        balances = {card.id: card.points for card in cards}
+        balances = {card.id: 0.0 if opening else card.points for card in cards}
         vals_list = []
         for index, change in enumerate(changes):
             card = change["card"]
@@ -230,7 +362,7 @@ class LoyaltyCard(models.Model):
                 vals["remaining"] = new_lot_remaining(points, balances[card.id])
                 vals["expiry_date"] = (
                     change.get("restores") and restored_expiry.get((card.id, vals["order_id"]))
-                ) or program._retention_expiry_from(vals["date"])
+                ) or program._retention_expiry_from(today if opening else vals["date"])
                 lots[(1, index)] = Lot((1, index), vals["remaining"], vals["expiry_date"])
                 lot_orders[(1, index)] = vals["order_id"]
             else:
@@ -259,14 +391,15 @@ class LoyaltyCard(models.Model):
                     (lots[key].expires_on for key in used if lots[key].expires_on),
                     default=False,
                 )
-                if rest.shortfall > 0:
+                if rest.shortfall > 0 and not opening:
                     self._retention_check_shortfall(card, change, balances[card.id])
             balances[card.id] = round_points(balances[card.id] + points)
             vals_list.append(vals)
         for index, vals in enumerate(vals_list):
             if (1, index) in lots_by_card[vals["card_id"]]:
                 vals["remaining"] = lots_by_card[vals["card_id"]][(1, index)].remaining
-        entries = Entry.with_context(retention_ledger_posting=True).create(vals_list)
+        with ledger_posting():
+            entries = Entry.create(vals_list)
         consumed = [
             (lot.id, lots_by_card[lot.card_id.id][(0, lot.id)].remaining)
             for lot in open_lots
@@ -282,9 +415,11 @@ class LoyaltyCard(models.Model):
                 )
             )
             open_lots.invalidate_recordset(["remaining"])
-        cards._retention_extend_on_activity(entries, today)
-        for card in cards:
-            card.with_context(retention_ledger_posting=True).write({"points": balances[card.id]})
+        if not opening:
+            cards._retention_extend_on_activity(entries, today)
+        with ledger_posting():
+            for card in cards:
+                card.write({"points": balances[card.id]})
         if write_history:
             entries._retention_write_loyalty_history()
         return entries
@@ -480,11 +615,15 @@ class LoyaltyCard(models.Model):
             SQL(
                 """INSERT INTO retention_points_entry
                        (card_id, program_id, partner_id, company_id, date, kind, points,
-                        remaining, description, user_id, create_uid, create_date, write_uid,
-                        write_date)
+                        remaining, description, order_id, user_id, create_uid, create_date,
+                        write_uid, write_date)
                    SELECT card_id, program_id, partner_id, company_id, %(today)s, 'expire',
                           -remaining, 0,
                           %(description)s || ' (' || to_char(date, 'YYYY-MM-DD') || ')',
+                          -- Points an order earned expire as that order's: cancelling or
+                          -- refunding it does not take them again. Given-back spent
+                          -- points are the customer's, not the order's.
+                          CASE WHEN kind NOT IN ('cancel', 'spend') THEN order_id END,
                           %(uid)s, %(uid)s, now() at time zone 'UTC',
                           %(uid)s, now() at time zone 'UTC'
                      FROM retention_points_entry WHERE id = ANY(%(ids)s)""",

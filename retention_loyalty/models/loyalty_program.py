@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -120,21 +122,30 @@ class LoyaltyProgram(models.Model):
     def _retention_reset_expiry(self):
         """Apply a changed expiry rule to the unspent points already earned:
         from each lot's date, or from the card's last purchase under the
-        inactivity policy. A reminder is due again for the new dates."""
+        inactivity policy. Customers get notice first: no lot expires sooner
+        than the program's reminder lead time (at least a day) from today, so
+        the reminder goes out before points the new rule puts in the past
+        expire. A reminder is due again for the new dates."""
         self.env.flush_all()
+        today = fields.Date.context_today(self)
         for program in self._retention_uses_ledger():
             months = program.retention_expiry_months
             if program.retention_expiry_policy == "never":
                 expiry = SQL("NULL::date")
-            elif program.retention_expiry_policy == "earned":
-                expiry = SQL("(e.date + make_interval(months => %s))::date", months)
             else:
+                if program.retention_expiry_policy == "earned":
+                    start = SQL("e.date")
+                else:
+                    start = SQL(
+                        """COALESCE((SELECT max(last.date) FROM retention_points_entry last
+                                      WHERE last.card_id = e.card_id AND last.kind = 'earn'),
+                                    e.date)"""
+                    )
                 expiry = SQL(
-                    """(COALESCE((SELECT max(last.date) FROM retention_points_entry last
-                                   WHERE last.card_id = e.card_id AND last.kind = 'earn'),
-                                 e.date)
-                        + make_interval(months => %s))::date""",
+                    "GREATEST((%s + make_interval(months => %s))::date, %s::date)",
+                    start,
                     months,
+                    today + timedelta(days=max(program.retention_reminder_days, 1)),
                 )
             self.env.cr.execute(
                 SQL(

@@ -135,14 +135,15 @@ class ResPartner(models.Model):
         compute="_compute_retention_points", string="Points Expiring Next"
     )
 
+    @api.depends_context("company", "uid")
     def _compute_retention_points(self):
         """Balance and next expiry over the customer's loyalty cards in the
-        current company, read in one pass for all partners."""
+        current company, read in one pass for all partners, as far as the
+        user may read loyalty cards."""
+        Card = self.env["loyalty.card"]
         partners = self.commercial_partner_id
         cards = (
-            self.env["loyalty.card"]
-            .sudo()
-            .search(
+            Card.search(
                 [
                     # Cards are often made out to the contact who ordered.
                     ("partner_id", "child_of", partners.ids),
@@ -150,6 +151,8 @@ class ResPartner(models.Model):
                     ("company_id", "in", [False, self.env.company.id]),
                 ]
             )
+            if Card.has_access("read")
+            else Card
         )
         by_partner = defaultdict(lambda: self.env["loyalty.card"])
         for card in cards:
@@ -185,11 +188,16 @@ class ResPartner(models.Model):
             clubs = self._retention_current_clubs()[self.id].filtered(
                 lambda club: club.company_id == company
             )
-        return max(
-            self.category_id.mapped("retention_points_multiplier")
-            + clubs.mapped("points_multiplier"),
-            default=1.0,
-        )
+        # Read as the server: the multipliers are an administrator's setting
+        # that every salesperson's order applies, in the order's company.
+        tag_multipliers = [
+            multiplier
+            for multiplier in self.category_id.sudo()
+            .with_company(company)
+            .mapped("retention_points_multiplier")
+            if multiplier > 0  # not set in this company
+        ]
+        return max(tag_multipliers + clubs.mapped("points_multiplier"), default=1.0)
 
     def _retention_portal_clubs(self):
         """What the customer sees in the portal: their current clubs and, on

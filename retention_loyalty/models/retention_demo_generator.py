@@ -8,6 +8,7 @@ from odoo import Command, api, fields, models
 from ..engine import demo_history
 from ..engine.customer_movement import month_start
 from ..engine.dates import add_months
+from .loyalty_card import ledger_posting
 
 DEMO_XMLID_PREFIX = "retention_loyalty.demo_"
 DEMO_SEED = 42
@@ -501,32 +502,32 @@ class RetentionDemoGenerator(models.AbstractModel):
             [{"program_id": program.id, "partner_id": partner.id} for partner in customers]
         )
         card_of = dict(zip(customers, cards, strict=True))
-        entries = (
-            env["retention.points.entry"]
-            .sudo()
-            .with_context(retention_ledger_posting=True)
-            .create(
-                [
-                    {
-                        "card_id": card_of[order.partner_id.commercial_partner_id].id,
-                        "kind": "earn",
-                        "date": order.date_order.date(),
-                        "points": int(order.amount_untaxed),
-                        "remaining": int(order.amount_untaxed),
-                        "expiry_date": program._retention_expiry_from(order.date_order.date()),
-                        "order_id": order.id,
-                        "description": f"Earned on {order.name}",
-                    }
-                    for order in orders
-                    if int(order.amount_untaxed) > 0
-                ]
+        with ledger_posting():
+            entries = (
+                env["retention.points.entry"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "card_id": card_of[order.partner_id.commercial_partner_id].id,
+                            "kind": "earn",
+                            "date": order.date_order.date(),
+                            "points": int(order.amount_untaxed),
+                            "remaining": int(order.amount_untaxed),
+                            "expiry_date": program._retention_expiry_from(order.date_order.date()),
+                            "order_id": order.id,
+                            "description": f"Earned on {order.name}",
+                        }
+                        for order in orders
+                        if int(order.amount_untaxed) > 0
+                    ]
+                )
             )
-        )
-        balances = defaultdict(float)
-        for entry in entries:
-            balances[entry.card_id] += entry.points
-        for card, points in balances.items():
-            card.with_context(retention_ledger_posting=True).points = points
+            balances = defaultdict(float)
+            for entry in entries:
+                balances[entry.card_id] += entry.points
+            for card, points in balances.items():
+                card.points = points
         while env["loyalty.card"]._retention_expire_due(batch_size=50000)[0]:
             pass
         cards.invalidate_recordset(["points"])

@@ -65,8 +65,14 @@ class RetentionPointsCampaign(models.Model):
     @api.model
     def _retention_applicable(self, order, program):
         """``(name, multiplier, eligible share)`` of the campaigns that apply
-        to ``order`` for ``program``."""
-        day = fields.Date.context_today(self, order.date_order)
+        to ``order`` for ``program``, on the day the order is (or would be,
+        if confirmed now) confirmed."""
+        confirmed_at = (
+            order.date_order
+            if order.state == "sale"
+            else order._prepare_confirmation_values().get("date_order", order.date_order)
+        )
+        day = fields.Date.context_today(self, confirmed_at)
         campaigns = self.sudo().search(
             [
                 ("program_id", "=", program.id),

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .loyalty_card import is_ledger_posting
+
 ENTRY_KINDS = [
     ("opening", "Opening Balance"),
     ("earn", "Earned"),
@@ -16,8 +18,9 @@ ENTRY_KINDS = [
 class RetentionPointsEntry(models.Model):
     """One change of a loyalty card's points. The card's balance is the sum of
     its entries; positive entries are lots that keep their unspent part
-    (``remaining``) and expire on ``expiry_date``. Entries are never edited
-    or deleted: a correction is a new entry."""
+    (``remaining``) and expire on ``expiry_date``. Entries are never deleted
+    and their points never change: a correction is a new entry (only the
+    label of a Point of Sale change is completed when its order arrives)."""
 
     _name = "retention.points.entry"
     _description = "Loyalty Points Ledger Entry"
@@ -71,7 +74,7 @@ class RetentionPointsEntry(models.Model):
 
     def write(self, vals):
         locked = set(vals) - {"remaining", "reminder_sent", "expiry_date"}
-        if locked and not self.env.context.get("retention_ledger_posting"):
+        if locked and not is_ledger_posting():
             raise UserError(self.env._("Ledger entries cannot be changed once posted."))
         return super().write(vals)
 

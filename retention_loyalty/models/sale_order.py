@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 
 from ..engine.points import multiply_points, reversal_target, round_points
+from .loyalty_card import points_origin
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
 
@@ -276,12 +277,8 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         to_confirm = self.filtered(lambda order: order.state != "sale")
-        res = super(
-            SaleOrder,
-            self.with_context(
-                retention_points_origin={"event": "confirm", "order_ids": to_confirm.ids}
-            ),
-        ).action_confirm()
+        with points_origin("confirm", to_confirm):
+            res = super().action_confirm()
         confirmed = to_confirm.filtered(lambda order: order.state == "sale")
         setup = self.env["retention.club"]._retention_setup()
         Membership = self.env["retention.club.membership"]
@@ -302,24 +299,33 @@ class SaleOrder(models.Model):
 
     def _action_cancel(self):
         confirmed = self.filtered(lambda order: order.state == "sale")
-        self_ctx = self.with_context(
-            retention_points_origin={"event": "cancel", "order_ids": confirmed.ids}
-        )
-        res = super(SaleOrder, self_ctx)._action_cancel()
+        with points_origin("cancel", confirmed):
+            res = super()._action_cancel()
         self.retention_points_to_redeem = 0.0
         if confirmed and self.env["retention.club"]._retention_setup()["paid_product_ids"]:
             self.env["retention.club.membership"]._end_purchased(confirmed)
         return res
 
     def _add_points_for_coupon(self, coupon_points):
-        return super(
-            SaleOrder,
-            self.with_context(retention_points_origin={"event": "update", "order_ids": self.ids}),
-        )._add_points_for_coupon(coupon_points)
+        """On a confirmed order, the points of a program applied to it are
+        earned on it (Odoo adds them to the card at once)."""
+        with points_origin("coupon", self):
+            return super()._add_points_for_coupon(coupon_points)
+
+    def _apply_program_reward(self, reward, coupon, **kwargs):
+        # On a confirmed order Odoo's reward flow spends the points at once.
+        with points_origin("reward", self):
+            return super()._apply_program_reward(reward, coupon, **kwargs)
+
+    def _update_programs_and_rewards(self):
+        with points_origin("reward", self):
+            return super()._update_programs_and_rewards()
 
     def _retention_confirm_changes(self, card):
         """Ledger changes of confirming these orders for ``card``: points earned
-        and points spent on rewards, one entry each per order."""
+        and points spent on rewards, one entry each per order. Points earned
+        come first, as Odoo nets them per order: a reward may be paid with
+        the points its own order earns."""
         changes = []
         for order in self:
             earned = sum(
@@ -330,16 +336,6 @@ class SaleOrder(models.Model):
                     lambda line: line.coupon_id == card and line.reward_id
                 ).mapped("points_cost")
             )
-            if spent:
-                changes.append(
-                    {
-                        "card": card,
-                        "kind": "spend",
-                        "points": -spent,
-                        "order_id": order.id,
-                        "description": self.env._("Spent on %(order)s", order=order.name),
-                    }
-                )
             if earned:
                 changes.append(
                     {
@@ -350,33 +346,51 @@ class SaleOrder(models.Model):
                         "description": self.env._("Earned on %(order)s", order=order.name),
                     }
                 )
+            if spent:
+                changes.append(
+                    {
+                        "card": card,
+                        "kind": "spend",
+                        "points": -spent,
+                        "order_id": order.id,
+                        "description": self.env._("Spent on %(order)s", order=order.name),
+                    }
+                )
         return changes
 
     def _retention_cancel_changes(self, card):
         """Ledger changes of cancelling these orders for ``card``: spent points
-        come back and the points the order still holds (after refunds) go."""
+        come back and the points the order still holds (after refunds and
+        expiry) go. An order without entries (confirmed before the ledger was
+        opened order by order) is reversed as Odoo reverses it."""
         entries_by_order = defaultdict(list)
         for entry in (
             self.env["retention.points.entry"]
             .sudo()
-            .search([("card_id", "=", card.id), ("order_id", "in", self.ids)])
+            .search([("card_id", "=", card.id), ("order_id", "in", self.ids)], order="id")
         ):
             entries_by_order[entry.order_id.id].append(entry)
         refunded = self._retention_refunded_amounts()
         changes = []
         for order in self:
             own = entries_by_order[order.id]
-            held = sum(entry.points for entry in own)
-            spent = -sum(entry.points for entry in own if entry.kind == "spend")
-            restored = sum(
-                entry.points for entry in own if entry.kind == "cancel" and entry.points > 0
-            )
-            unrestored_spent = round_points(spent - restored)
-            earned_held = round_points(held + unrestored_spent)
             description = self.env._("%(order)s cancelled", order=order.name)
+            if not own:
+                odoo_change = -order._get_point_changes().get(card, 0.0)
+                moves = [odoo_change] if round_points(odoo_change) else []
+            else:
+                held = sum(entry.points for entry in own)
+                spent = -sum(entry.points for entry in own if entry.kind == "spend")
+                restored = sum(
+                    entry.points for entry in own if entry.kind == "cancel" and entry.points > 0
+                )
+                unrestored_spent = round_points(spent - restored)
+                # Expired points are already gone from ``held``.
+                earned_held = round_points(held + unrestored_spent)
+                moves = [points for points in (unrestored_spent, -earned_held) if points]
+                order._retention_note_expired(card, own, description)
             # Without points to move, a zero entry still marks where the
             # order's next confirmation starts.
-            moves = [points for points in (unrestored_spent, -earned_held) if points]
             changes += [
                 {
                     "card": card,
@@ -391,6 +405,27 @@ class SaleOrder(models.Model):
                 for points in moves or ([0.0] if own else [])
             ]
         return changes
+
+    def _retention_note_expired(self, card, entries, what):
+        """Tell in the card's chatter that points of this order which expired
+        since its last cancellation are not taken back (again) by ``what``."""
+        expired = 0.0
+        for entry in entries:
+            if entry.kind == "cancel":
+                expired = 0.0
+            elif entry.kind == "expire":
+                expired -= entry.points
+        if round_points(expired):
+            card.sudo().message_post(
+                body=self.env._(
+                    "%(what)s: %(points)s of the points %(order)s earned had already expired; "
+                    "they are not taken back again.",
+                    what=what,
+                    points=f"{round_points(expired):g}",
+                    order=self.name,
+                )
+            )
+        return round_points(expired)
 
     def _retention_refunded_amounts(self):
         """Amount refunded per order id (in the order's currency): the product
@@ -417,8 +452,9 @@ class SaleOrder(models.Model):
 
     def _retention_sync_refunds(self, move=None):
         """Take back (or give back, when a credit note is undone) the points
-        these orders earned, in proportion to what was refunded. Idempotent:
-        it moves each order to its target, whatever ran before."""
+        these orders earned, in proportion to what was refunded, but never
+        points of the order that expired. Idempotent: it moves each order to
+        its target, whatever ran before."""
         orders = self.filtered(lambda order: order.state == "sale")
         if not orders:
             return
@@ -446,9 +482,19 @@ class SaleOrder(models.Model):
         for (order, card), cycle in cycles.items():
             earned = sum(entry.points for entry in cycle if entry.kind == "earn")
             taken = -sum(entry.points for entry in cycle if entry.kind == "refund")
+            unexpired = max(
+                earned + sum(entry.points for entry in cycle if entry.kind == "expire"), 0.0
+            )
             refunded_now = max(refunded.get(order.id, 0.0) - basis[(order, card)], 0.0)
             target = reversal_target(earned, order.amount_untaxed, refunded_now)
-            delta = round_points(target - taken)
+            description = self.env._(
+                "Refund of %(order)s (%(move)s)",
+                order=order.name,
+                move=move.name if move else "-",
+            )
+            if move and target > unexpired:
+                order._retention_note_expired(card, cycle, description)
+            delta = round_points(min(target, unexpired) - taken)
             if delta:
                 changes.append(
                     {
@@ -458,11 +504,7 @@ class SaleOrder(models.Model):
                         "restores": delta < 0,
                         "order_id": order.id,
                         "move_id": move.id if move else False,
-                        "description": self.env._(
-                            "Refund of %(order)s (%(move)s)",
-                            order=order.name,
-                            move=move.name if move else "-",
-                        ),
+                        "description": description,
                     }
                 )
         entries = self.env["loyalty.card"]._retention_post(changes, write_history=True)

@@ -1,26 +1,38 @@
+from contextlib import nullcontext
+
 from odoo import api, models
+
+from .loyalty_card import points_origin
 
 
 class SaleOrderLine(models.Model):
     """Reward lines changed on a confirmed order spend more or fewer points
-    of that order: tell the ledger which order it is."""
+    of that order. Odoo's reward flows say so themselves (see sale.order);
+    a line changed directly counts as spending on its order only for the
+    server or a retention administrator, otherwise the card refuses the
+    change as a manual adjustment."""
 
     _inherit = "sale.order.line"
 
-    def _retention_reward_context(self, orders):
-        return self.with_context(
-            retention_points_origin={"event": "reward", "order_ids": orders.ids}
-        )
+    def _retention_reward_origin(self, orders):
+        if self.env.su or self.env.user.has_group("retention_loyalty.group_retention_manager"):
+            return points_origin("reward", orders)
+        return nullcontext()
 
     @api.model_create_multi
     def create(self, vals_list):
         orders = self.env["sale.order"].browse(
             {vals.get("order_id") for vals in vals_list} - {None}
         )
-        return super(SaleOrderLine, self._retention_reward_context(orders[:1])).create(vals_list)
+        with self._retention_reward_origin(orders[:1]):
+            return super().create(vals_list)
 
     def write(self, vals):
-        return super(SaleOrderLine, self._retention_reward_context(self.order_id[:1])).write(vals)
+        if "points_cost" not in vals:
+            return super().write(vals)
+        with self._retention_reward_origin(self.order_id[:1]):
+            return super().write(vals)
 
     def unlink(self):
-        return super(SaleOrderLine, self._retention_reward_context(self.order_id[:1])).unlink()
+        with self._retention_reward_origin(self.order_id[:1]):
+            return super().unlink()

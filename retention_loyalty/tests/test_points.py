@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
+from ..models.loyalty_card import ledger_posting
 from .common import make_order, make_product
 
 
@@ -280,7 +281,8 @@ class TestPointsLedger(PointsCase):
         card = self.env["loyalty.card"].create(
             {"program_id": self.program.id, "partner_id": self.customer.id}
         )
-        card.with_context(retention_ledger_posting=True).points = 42
+        with ledger_posting():  # a balance from before the install
+            card.points = 42
         self.assertFalse(self._entries(card))
         post_init_hook(self.env)
         self.assertRecordValues(
@@ -614,13 +616,14 @@ class TestPointsEdgeFlows(PointsCase):
         )
         self._confirmed(100.0, partner=contact)
         self.assertEqual(company_partner.retention_points_balance, 100)
+        # Odoo's loyalty applies a card to orders of its own partner only.
         order = self._quotation(50.0, partner=company_partner)
         wizard = (
             self.env["retention.points.redeem.wizard"]
             .with_context(default_order_id=order.id)
             .create({"points": 10})
         )
-        self.assertEqual(wizard.card_id, self._card(contact))
+        self.assertFalse(wizard.card_id)
 
     def test_changing_the_expiry_rule_applies_to_unspent_points(self):
         with freeze_time("2026-01-10"):
@@ -631,7 +634,8 @@ class TestPointsEdgeFlows(PointsCase):
         self.assertFalse(lot.expiry_date)
         with freeze_time("2026-12-01"):
             self.assertEqual(self.env["loyalty.card"]._cron_expire_points(), 0)
-        self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": 3})
+        with freeze_time("2026-02-01"):
+            self.program.write({"retention_expiry_policy": "earned", "retention_expiry_months": 3})
         self.assertEqual(lot.expiry_date, date(2026, 4, 10))
 
     def test_inactivity_purchase_asks_for_a_new_reminder(self):

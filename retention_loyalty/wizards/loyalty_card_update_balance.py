@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.exceptions import UserError
 
+from ..models.loyalty_card import points_origin
+
 
 class LoyaltyCardUpdateBalance(models.TransientModel):
     """Odoo's own "Update balance" button: on cards with a points ledger it
@@ -14,7 +16,5 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
             "retention_loyalty.group_retention_manager"
         ):
             raise UserError(self.env._("Only retention administrators can adjust points."))
-        return super(
-            LoyaltyCardUpdateBalance,
-            self.with_context(retention_points_reason=self.description),
-        ).action_update_card_point()
+        with points_origin("manual", reason=self.description):
+            return super().action_update_card_point()
