@@ -10,3 +10,4 @@ from . import test_followups_tour
 from . import test_dashboard
 from . import test_dashboard_tour
 from . import test_clickbot_tour
+from . import test_scoring_numbers
