@@ -26,6 +26,7 @@ from scipy import optimize, special
 
 from odoo import Command
 from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import TODAY, RetentionCase
 
@@ -425,14 +426,16 @@ class TestScoringNumbers(RetentionCase):
         """The figures as stored, at full precision (the form shows them rounded)."""
         self.env.flush_all()
         self.env.cr.execute(
-            """
-            SELECT partner_id, p_alive, expected_orders, expected_order_value, clv,
-                   value_at_stake, overdue_ratio, risk_level, expected_next_order_date,
-                   method, value_tier_id, segment
-              FROM retention_customer_stat
-             WHERE company_id = %s
-            """,
-            [company.id],
+            SQL(
+                """
+                SELECT partner_id, p_alive, expected_orders, expected_order_value, clv,
+                       value_at_stake, overdue_ratio, risk_level, expected_next_order_date,
+                       method, value_tier_id, segment
+                  FROM retention_customer_stat
+                 WHERE company_id = %s
+                """,
+                company.id,
+            )
         )
         rows = self.env.cr.dictfetchall()
         name_of = {partner.id: name for name, partner in customers.items()}
