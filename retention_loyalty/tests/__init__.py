@@ -12,3 +12,4 @@ from . import test_dashboard
 from . import test_dashboard_tour
 from . import test_clickbot_tour
 from . import test_confirm_concurrency
+from . import test_scoring_numbers

@@ -194,6 +194,12 @@ def test_one_order_customers_are_alive_by_construction(params):
 def test_tiny_probabilities_are_exact_not_clamped(params):
     # A frequent buyer silent for years: almost surely gone, but not zero.
     p = bgnbd.p_alive(params, [60.0], [10.0], [2000.0])
+    odds = (
+        params.a
+        / (params.b + 59)
+        * ((params.alpha + 2000) / (params.alpha + 10)) ** (params.r + 60)
+    )
+    assert p[0] == pytest.approx(1 / (1 + odds), rel=1e-9)
     assert 0 < p[0] < 1e-50
     assert np.log(p[0]) == pytest.approx(bgnbd.log_p_alive(params, [60.0], [10.0], [2000.0])[0])
     more_silence = bgnbd.p_alive(params, [60.0], [10.0], [4000.0])
@@ -282,6 +288,16 @@ def test_clockwork_buyers_stay_predictable():
     t_x = np.full(50, 96.0) + np.arange(50) % 3
     t_age = t_x + 2
     params = bgnbd.fit(x, t_x, t_age)
+    assert params.r == pytest.approx(1e4) and params.b == pytest.approx(1e5)
+    assert params.a == pytest.approx(1e-4)
+    np.testing.assert_allclose(bgnbd.p_alive(params, x, t_x, t_age), 1.0, atol=1e-9)
     expected = bgnbd.conditional_expected_purchases(params, 52, x, t_x, t_age)
-    assert np.all(np.isfinite(expected))
-    assert np.allclose(expected, 13, rtol=0.1)
+    # Without spread or drop-out the model is one Poisson rate for all, whose
+    # maximum-likelihood estimate is purchases over exposure (first purchase
+    # to T): 1,200 / 4,949 weeks, so 12.609 in 52 weeks rather than the 13
+    # of the buyers' own 4-week rhythm. The bound on r lets each customer
+    # deviate from it by their own (r + x) / (alpha + T), a few 1e-5.
+    pooled = x.sum() / t_age.sum()
+    assert t_age.sum() == 4949
+    np.testing.assert_allclose(expected, 52 * pooled, rtol=5e-5)
+    np.testing.assert_allclose(expected, 52 * (params.r + x) / (params.alpha + t_age), rtol=1e-8)

@@ -10,6 +10,7 @@ from retention_loyalty.engine.clubs import (
     NO_LEVEL,
     START_GRACE,
     UPGRADE,
+    NextLevel,
     check_thresholds,
     next_level,
     plan_transitions,
@@ -29,15 +30,24 @@ def test_windows():
     assert window_end(today, "calendar_year") == date(2026, 12, 31)
     assert window_end(today, "trailing", 30) == date(2026, 12, 22)
     for days in (0, -5):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="at least one day"):
             window_start(today, "trailing", days)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Unknown qualification window 'fortnight'"):
         window_start(today, "fortnight", 14)
 
 
-@pytest.mark.parametrize("thresholds", [[500, 500], [2000, 500], [0, 100], [-1], [100, 50, 200]])
-def test_overlapping_or_empty_thresholds_are_refused(thresholds):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("thresholds", "message"),
+    [
+        ([500, 500], "more than the level below"),
+        ([2000, 500], "more than the level below"),
+        ([100, 50, 200], "more than the level below"),
+        ([0, 100], "threshold above zero"),
+        ([-1], "threshold above zero"),
+    ],
+)
+def test_overlapping_or_empty_thresholds_are_refused(thresholds, message):
+    with pytest.raises(ValueError, match=message):
         check_thresholds(thresholds)
 
 
@@ -70,8 +80,10 @@ def test_order_confirmation_never_starts_a_downgrade():
 
 
 def test_next_level_needs():
-    assert next_level(1500, LADDER) == next_level(1500.0, LADDER)
-    assert next_level(1500, LADDER).level == 1
-    assert next_level(1500, LADDER).missing == 500
-    assert next_level(0, LADDER).missing == 500
+    assert next_level(0, LADDER) == NextLevel(level=0, missing=500.0)
+    assert next_level(499.5, LADDER) == NextLevel(level=0, missing=0.5)
+    assert next_level(500, LADDER) == NextLevel(level=1, missing=1500.0)  # Silver reached
+    assert next_level(1500, LADDER) == NextLevel(level=1, missing=500.0)
+    assert next_level(4999.25, LADDER) == NextLevel(level=2, missing=0.75)
+    assert next_level(5000, LADDER) is None  # Platinum is the top
     assert next_level(7000, LADDER) is None

@@ -1,9 +1,11 @@
 import itertools
+import math
 from datetime import date, timedelta
 
 import cdnow
 import numpy as np
 import pytest
+from scipy import special
 
 from retention_loyalty.engine import bgnbd, customer_scoring
 from retention_loyalty.engine.customer_scoring import (
@@ -16,6 +18,26 @@ from retention_loyalty.engine.customer_scoring import (
 from retention_loyalty.engine.demo_history import generate_demo_history
 
 END = date(2026, 6, 30)
+
+
+def bgnbd_expected_purchases(params, t, x, t_x, t_age):
+    """E[Y(t) | x, t_x, T], equation (10) of Fader, Hardie & Lee (2005), written out:
+    (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
+    / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    if_alive = (
+        (a + b + x - 1)
+        / (a - 1)
+        * (
+            1
+            - ((alpha + t_age) / (alpha + t_age + t)) ** (r + x)
+            * special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + t_age + t))
+        )
+    )
+    odds = np.where(
+        x > 0, a / (b + np.maximum(x, 1) - 1) * ((alpha + t_age) / (alpha + t_x)) ** (r + x), 0.0
+    )
+    return if_alive / (1 + odds)
 
 
 def summary_from_orders(orders_by_customer, end, amounts=None):
@@ -62,7 +84,7 @@ def test_summary_arrays():
     assert np.isnan(summary.median_gap_days[1])
     both = PurchaseSummary.concat(summary, PurchaseSummary.empty(END))
     assert both.partner_ids.tolist() == [1, 2]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="different dates"):
         PurchaseSummary.concat(summary, PurchaseSummary.empty(END + timedelta(days=1)))
 
 
@@ -97,14 +119,16 @@ def test_clv_matches_lifetimes_on_cdnow():
     lifetimes = pytest.importorskip("lifetimes")
     pd = pytest.importorskip("pandas")
     data = cdnow.summary_with_values()
-    # Weeks in CDNOW: express them as days so the scoring converts them back.
+    # CDNOW counts weeks: whole days here, so that the scoring turns them back into weeks.
     end = date(1998, 6, 30)
     n = data["x"].size
+    age_days = np.round(data["T"] * 7).astype(np.int64)
+    recency_days = np.round(data["t_x"] * 7).astype(np.int64)
     summary = PurchaseSummary(
         end=end,
         partner_ids=np.arange(n),
-        first_day=np.round(end.toordinal() - data["T"] * 7).astype(np.int64),
-        last_day=np.round(end.toordinal() - data["T"] * 7 + data["t_x"] * 7).astype(np.int64),
+        first_day=end.toordinal() - age_days,
+        last_day=end.toordinal() - age_days + recency_days,
         order_count=data["x"].astype(np.int64) + 1,
         frequency=data["x"].astype(np.int64),
         revenue_total=np.zeros(n),
@@ -118,25 +142,33 @@ def test_clv_matches_lifetimes_on_cdnow():
     fitted = fit(summary, settings)
     assert fitted.method == "bgnbd"
     result = score(summary, fitted, settings)
+    # lifetimes sums the lifetime value over months of 4.345 time units: in
+    # units of (365.25 / 12) / 4.345 days its months are ours. BG/NBD does not
+    # depend on the time unit when alpha is rescaled with the times.
+    unit_days = customer_scoring.DAYS_PER_MONTH / 4.345
     bg = lifetimes.BetaGeoFitter()
-    bg.params_ = pd.Series({k: getattr(fitted.bgnbd_params, k) for k in ("r", "alpha", "a", "b")})
+    bg.params_ = pd.Series(
+        {
+            "r": fitted.bgnbd_params.r,
+            "alpha": fitted.bgnbd_params.alpha * 7 / unit_days,
+            "a": fitted.bgnbd_params.a,
+            "b": fitted.bgnbd_params.b,
+        }
+    )
     bg.predict = bg.conditional_expected_number_of_purchases_up_to_time  # set by fit()
     gg = lifetimes.GammaGammaFitter()
     gg.params_ = pd.Series({k: getattr(fitted.gamma_params, k) for k in ("p", "q", "v")})
-    x, t_x, t_age = customer_scoring._bgnbd_inputs(summary)
     expected = gg.customer_lifetime_value(
         bg,
-        pd.Series(x),
-        pd.Series(t_x),
-        pd.Series(t_age),
-        pd.Series(np.nan_to_num(summary.repeat_order_value)),
+        pd.Series(data["x"]),
+        pd.Series(recency_days / unit_days),
+        pd.Series(age_days / unit_days),
+        pd.Series(np.where(data["x"] > 0, data["zbar"], 0.0)),
         time=12,
         discount_rate=0.01,
         freq="W",
     )
-    # lifetimes counts 4.345 weeks a month, we 30.44 / 7 = 4.348: 0.1 % apart.
-    np.testing.assert_allclose(result.clv, expected.to_numpy(), rtol=0.001)
-    assert np.corrcoef(result.clv, expected.to_numpy())[0, 1] > 0.9999
+    np.testing.assert_allclose(result.clv, expected.to_numpy(), rtol=1e-8)
 
 
 def test_few_repeat_customers_fall_back_to_the_rhythm_heuristic():
@@ -150,18 +182,34 @@ def test_few_repeat_customers_fall_back_to_the_rhythm_heuristic():
         },
         END,
     )
-    fitted = fit(summary, ScoringSettings())
+    settings = ScoringSettings()
+    fitted = fit(summary, settings)
     assert fitted.method == "heuristic"
-    assert "fewer than the 30" in fitted.note
-    assert fitted.typical_gap_days == 30.0
-    result = score(summary, fitted, ScoringSettings())
+    assert fitted.note.startswith("2 customers with a repeat purchase, fewer than the 30 ")
+    assert fitted.typical_gap_days == 30.0  # both repeat customers buy every 30 days
+    result = score(summary, fitted, settings)
     assert result.method == "heuristic"
-    p_alive = dict(zip(summary.partner_ids.tolist(), result.p_alive.tolist(), strict=True))
-    assert p_alive[1] == 1.0 and p_alive[3] == 1.0 and p_alive[5] == 1.0
-    assert p_alive[2] < 0.01 and p_alive[4] < 1e-5 and p_alive[4] > 0
-    risk = dict(zip(summary.partner_ids.tolist(), result.risk_index.tolist(), strict=True))
-    assert risk[1] == 0 and risk[2] == 3 and risk[4] == 3
-    assert np.all(np.isfinite(result.clv)) and np.all(result.clv >= 0)
+    # By hand: each customer's gap is their own median gap or the typical 30
+    # days; overdue = days since the last purchase / gap; P(alive) = 1 until
+    # the gap has passed, exp(-(overdue - 1)) after.
+    days_since = np.array([10, 200, 5, 400, 0])
+    overdue = days_since / 30
+    np.testing.assert_allclose(result.overdue, overdue, rtol=1e-15)
+    p_alive = np.exp(-np.maximum(overdue - 1, 0))
+    np.testing.assert_allclose(result.p_alive, [1, math.exp(-17 / 3), 1, math.exp(-37 / 3), 1])
+    np.testing.assert_allclose(result.p_alive, p_alive, rtol=1e-15)
+    # While alive, one purchase of 50 every 30 days: over 12 months of
+    # 365.25 / 12 days, discounted by 1 % a month.
+    per_month = 365.25 / 12 / 30
+    discounted_months = sum(1.01**-month for month in range(1, 13))
+    np.testing.assert_allclose(result.expected_orders, p_alive * per_month * 12, rtol=1e-12)
+    np.testing.assert_allclose(result.expected_order_value, 50.0)
+    if_alive = per_month * 50.0 * discounted_months
+    np.testing.assert_allclose(result.clv, p_alive * if_alive, rtol=1e-12)
+    np.testing.assert_allclose(result.value_at_stake, (1 - p_alive) * if_alive, rtol=1e-12)
+    # Next purchase one gap after the last; none for the two who have likely left.
+    np.testing.assert_array_equal(result.next_order_days, [20, np.nan, 25, np.nan, 30])
+    assert result.risk_index.tolist() == [0, 3, 0, 3, 0]
 
 
 def test_failed_fit_falls_back_with_its_reason(monkeypatch):
@@ -184,13 +232,26 @@ def test_holdout_quality_is_readable():
         target = before if order.order_date <= cutoff else after
         target.setdefault(int(order.customer_key), set()).add(order.order_date)
     calibration = summary_from_orders({k: list(v) for k, v in before.items()}, cutoff)
-    actual = [len(after.get(int(pid), ())) for pid in calibration.partner_ids]
-    quality = holdout_quality(calibration, actual, 180, ScoringSettings())
-    assert quality.customers == calibration.size
-    assert quality.actual == sum(actual)
-    # The demo rhythms change over time on purpose; the model still lands near.
-    assert 0.5 < quality.ratio < 2.0
-    assert quality.mean_absolute_error < 3
+    actual = np.array([len(after.get(int(pid), ())) for pid in calibration.partner_ids])
+    settings = ScoringSettings()
+    quality = holdout_quality(calibration, actual, 180, settings)
+    fitted = fit(calibration, settings)
+    assert fitted.method == "bgnbd"
+    # The prediction by hand: BG/NBD's expected purchases in the next 180
+    # days of each customer, in weeks from their own purchase days.
+    purchase_days = [sorted(before[int(pid)]) for pid in calibration.partner_ids]
+    x = np.array([len(days) - 1 for days in purchase_days], dtype=float)
+    t_x = np.array([(days[-1] - days[0]).days / 7 for days in purchase_days])
+    t_age = np.array([(cutoff - days[0]).days / 7 for days in purchase_days])
+    predicted = bgnbd_expected_purchases(fitted.bgnbd_params, 180 / 7, x, t_x, t_age)
+    assert quality.customers == calibration.size == len(before) == 247  # 53 came later
+    assert quality.actual == actual.sum()
+    assert quality.predicted == pytest.approx(predicted.sum(), rel=1e-9)
+    assert quality.ratio == pytest.approx(predicted.sum() / actual.sum(), rel=1e-9)
+    assert quality.mean_absolute_error == pytest.approx(np.abs(predicted - actual).mean(), rel=1e-9)
+    # The demo rhythms change over time on purpose: the model, fitted on the
+    # first 18 months, expects a quarter more purchases than the last 6 bring.
+    assert quality.ratio == pytest.approx(1.2568, abs=1e-4)
 
 
 def test_empty_summary_scores_nothing():
@@ -202,11 +263,17 @@ def test_empty_summary_scores_nothing():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"horizon_months": 0}, {"monthly_discount_rate": -0.1}, {"min_repeat_customers": 1}],
+    ("kwargs", "message"),
+    [
+        ({"horizon_months": 0}, "horizon must be 1 to 120 months"),
+        ({"horizon_months": 121}, "horizon must be 1 to 120 months"),
+        ({"monthly_discount_rate": -0.1}, "discount rate must be between 0 and 1"),
+        ({"monthly_discount_rate": 1.0}, "discount rate must be between 0 and 1"),
+        ({"min_repeat_customers": 1}, "at least 2 repeat customers"),
+    ],
 )
-def test_bad_settings(kwargs):
-    with pytest.raises(ValueError):
+def test_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         ScoringSettings(**kwargs).validate()
 
 

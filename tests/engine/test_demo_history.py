@@ -41,7 +41,7 @@ def test_rhythm_counts_add_up_and_follow_shares():
         "one_off": 60,
         "new": 45,
     }
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot be negative"):
         rhythm_counts(-1)
 
 
@@ -134,7 +134,7 @@ def test_equipment_is_rare_in_baskets(history):
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one year"):
         generate_demo_history(years=0)
 
 

@@ -93,6 +93,10 @@ def test_expected_value_shrinks_toward_the_population_mean(params):
     one_purchase, many = gamma_gamma.conditional_expected_value(
         params, [1, 50], [mean * 3, mean * 3]
     )
+    # p (v + x m) / (p x + q - 1): a weighted mean of the population's and the customer's.
+    p, q, v = params.p, params.q, params.v
+    assert one_purchase == pytest.approx(p * (v + 3 * mean) / (p + q - 1), rel=1e-12)
+    assert many == pytest.approx(p * (v + 50 * 3 * mean) / (50 * p + q - 1), rel=1e-12)
     assert mean < one_purchase < many < mean * 3
     # No repeat purchase: the population mean, whatever (even NaN) is passed.
     values = gamma_gamma.conditional_expected_value(params, [0, 0], [999.0, np.nan])
@@ -101,9 +105,9 @@ def test_expected_value_shrinks_toward_the_population_mean(params):
 
 def test_q_at_most_one_has_no_mean():
     params = gamma_gamma.GammaGammaParams(6.0, 0.9, 15.0)
-    with pytest.raises(ArithmeticError):
+    with pytest.raises(ArithmeticError, match="q above 1"):
         gamma_gamma.population_mean_value(params)
-    with pytest.raises(ArithmeticError):
+    with pytest.raises(ArithmeticError, match="q above 1"):
         gamma_gamma.conditional_expected_value(params, [1], [10.0])
 
 

@@ -1,3 +1,4 @@
+import math
 from datetime import date
 
 import pytest
@@ -16,11 +17,47 @@ from retention_loyalty.engine.playbooks import (
 def test_control_group_is_stable_and_about_the_share():
     members = [in_control_group(7, partner, 10) for partner in range(20000)]
     assert members == [in_control_group(7, partner, 10) for partner in range(20000)]
-    assert 0.09 < sum(members) / len(members) < 0.11
+    # The draw is a hash, not a random number: the group is always the same.
+    assert sum(members) == 2067
+    # ... and behaves like a fair draw: 2,000 expected, a binomial standard
+    # deviation of 42, and 2,067 is within 4 of them.
+    assert abs(sum(members) - 2000) < 4 * math.sqrt(20000 * 0.1 * 0.9)
     assert not any(in_control_group(7, partner, 0) for partner in range(100))
     assert all(in_control_group(7, partner, 100) for partner in range(100))
     # Another playbook draws another group.
-    assert members != [in_control_group(8, partner, 10) for partner in range(20000)]
+    other = [in_control_group(8, partner, 10) for partner in range(20000)]
+    assert sum(other) == 2008
+    # Independent draws share about 1 % (200) of the customers: 234 here.
+    assert sum(a and b for a, b in zip(members, other, strict=True)) == 234
+
+
+def test_a_half_control_group_of_forty_customers():
+    # The customers of a 50 % control group are known in advance: 22 of 40 here.
+    members = [partner for partner in range(1, 41) if in_control_group(3, partner, 50)]
+    assert members == [
+        1,
+        2,
+        4,
+        5,
+        8,
+        11,
+        13,
+        14,
+        15,
+        16,
+        18,
+        20,
+        22,
+        25,
+        26,
+        31,
+        32,
+        34,
+        35,
+        37,
+        39,
+        40,
+    ]
 
 
 def test_cool_down():

@@ -63,7 +63,7 @@ def test_consume_reports_what_lots_cannot_cover():
     result = consume([Lot(1, 4.5, None)], 10)
     assert result.taken == {1: 4.5}
     assert result.shortfall == 5.5
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot be negative"):
         consume([], -1)
 
 
@@ -99,15 +99,32 @@ def test_reversal_is_proportional_to_the_refunded_share(earned, amount, refunded
     assert reversal_target(earned, amount, refunded) == expected
 
 
-def test_partial_refunds_add_up_to_the_full_reversal():
-    earned, amount = 77.77, 333.0
-    taken = 0.0
-    refunded = 0.0
-    for part in (100.0, 33.3, 199.7):
-        refunded += part
-        target = reversal_target(earned, amount, refunded)
-        taken = round_points(taken + (target - taken))
-    assert taken == earned
+def reversal_entries(earned, amount, refunded_totals):
+    """The ledger entries of successive refunds, as the orders book them:
+    each takes what the refunds so far call for, less what was taken."""
+    entries = []
+    for refunded in refunded_totals:
+        entries.append(round_points(reversal_target(earned, amount, refunded) - sum(entries)))
+    return entries
+
+
+def test_partial_refunds_take_their_share_and_add_up_to_the_full_reversal():
+    # 77.77 points on 333.00: refunds of 100.00, 33.30 and 199.70.
+    # 77.77 x 100 / 333 = 23.354 -> 23.35; 77.77 x 133.3 / 333 = 31.131 -> 31.13,
+    # so 7.78 more; the rest of the order, 77.77 - 31.13 = 46.64.
+    entries = reversal_entries(77.77, 333.0, [100.0, 133.3, 333.0])
+    assert entries == [23.35, 7.78, 46.64]
+    assert round_points(sum(entries)) == 77.77
+    # Three thirds of 10 points: one by one they would round to 3 x 3.33 =
+    # 9.99; against the running total they are 3.33, 3.34 (6.67 - 3.33), 3.33.
+    entries = reversal_entries(10.0, 300.0, [100.0, 200.0, 300.0])
+    assert entries == [3.33, 3.34, 3.33]
+    assert round_points(sum(entries)) == 10.0
+    # Partial refunds that stop short of the full amount: 100 points on 200,
+    # refunds of 50 and 30 take 25 and 15, and 60 points stay.
+    assert reversal_entries(100.0, 200.0, [50.0, 80.0]) == [25.0, 15.0]
+    # A credit note cancelled (refunded total back from 80 to 50) gives its 15 back.
+    assert reversal_entries(100.0, 200.0, [50.0, 80.0, 50.0]) == [25.0, 15.0, -15.0]
 
 
 def test_multipliers_add_campaign_bonuses_to_the_customer_multiplier():
@@ -120,9 +137,9 @@ def test_multipliers_add_campaign_bonuses_to_the_customer_multiplier():
 
 
 def test_multipliers_reject_negative_factors():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="multiplier cannot be negative"):
         multiply_points(10, -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="multiplier cannot be negative"):
         multiply_points(10, 1, [("Bad", -2, 1)])
 
 
@@ -130,14 +147,23 @@ def test_redeemable_points_are_bounded_by_balance_and_order_total():
     assert redeemable_points(500, 30.0, 0.1) == 300
     assert redeemable_points(120, 30.0, 0.1) == 120
     assert redeemable_points(-5, 30.0, 0.1) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="worth a positive amount"):
         redeemable_points(10, 10, 0)
 
 
-@pytest.mark.parametrize("points", [0, -1, 501, 301])
-def test_invalid_redemptions_are_refused(points):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("points", "message"),
+    [
+        (0, "must be positive"),
+        (-1, "must be positive"),
+        (501, "Only 500 points are available"),
+        (301, "worth more than the order total"),
+    ],
+)
+def test_invalid_redemptions_are_refused(points, message):
+    with pytest.raises(ValueError, match=message):
         check_redemption(points, balance=500, order_total=30.0, point_value=0.1)
+    check_redemption(300, balance=500, order_total=30.0, point_value=0.1)  # the most allowed
 
 
 def test_random_ledgers_keep_unspent_points_equal_to_a_positive_balance():

@@ -37,16 +37,24 @@ def test_leap_years():
     assert Recurrence(1, "month").period_start(date(2028, 1, 30), 1) == date(2028, 2, 29)
 
 
-@pytest.mark.parametrize(("interval", "unit"), [(0, "month"), (-1, "week"), (1, "fortnight")])
-def test_bad_recurrences_are_refused(interval, unit):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("interval", "unit", "message"),
+    [
+        (0, "month", "at least every 1 month"),
+        (-1, "week", "at least every 1 week"),
+        (1.5, "week", "at least every 1 week"),
+        (1, "fortnight", "Unknown recurrence unit 'fortnight'"),
+    ],
+)
+def test_bad_recurrences_are_refused(interval, unit, message):
+    with pytest.raises(ValueError, match=message):
         Recurrence(interval, unit).validate()
 
 
 def test_dates_are_checked():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot end before it starts"):
         check_dates(date(2026, 2, 1), end=date(2026, 1, 1))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1"):
         check_dates(date(2026, 2, 1), max_periods=0)
     check_dates(date(2026, 2, 1), end=date(2026, 2, 1), max_periods=1)
 

@@ -54,20 +54,27 @@ def test_share_of_a_tier_follows_the_cutoffs_on_a_long_tail():
 
 
 @pytest.mark.parametrize(
-    "cutoffs",
-    [[], [0.5, 0.4, 1.0], [0.8, 0.95], [0, 1.0], [0.8, 1.2], [0.8, 0.8, 1.0]],
+    ("cutoffs", "message"),
+    [
+        ([], "At least one value tier"),
+        ([0.5, 0.4, 1.0], "must increase"),
+        ([0.8, 0.8, 1.0], "must increase"),
+        ([0.8, 0.95], "must reach 100 %"),
+        ([0, 1.0], "between 0 % and 100 %"),
+        ([0.8, 1.2], "between 0 % and 100 %"),
+    ],
 )
-def test_bad_cutoffs(cutoffs):
-    with pytest.raises(ValueError):
+def test_bad_cutoffs(cutoffs, message):
+    with pytest.raises(ValueError, match=message):
         validate_cutoffs(cutoffs)
 
 
 def test_overdue_ratio_uses_own_rhythm_or_the_typical_one():
     ratio = overdue_ratio([60, 60, 10, -3], [30, np.nan, 0, 20], typical_gap_days=40)
     assert ratio.tolist() == [2.0, 1.5, 0.25, 0.0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="typical gap"):
         overdue_ratio([1], [1], typical_gap_days=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="typical gap"):
         overdue_ratio([1], [1], typical_gap_days=float("nan"))
 
 
@@ -92,24 +99,24 @@ def test_tiny_probabilities_are_compared_not_clamped():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"medium_p_alive": 0.2},  # below high
-        {"lost_p_alive": -0.1},
-        {"medium_p_alive": 1.5},
-        {"high_overdue": 5.0},  # above lost
-        {"medium_overdue": 0},
+        ({"medium_p_alive": 0.2}, "must decrease from medium"),  # below high
+        ({"lost_p_alive": -0.1}, "between 0 and 1"),
+        ({"medium_p_alive": 1.5}, "between 0 and 1"),
+        ({"high_overdue": 5.0}, "must increase from medium"),  # above lost
+        ({"medium_overdue": 0}, "must be positive"),
     ],
 )
-def test_overlapping_thresholds_are_refused(kwargs):
-    with pytest.raises(ValueError):
+def test_overlapping_thresholds_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         RiskThresholds(**kwargs).validate()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         risk_levels([0.5], [1.0], RiskThresholds(**kwargs))
 
 
 def test_risk_inputs_must_match():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="one value per customer"):
         risk_levels([0.5, 0.4], [1.0])
 
 
@@ -125,5 +132,5 @@ def test_thresholds_place_new_values_like_the_full_ranking():
 
 def test_thresholds_of_an_empty_tier():
     assert tier_thresholds(np.array([10.0, 1.0]), np.array([0, 2]), 3) == [10.0, 10.0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not increase"):
         tiers_by_threshold([1.0], [1.0, 5.0])
