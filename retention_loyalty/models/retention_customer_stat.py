@@ -261,10 +261,17 @@ class RetentionCustomerStat(models.Model):
         12-month window since; None when everyone must be read."""
         since = company.retention_last_run
         watermark = int(company.retention_stat_watermark or 0)
-        current = self._snapshot_watermark()
+        # This transaction's id, or the next one to be given out.
+        current = self.env.execute_query(
+            SQL(
+                "SELECT COALESCE(pg_current_xact_id_if_assigned(),"
+                " pg_snapshot_xmax(pg_current_snapshot()))::text::bigint"
+            )
+        )[0][0]
         # No watermark yet, or one from another database cluster (a restored
-        # backup) or from too long ago to compare: read everyone.
-        if not since or not watermark or not 0 <= current - watermark < 2**31:
+        # backup: ahead of this one's ids, beyond this transaction's own
+        # subtransactions) or from too long ago to compare: read everyone.
+        if not since or not watermark or not -(2**20) <= current - watermark < 2**31:
             return None
         changed = set(self._written_partner_ids(company, watermark))
         changed.update(self._leaving_window_partner_ids(company, since.date(), today))
