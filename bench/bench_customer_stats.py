@@ -388,8 +388,18 @@ def main():
             f"({peak_rss_mb() - rss_before:.0f} MB above the {rss_before:.0f} MB before it)"
         )
 
-        # 1 % of the customers order again; the incremental run follows.
-        big.retention_last_run = datetime.now()
+        # 1 % of the customers order again; the incremental run follows. As
+        # if the last run had read what this transaction wrote so far: the new
+        # orders come from a subtransaction, whose id is younger.
+        cr.execute("SELECT pg_current_xact_id()::text::bigint")
+        big.write(
+            {
+                "retention_last_run": datetime.now(),
+                "retention_stat_watermark": str(cr.fetchone()[0] + 1),
+            }
+        )
+        env.flush_all()
+        cr.execute("SAVEPOINT bench_reorder")
         reorder = list(range(0, len(partner_ids), 100))
         new_orders = [(i, TODAY, 42.0) for i in reorder]
         copy_orders(cr, big, partner_ids, new_orders, datetime.now())

@@ -49,12 +49,20 @@ class RetentionSubscriptionPortal(CustomerPortal):
         )
         return request.render("retention_loyalty.portal_my_subscriptions", values)
 
+    def _subscription_check_access(self, subscription_id, access_token):
+        """The subscription, if the user may see it (their own, or by its
+        link); drafts are the company's work in progress, even with a link."""
+        subscription = self._document_check_access(
+            "retention.subscription", subscription_id, access_token
+        )
+        if subscription.state == "draft":
+            raise MissingError(request.env._("This subscription does not exist."))
+        return subscription
+
     @http.route(["/my/subscriptions/<int:subscription_id>"], type="http", auth="user", website=True)
     def portal_my_subscription(self, subscription_id, access_token=None, message=None, **kw):
         try:
-            subscription = self._document_check_access(
-                "retention.subscription", subscription_id, access_token
-            )
+            subscription = self._subscription_check_access(subscription_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         values = self._prepare_portal_layout_values()
@@ -73,9 +81,7 @@ class RetentionSubscriptionPortal(CustomerPortal):
         return request.render("retention_loyalty.portal_my_subscription", values)
 
     def _managed_subscription(self, subscription_id, access_token):
-        subscription = self._document_check_access(
-            "retention.subscription", subscription_id, access_token
-        )
+        subscription = self._subscription_check_access(subscription_id, access_token)
         # A shared link lets someone see the subscription, not change it.
         if subscription.partner_id != request.env.user.partner_id.commercial_partner_id:
             raise AccessError(request.env._("Only the customer can change the subscription."))

@@ -76,6 +76,15 @@ class ResCompany(models.Model):
         string="Customer Risks Re-aged On", readonly=True, copy=False
     )
     retention_full_run_requested = fields.Boolean(readonly=True, copy=False)
+    retention_stat_watermark = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Technical: the oldest database transaction running when the customer statistics "
+        "were last read; the next update reads again what it and younger ones wrote.",
+    )
+    retention_stat_failed_on = fields.Datetime(
+        string="Customer Statistics Failed On", readonly=True, copy=False
+    )
     retention_subscription_portal_manage = fields.Boolean(
         string="Customers Manage Subscriptions",
         default=True,
@@ -84,6 +93,7 @@ class ResCompany(models.Model):
     retention_club_last_run = fields.Date(
         string="Club Memberships Updated On", readonly=True, copy=False
     )
+    retention_club_failed_on = fields.Date(readonly=True, copy=False)
 
     retention_active_days = fields.Integer(
         string="Active For (days)",

@@ -47,6 +47,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.retention_lost_overdue", readonly=False
     )
     retention_last_run = fields.Datetime(related="company_id.retention_last_run")
+    retention_stat_failed_on = fields.Datetime(related="company_id.retention_stat_failed_on")
     retention_active_days = fields.Integer(
         related="company_id.retention_active_days", readonly=False
     )
@@ -81,7 +82,10 @@ class ResConfigSettings(models.TransientModel):
         """Ask for a full recomputation of the current company and start the
         scheduled action in the background: large bases take a while."""
         self.ensure_one()
-        self.company_id.sudo().retention_full_run_requested = True
+        # Asked by hand: a company that failed today is tried again.
+        self.company_id.sudo().write(
+            {"retention_full_run_requested": True, "retention_stat_failed_on": False}
+        )
         self.env.ref("retention_loyalty.ir_cron_retention_recompute").sudo()._trigger()
         return self._retention_background_notification(
             self.env._("Recomputation started"),

@@ -1,11 +1,13 @@
+import logging
 import threading
 from collections import defaultdict
+from datetime import timedelta
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..engine.clubs import (
@@ -18,6 +20,28 @@ from ..engine.clubs import (
     qualified_levels,
 )
 from .retention_club import ACTIVE_STATES
+from .retention_customer_month import CONCURRENCY_ERRORS
+
+_logger = logging.getLogger(__name__)
+
+# What a membership gives and how it came about: set by purchases,
+# qualification and Cancel Membership, by hand only by retention
+# administrators (salespeople may date memberships of open clubs).
+MANAGED_FIELDS = {
+    "partner_id",
+    "club_id",
+    "state",
+    "origin",
+    "date_start",
+    "date_end",
+    "grace_until",
+    "awaiting_payment",
+    "order_id",
+    "renewal_order_id",
+    "cancel_reason",
+}
+# Clubs whose policy lets salespeople enrol customers by hand.
+OPEN_POLICIES = ("free", "invitation")
 
 QUIET = {
     "tracking_disable": True,
@@ -129,8 +153,63 @@ class RetentionClubMembership(models.Model):
                     self
                 )
                 vals["date_end"] = club._membership_end(start)
+        if not self._retention_admin():
+            self._check_manual_enrolment(vals_list)
         self._check_free_slots(vals_list)
         return super().create(vals_list)
+
+    def write(self, vals):
+        if MANAGED_FIELDS & set(vals) and not self._retention_admin():
+            self._check_manual_change(vals)
+        return super().write(vals)
+
+    def _retention_admin(self):
+        return self.env.su or self.env.user.has_group("retention_loyalty.group_retention_manager")
+
+    @api.model
+    def _check_manual_enrolment(self, vals_list):
+        """Salespeople enrol customers by hand into free and invitation clubs
+        only: paid clubs take a purchase, qualified ones a qualification."""
+        clubs = (
+            self.env["retention.club"].sudo().browse({vals.get("club_id") for vals in vals_list})
+        )
+        for vals in vals_list:
+            club = clubs.filtered(lambda c, vals=vals: c.id == vals.get("club_id"))
+            if club.policy not in OPEN_POLICIES:
+                raise AccessError(
+                    self.env._(
+                        "Customers join %(club)s by buying its membership or by qualifying for "
+                        "it; only retention administrators enrol them by hand.",
+                        club=club.display_name,
+                    )
+                )
+            if (
+                vals.get("origin", "invitation") not in ("invitation", "enrolment")
+                or vals.get("state", "active") not in ("active", "pending")
+                or any(
+                    vals.get(name)
+                    for name in ("order_id", "renewal_order_id", "awaiting_payment", "grace_until")
+                )
+            ):
+                raise AccessError(
+                    self.env._(
+                        "An enrolment by hand is an invitation or an enrolment, active or "
+                        "pending; only retention administrators record anything else."
+                    )
+                )
+
+    def _check_manual_change(self, vals):
+        dates_only = set(vals) & MANAGED_FIELDS <= {"date_start", "date_end"}
+        if not dates_only or any(
+            membership.club_id.policy not in OPEN_POLICIES for membership in self.sudo()
+        ):
+            raise AccessError(
+                self.env._(
+                    "Memberships follow what customers buy and qualify for, and end through "
+                    "Cancel Membership with a reason; only retention administrators change them "
+                    "by hand."
+                )
+            )
 
     @api.model
     def _check_free_slots(self, vals_list):
@@ -229,8 +308,11 @@ class RetentionClubMembership(models.Model):
                     names=", ".join(ended.mapped("display_name")),
                 )
             )
+        # The user's rights on these memberships decide; the cancellation
+        # itself writes what only administrators edit by hand.
+        self.check_access("write")
         today = fields.Date.context_today(self)
-        for membership in self:
+        for membership in self.sudo():
             # A membership that had not started yet ends where it would have begun.
             membership.write(
                 {
@@ -550,25 +632,41 @@ class RetentionClubMembership(models.Model):
     @api.model
     def _cron_daily(self):
         """Start, end and renew memberships, then judge qualified clubs, one
-        company per call so the cron resumes where a crash stopped it."""
+        company per call (the cron runs again while companies are left), each
+        committed on its own. A company whose run fails is logged and left
+        alone until the next day; one whose rows another transaction holds is
+        tried again later."""
         today = fields.Date.context_today(self)
         companies = (
             self.env["retention.club"].sudo().search([("company_id", "!=", False)]).company_id
         )
         todo = companies.filtered(
             lambda company: (
-                not company.retention_club_last_run or company.retention_club_last_run < today
+                (not company.retention_club_last_run or company.retention_club_last_run < today)
+                and company.retention_club_failed_on != today
             )
         )
-        if not todo:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+        for company in todo:
+            try:
+                with self.env.cr.savepoint():
+                    self._daily_for_company(company, today)
+                    company.sudo().retention_club_last_run = today
+            except CONCURRENCY_ERRORS:
+                _logger.info("Club memberships of %s are busy; tried again later", company.name)
+                continue
+            except Exception:  # pylint: disable=broad-except
+                # One broken company must not hold the others back every night.
+                _logger.exception("Club memberships of %s could not be updated", company.name)
+                company.sudo().retention_club_failed_on = today
+            self.env["ir.cron"]._notify_progress(done=1, remaining=len(todo) - 1)
+            if not getattr(threading.current_thread(), "testing", False):
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             return
-        company = todo[0]
-        self._daily_for_company(company, today)
-        company.sudo().retention_club_last_run = today
-        self.env["ir.cron"]._notify_progress(done=1, remaining=len(todo) - 1)
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        if todo:  # all busy: look again in a while
+            self.env.ref("retention_loyalty.ir_cron_retention_clubs")._trigger(
+                fields.Datetime.now() + timedelta(minutes=10)
+            )
+        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
 
     @api.model
     def _daily_for_company(self, company, today):

@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import customer_scoring, segments
+from .retention_customer_month import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -145,27 +146,46 @@ class RetentionCustomerStat(models.Model):
 
     @api.model
     def _cron_recompute(self):
-        """Daily update, one company per call so a crash loses one company at
-        most: the cron runs again while it reports companies left."""
+        """Daily update, one company per call (the cron runs again while
+        companies are left), each committed on its own. A company whose update
+        fails is logged, keeps its figures and is left alone until the next
+        day; one whose rows another transaction holds is tried again later."""
         today = fields.Date.context_today(self)
         start_of_today = datetime.combine(today, time.min)
         companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
         due = companies.filtered(
             lambda c: (
-                c.retention_full_run_requested
-                or not c.retention_last_run
-                or c.retention_last_run < start_of_today
+                (
+                    c.retention_full_run_requested
+                    or not c.retention_last_run
+                    or c.retention_last_run < start_of_today
+                )
+                and not (
+                    c.retention_stat_failed_on and c.retention_stat_failed_on >= start_of_today
+                )
             )
-        )
-        if not due:
-            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+        ).sorted(lambda c: not c.retention_full_run_requested)
+        for company in due:
+            try:
+                with self.env.cr.savepoint():
+                    self._recompute_company(company, today=today)
+            except CONCURRENCY_ERRORS:
+                _logger.info("Customer statistics of %s are busy; tried again later", company.name)
+                continue
+            except Exception:  # pylint: disable=broad-except
+                # One broken company must not hold the others back every night.
+                _logger.exception("Customer statistics of %s could not be updated", company.name)
+                company.sudo().retention_stat_failed_on = fields.Datetime.now()
+            self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
+            if not getattr(threading.current_thread(), "testing", False):
+                # Keep each finished company, as Odoo's batched crons do.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             return
-        company = due.sorted(lambda c: not c.retention_full_run_requested)[0]
-        self._recompute_company(company, today=today)
-        self.env["ir.cron"]._notify_progress(done=1, remaining=len(due) - 1)
-        if not getattr(threading.current_thread(), "testing", False):
-            # Keep each finished company, as Odoo's batched crons do.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        if due:  # all busy: look again in a while
+            self.env.ref("retention_loyalty.ir_cron_retention_recompute")._trigger(
+                fields.Datetime.now() + timedelta(minutes=10)
+            )
+        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
 
     @api.model
     def _recompute_company(self, company, today=None, full=None):
@@ -193,11 +213,14 @@ class RetentionCustomerStat(models.Model):
                 <= today - timedelta(days=company.retention_refit_interval_days)
             )
         reage = full or not company.retention_last_reage or company.retention_last_reage < today
+        # Taken before anything is read: whatever this run does not see was
+        # written by a transaction this old or younger.
+        watermark = self._snapshot_watermark()
         partner_ids = None
         if full:
             fit = self._refit(company, today)
         else:
-            partner_ids = self._changed_partner_ids(company, company.retention_last_run, today)
+            partner_ids = self._changed_partner_ids(company, today)
         summary = self._read_purchase_summary(company, today, partner_ids=partner_ids)
         if reage and partner_ids is not None:
             stored = self._read_stored_summary(company, today, exclude=partner_ids)
@@ -209,7 +232,9 @@ class RetentionCustomerStat(models.Model):
         self._remove_former_customers(company, summary.partner_ids, among=partner_ids)
         values = {
             "retention_last_run": fields.Datetime.now(),
+            "retention_stat_watermark": str(watermark),
             "retention_full_run_requested": False,
+            "retention_stat_failed_on": False,
         }
         if reage:
             values["retention_last_reage"] = today
@@ -219,51 +244,96 @@ class RetentionCustomerStat(models.Model):
     # ------------------------------------------------------------------ reading
 
     @api.model
-    def _changed_partner_ids(self, company, since, today):
-        """Commercial partners with an order (or invoice) written since ``since``."""
-        if not since:
+    def _snapshot_watermark(self):
+        """The oldest transaction still running when this transaction's
+        snapshot was taken (a 64-bit PostgreSQL transaction id). What the
+        snapshot does not show was written by that transaction or a younger
+        one, whatever the time it started: a changed order is never missed,
+        though one may be read twice."""
+        return self.env.execute_query(
+            SQL("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        )[0][0]
+
+    @api.model
+    def _changed_partner_ids(self, company, today):
+        """Commercial partners whose orders (or invoices) may have changed
+        since the last run read them, and those whose orders left the
+        12-month window since; None when everyone must be read."""
+        since = company.retention_last_run
+        watermark = int(company.retention_stat_watermark or 0)
+        # This transaction's id, or the next one to be given out.
+        current = self.env.execute_query(
+            SQL(
+                "SELECT COALESCE(pg_current_xact_id_if_assigned(),"
+                " pg_snapshot_xmax(pg_current_snapshot()))::text::bigint"
+            )
+        )[0][0]
+        # No watermark yet, or one from another database cluster (a restored
+        # backup: ahead of this one's ids, beyond this transaction's own
+        # subtransactions) or from too long ago to compare: read everyone.
+        if not since or not watermark or not -(2**20) <= current - watermark < 2**31:
             return None
+        changed = set(self._written_partner_ids(company, watermark))
+        changed.update(self._leaving_window_partner_ids(company, since.date(), today))
+        return sorted(changed)
+
+    @api.model
+    def _written_partner_ids(self, company, watermark):
+        """Commercial partners with an order (or invoice) whose row was written
+        by a transaction at or after ``watermark``. A row carries the id of
+        its writer modulo 2**32 (``xmin``); compared the way PostgreSQL
+        compares them, younger ids lie less than 2**31 ahead."""
+        written = SQL(
+            "((document.xmin::text::bigint - %s) & 4294967295) < 2147483648", watermark % 2**32
+        )
         if company.retention_revenue_source == "invoices":
             query = SQL(
                 """
-                SELECT DISTINCT move.commercial_partner_id
-                  FROM account_move move
-                 WHERE move.company_id = %(company)s
-                   AND move.move_type IN ('out_invoice', 'out_refund')
-                   AND move.write_date >= %(since)s
+                SELECT DISTINCT document.commercial_partner_id
+                  FROM account_move document
+                 WHERE document.company_id = %(company)s
+                   AND document.move_type IN ('out_invoice', 'out_refund')
+                   AND %(written)s
                 """,
                 company=company.id,
-                since=since,
+                written=written,
             )
         else:
             query = SQL(
                 """
                 SELECT DISTINCT partner.commercial_partner_id
-                  FROM sale_order sale
-                  JOIN res_partner partner ON partner.id = sale.partner_id
-                 WHERE sale.company_id = %(company)s
-                   AND sale.write_date >= %(since)s
+                  FROM sale_order document
+                  JOIN res_partner partner ON partner.id = document.partner_id
+                 WHERE document.company_id = %(company)s
+                   AND %(written)s
                 """,
                 company=company.id,
-                since=since,
+                written=written,
             )
-        # Orders that left the trailing 12-month window since the last run
-        # change that customer's revenue too.
-        leaving = SQL(
-            """
-            WITH purchases AS (%(purchases)s)
-            SELECT DISTINCT partner_id FROM purchases
-             WHERE day > %(since)s::date - 365 AND day <= %(today)s::date - 365
-            """,
-            purchases=self._purchases_query(company, today, None),
-            since=since,
-            today=today,
-        )
         self.env["sale.order"].flush_model()
         self.env["account.move"].flush_model()
-        changed = {row[0] for row in self.env.execute_query(query)}
-        changed.update(row[0] for row in self.env.execute_query(leaving))
-        return sorted(changed)
+        return [row[0] for row in self.env.execute_query(query)]
+
+    @api.model
+    def _leaving_window_partner_ids(self, company, since, today):
+        """Customers with an order that left the trailing 12-month window
+        between the day ``since`` and ``today``: their revenue changed too."""
+        self.env["sale.order"].flush_model()
+        self.env["account.move"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH purchases AS (%(purchases)s)
+                SELECT DISTINCT partner_id FROM purchases
+                 WHERE day > %(since)s::date - 365 AND day <= %(today)s::date - 365
+                 ORDER BY partner_id
+                """,
+                purchases=self._purchases_query(company, today, None),
+                since=since,
+                today=today,
+            )
+        )
+        return [row[0] for row in rows]
 
     @api.model
     def _purchases_query(self, company, end, partner_ids):
@@ -499,7 +569,7 @@ class RetentionCustomerStat(models.Model):
     @api.model
     def _write_results(self, company, today, summary, result, tiers, tier_index):
         """Upsert every customer's row in one statement per batch, then log
-        tier and risk changes (history rows and a note on the customer)."""
+        tier and risk changes in the segment history."""
         if not summary.size:
             return
         tier_ids = np.array(tiers.ids)[tier_index]
@@ -641,8 +711,10 @@ class RetentionCustomerStat(models.Model):
 
     @api.model
     def _log_segment_changes(self, company, today, columns, old):
-        """History rows and chatter notes for customers whose tier or risk
-        changed. A customer's first figures are no change."""
+        """History rows for customers whose tier or risk changed; a
+        customer's first figures are no change. Analytics stay in their own
+        model, behind its access rules: nothing goes to the customer's chatter,
+        which every employee reads."""
         changes = []
         for partner_id, tier_id, risk, segment in zip(
             columns["partner_id"].tolist(),
@@ -672,17 +744,6 @@ class RetentionCustomerStat(models.Model):
                 for partner_id, previous, tier_id, risk, segment in changes
             ]
         )
-        partners = self.env["res.partner"].browse([change[0] for change in changes])
-        bodies = {
-            partner_id: self.env._(
-                "Retention segment (%(company)s): %(old)s → %(new)s",
-                company=company.name,
-                old=previous[2] or self.env._("none"),
-                new=segment,
-            )
-            for partner_id, previous, _tier, _risk, segment in changes
-        }
-        partners.with_context(mail_notrack=True)._message_log_batch(bodies=bodies)
 
     # ------------------------------------------------------------------ actions
 

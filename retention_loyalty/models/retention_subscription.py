@@ -1,5 +1,6 @@
 import logging
 import threading
+import time as sleep_time
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -9,10 +10,13 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..engine.recurrence import Recurrence, check_dates, due_periods, last_period_start
+from .retention_customer_month import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
 MAX_PERIODS_PER_RUN = 12
+# Tries of a run for subscriptions whose customer another transaction holds.
+BUSY_RETRIES = 2
 UNIT_SELECTION = [("day", "Days"), ("week", "Weeks"), ("month", "Months"), ("year", "Years")]
 
 
@@ -106,22 +110,25 @@ class RetentionSubscription(models.Model):
     close_reason_id = fields.Many2one(
         "retention.subscription.close.reason", readonly=True, copy=False, tracking=True
     )
-    close_note = fields.Text(readonly=True, copy=False)
+    close_note = fields.Text(readonly=True, copy=False, groups="base.group_user")
     auto_confirm = fields.Boolean(
         string="Confirm Orders", default=True, help="Confirm the orders as they are created."
     )
     reminder_days = fields.Integer(
         string="Reminder (days before end)",
         default=14,
+        groups="base.group_user",
         help="An activity for the salesperson (and an email to the customer, if set) this "
         "many days before a fixed-term subscription ends.",
     )
-    send_reminder_email = fields.Boolean(string="Email the Customer")
-    reminder_done = fields.Boolean(copy=False, readonly=True)
+    send_reminder_email = fields.Boolean(string="Email the Customer", groups="base.group_user")
+    reminder_done = fields.Boolean(copy=False, readonly=True, groups="base.group_user")
     origin_order_id = fields.Many2one("sale.order", string="From Order", copy=False, readonly=True)
     order_ids = fields.One2many("sale.order", "retention_subscription_id", string="Orders")
     order_count = fields.Integer(compute="_compute_order_count")
-    event_ids = fields.One2many("retention.subscription.event", "subscription_id")
+    event_ids = fields.One2many(
+        "retention.subscription.event", "subscription_id", groups="base.group_user"
+    )
     amount_per_period = fields.Monetary(
         compute="_compute_amounts", store=True, help="Untaxed amount of one period's order."
     )
@@ -133,12 +140,16 @@ class RetentionSubscription(models.Model):
         compute="_compute_amounts",
         store=True,
         currency_field="company_currency_id",
+        groups="base.group_user",
         help="Monthly recurring revenue in the company's currency: the amount of a period "
         "spread over its months (converted at the rate of the day it was last computed).",
     )
-    last_error = fields.Text(readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False, groups="base.group_user")
     error_date = fields.Date(
-        readonly=True, copy=False, help="Day of the last failure: retried the next day."
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="Day of the last failure: retried the next day.",
     )
 
     @api.depends("partner_id")
@@ -369,6 +380,19 @@ class RetentionSubscription(models.Model):
     def _close(self, reason, note=False):
         if not reason:
             raise UserError(self.env._("Choose why the subscription closes."))
+        self._write_closed(reason, note)
+
+    def _close_term_ended(self, note=False):
+        """Close subscriptions whose fixed term is over, for the reason "Term
+        ended" (which cannot be deleted). Should it be gone all the same
+        (removed in the database), they close without a reason: a missing
+        record never stops the crons."""
+        reason = self.env.ref(
+            "retention_loyalty.subscription_close_reason_term_ended", raise_if_not_found=False
+        )
+        self._write_closed(reason or self.env["retention.subscription.close.reason"], note)
+
+    def _write_closed(self, reason, note):
         if any(subscription.state in ("closed", "draft") for subscription in self):
             raise UserError(self.env._("Only running or paused subscriptions can be closed."))
         for subscription in self:
@@ -382,7 +406,7 @@ class RetentionSubscription(models.Model):
                 {
                     "state": "closed",
                     "close_reason_id": reason.id,
-                    "close_note": note,
+                    "close_note": note or False,
                     "date_closed": subscription._today(),
                 }
             )
@@ -454,11 +478,19 @@ class RetentionSubscription(models.Model):
 
     def _generate_orders(self, today=None):
         """Create (and, as configured, confirm) one sales order per due period
+        of these subscriptions; returns the orders created. See
+        :meth:`_order_due_periods`."""
+        return self._order_due_periods(today)[0]
+
+    def _order_due_periods(self, today=None):
+        """Create (and, as configured, confirm) one sales order per due period
         of these subscriptions. A period that already has an order is never
         ordered twice: the (subscription, period) pair is unique in the
         database, and periods already ordered are skipped. A subscription
-        that cannot be ordered is logged and skipped; the others go on.
-        Returns the orders created."""
+        that cannot be ordered is logged and skipped until the next day; one
+        whose customer another transaction holds (a lock conflict on their
+        loyalty card, say) is only left due. The others go on. Returns the
+        orders created and the subscriptions left due that way."""
         Order = self.env["sale.order"]
         self.filtered("last_error").write({"last_error": False})
         existing = {
@@ -494,48 +526,92 @@ class RetentionSubscription(models.Model):
             try:
                 subscription._check_orderable()
             except UserError as error:
-                subscription._record_failure(str(error))
+                subscription._record_failure(error.args[0])
                 continue
             for period in periods:
                 if (subscription.id, period) not in existing:
                     to_create.append(subscription._order_values(period))
                     owners.append(subscription)
             advance[subscription] = periods[-1] + 1
-        orders = self._create_orders(to_create, owners)
+        orders, busy = self._create_orders(to_create, owners)
         for subscription, next_period in advance.items():
-            if subscription.last_error:
+            if subscription.last_error or subscription in busy:
                 continue
             subscription.next_period = next_period
-        self._close_finished()
-        return orders
+        (self - busy)._close_finished()
+        return orders, busy
 
     def _create_orders(self, vals_list, owners):
         """All orders in one create; when it fails, one by one so a broken
-        subscription is found, logged and skipped."""
+        subscription is found, logged and skipped. Returns the orders and the
+        subscriptions whose customer another transaction holds."""
         Order = self.env["sale.order"].with_context(
             mail_create_nosubscribe=True, mail_create_nolog=True
         )
+        busy = self.browse()
         if not vals_list:
-            return Order
+            return Order, busy
         try:
             with self.env.cr.savepoint():
                 orders = Order.create(vals_list)
                 orders._retention_confirm_subscription_orders()
-                return orders
-        except Exception:
+                return orders, busy
+        except Exception:  # pylint: disable=broad-except
             _logger.info("Subscription batch failed; retrying one subscription at a time")
         orders = Order
         for vals, owner in zip(vals_list, owners, strict=True):
-            if owner.last_error:
+            if owner.last_error or owner in busy:
                 continue
             try:
                 with self.env.cr.savepoint():
                     order = Order.create(vals)
                     order._retention_confirm_subscription_orders()
                     orders |= order
-            except Exception as error:
-                owner._record_failure(str(error))
-        return orders
+            except CONCURRENCY_ERRORS as error:
+                # Not the subscription's fault: in this transaction the held
+                # rows stay out of reach; a later one orders it.
+                _logger.info(
+                    "Subscription %s left due, its customer is busy: %s", owner.name, error
+                )
+                busy |= owner
+            except UserError as error:
+                owner._record_failure(error.args[0])
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception("Subscription %s: the order could not be created", owner.name)
+                owner._record_failure(
+                    self.env._(
+                        "a technical error occurred (the details are in the server log); it is "
+                        "tried again tomorrow."
+                    )
+                )
+        return orders, busy
+
+    def _order_with_retries(self):
+        """:meth:`_order_due_periods`, then a couple more tries for the
+        subscriptions whose customer was busy, each on fresh data (a lock
+        conflict never clears within the transaction that met it). Those
+        still busy wait for the next run, not marked as failed."""
+        orders, busy = self._order_due_periods()
+        for attempt in range(1, BUSY_RETRIES + 1):
+            if not busy or not self._fresh_snapshot():
+                break
+            sleep_time.sleep(attempt)
+            more, busy = busy._order_due_periods()
+            orders |= more
+        if busy:
+            _logger.info(
+                "Subscriptions left for the next run, their customers busy: %s",
+                ", ".join(busy.mapped("name")),
+            )
+        return orders, busy
+
+    def _fresh_snapshot(self):
+        """Commit what is done, so that what follows sees what other
+        transactions committed since; not in tests, which never commit."""
+        if getattr(threading.current_thread(), "testing", False):
+            return False
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        return True
 
     def _record_failure(self, message):
         self.ensure_one()
@@ -545,9 +621,6 @@ class RetentionSubscription(models.Model):
 
     def _close_finished(self):
         """Fixed-term subscriptions whose last period has been ordered close."""
-        reason = self.env.ref(
-            "retention_loyalty.subscription_close_reason_term_ended", raise_if_not_found=False
-        )
         for subscription in self.filtered(lambda s: s.state == "active"):
             last = subscription._last_period_start()
             if last is None:
@@ -561,14 +634,15 @@ class RetentionSubscription(models.Model):
             if subscription.date_end:
                 term_end = min(term_end, subscription.date_end + timedelta(days=1))
             if subscription._today() >= term_end:
-                subscription._close(reason)
+                subscription._close_term_ended()
 
     @api.model
     def _cron_generate_orders(self, batch_size=500, shard=0, shards=1):
         """Order due periods in batches; each batch commits (outside tests) and
         the cron runs again while subscriptions are due. With ``shards`` > 1,
-        as many scheduled actions share the work (one per shard of
-        subscription ids), so that several cron workers order in parallel."""
+        as many scheduled actions share the work, so that several cron workers
+        order in parallel; a customer's subscriptions all fall in one shard,
+        so that two shards never hold the same customer's card or clubs."""
         self.env.flush_all()
         companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
         local_days = SQL(", ").join(
@@ -580,7 +654,7 @@ class RetentionSubscription(models.Model):
                      JOIN (VALUES %s) AS local(company_id, today) ON local.company_id = s.company_id
                     WHERE s.state = 'active' AND s.next_date <= local.today
                       AND (s.error_date IS NULL OR s.error_date < local.today)
-                      AND mod(s.id, %s) = %s
+                      AND mod(s.partner_id, %s) = %s
                  ORDER BY s.next_date, s.id LIMIT %s""",
                 local_days,
                 shards,
@@ -590,8 +664,10 @@ class RetentionSubscription(models.Model):
         )
         due = self.browse(row[0] for row in rows)
         batch = due[:batch_size]
-        orders = batch._generate_orders()
-        self.env["ir.cron"]._notify_progress(done=len(orders), remaining=len(due) - len(batch))
+        _orders, busy = batch._order_with_retries()
+        self.env["ir.cron"]._notify_progress(
+            done=len(batch) - len(busy), remaining=len(due) - len(batch)
+        )
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
@@ -604,13 +680,10 @@ class RetentionSubscription(models.Model):
     def _cron_send_reminders(self):
         """An activity (and an optional email) before a fixed-term subscription
         ends; paused subscriptions whose term has run out close."""
-        reason = self.env.ref(
-            "retention_loyalty.subscription_close_reason_term_ended", raise_if_not_found=False
-        )
         for subscription in self.search([("state", "=", "paused")]):
             last = subscription._last_period_start()
             if last is not None and last < subscription._today():
-                subscription._close(reason, self.env._("Paused until after its end."))
+                subscription._close_term_ended(self.env._("Paused until after its end."))
         template = self.env.ref(
             "retention_loyalty.mail_template_subscription_ending", raise_if_not_found=False
         )

@@ -4,7 +4,10 @@ from odoo.tools import SQL
 
 class RetentionSubscriptionMonth(models.Model):
     """One row per subscription and month it was running (from its start to
-    its closing or today): active subscriptions and MRR over time."""
+    its closing or today): active subscriptions and MRR over time.
+
+    A row's id is its subscription's id and month, as a bigint (which the ORM
+    takes as any id): it stays the same from one query to the next."""
 
     _name = "retention.subscription.month"
     _description = "Subscriptions by Month"
@@ -25,9 +28,9 @@ class RetentionSubscriptionMonth(models.Model):
         self.env.cr.execute(
             SQL(
                 """CREATE VIEW %s AS (
-                    SELECT s.id * 100000
-                             + mod((extract(year FROM months.month) * 12
-                                    + extract(month FROM months.month))::int, 100000) AS id,
+                    SELECT s.id::bigint * 100000
+                             + (extract(year FROM months.month) * 12
+                                + extract(month FROM months.month))::int AS id,
                            months.month::date AS month,
                            s.id AS subscription_id,
                            s.company_id, s.partner_id, s.user_id, company.currency_id,

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -401,6 +402,113 @@ class TestClubRules(ClubCase):
         )
         self.assertFalse(self.Membership.with_user(outsider).search([]))
         self.assertFalse(self.env["retention.club"].with_user(outsider).search([]))
+
+    @freeze_time("2026-06-01")
+    def test_manual_enrolment_follows_the_club_policy(self):
+        salesman = new_test_user(
+            self.env, login="rl_club_enrol_salesman", groups="sales_team.group_sale_salesman"
+        )
+        retention_only = new_test_user(
+            self.env,
+            login="rl_club_enrol_user",
+            groups="base.group_user,retention_loyalty.group_retention_user",
+        )
+        retention_admin = new_test_user(
+            self.env,
+            login="rl_club_enrol_admin",
+            groups="base.group_user,retention_loyalty.group_retention_manager",
+        )
+        self.customer.user_id = salesman
+        free_club, invitation_club = self.env["retention.club"].create(
+            [
+                {"name": "Tasting Club", "policy": "free"},
+                {"name": "Friends of the Roastery", "policy": "invitation"},
+            ]
+        )
+        as_salesman = self.Membership.with_user(salesman)
+        for club, origin in (
+            (self.paid_club, "invitation"),
+            (self.silver, "invitation"),
+            (free_club, "purchase"),
+        ):
+            with self.subTest(club=club.name, origin=origin), self.assertRaises(AccessError):
+                as_salesman.create(
+                    {"partner_id": self.customer.id, "club_id": club.id, "origin": origin}
+                )
+        free = as_salesman.create(
+            {"partner_id": self.customer.id, "club_id": free_club.id, "origin": "enrolment"}
+        )
+        invited = as_salesman.create(
+            {"partner_id": self.customer.id, "club_id": invitation_club.id}
+        )
+        self.assertEqual((free | invited).mapped("state"), ["active", "active"])
+        free.date_end = date(2026, 12, 31)
+        other = self.env["res.partner"].create({"name": "Not a seller's customer"})
+        with self.assertRaises(AccessError):
+            self.Membership.with_user(retention_only).create(
+                {"partner_id": other.id, "club_id": free_club.id}
+            )
+        paid = self.Membership.with_user(retention_admin).create(
+            {"partner_id": self.customer.id, "club_id": self.paid_club.id}
+        )
+        self.assertEqual(paid.state, "active")
+        # Memberships end through Cancel Membership, with a reason.
+        for membership, values in (
+            (free, {"state": "cancelled"}),
+            (free, {"club_id": self.paid_club.id}),
+            (paid.with_user(salesman), {"date_end": date(2030, 12, 31)}),
+        ):
+            with self.subTest(values=values), self.assertRaises(AccessError):
+                membership.write(values)
+        with self.assertRaises(AccessError):
+            free.unlink()
+        wizard = (
+            self.env["retention.club.cancel.wizard"]
+            .with_user(salesman)
+            .create({"membership_ids": [Command.set(free.ids)], "reason": "Asked to leave"})
+        )
+        wizard.action_apply()
+        self.assertRecordValues(free, [{"state": "cancelled", "cancel_reason": "Asked to leave"}])
+        invited.with_user(retention_admin).unlink()
+        self.assertFalse(invited.exists())
+
+    @freeze_time("2026-06-01")
+    def test_a_failing_company_does_not_hold_back_the_others(self):
+        other_company = self.env["res.company"].create({"name": "Other Club Co"})
+        self.env["retention.club"].create(
+            {
+                "name": "Other Silver",
+                "company_id": other_company.id,
+                "qualification_threshold": 100.0,
+            }
+        )
+        (self.company | other_company).retention_club_last_run = False
+        Membership = self.registry["retention.club.membership"]
+        daily_for_company = Membership._daily_for_company
+        called = []
+
+        def daily(model, company, today):
+            called.append(company)
+            if company == self.company:
+                raise ValueError("a template that cannot render")
+            return daily_for_company(model, company, today)
+
+        with (
+            patch.object(Membership, "_daily_for_company", daily),
+            self.assertLogs(
+                "odoo.addons.retention_loyalty.models.retention_club_membership", level="ERROR"
+            ),
+        ):
+            self.Membership._cron_daily()
+            self.Membership._cron_daily()
+        self.assertEqual(set(called), {self.company, other_company})
+        self.assertEqual(other_company.retention_club_last_run, date(2026, 6, 1))
+        self.assertFalse(self.company.retention_club_last_run)
+        self.assertEqual(self.company.retention_club_failed_on, date(2026, 6, 1))
+        called.clear()
+        with patch.object(Membership, "_daily_for_company", daily):
+            self.Membership._cron_daily()
+        self.assertEqual(called, [], "left alone for the rest of the day")
 
 
 @tagged("post_install", "-at_install")

@@ -1,12 +1,19 @@
-from datetime import timedelta
+import time
+from datetime import date, timedelta
+from unittest.mock import patch
 
 from psycopg2 import IntegrityError
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import TODAY, RetentionCase
+from .common import TODAY, RetentionCase, make_order, make_product
+
+STAT_LOGGER = "odoo.addons.retention_loyalty.models.retention_customer_stat"
 
 
 @tagged("post_install", "-at_install")
@@ -104,29 +111,27 @@ class TestCustomerStatistics(RetentionCase):
         self.assertEqual(history.old_risk_level, "low")
         self.assertEqual(history.risk_level, "lost")
         self.assertEqual(history.date, TODAY + timedelta(days=400))
-        message = self.regulars[3].message_ids[:1]
-        self.assertIn("Lost", message.body)
         self.assertEqual(self.regulars[3].retention_segment_history_ids, history)
+        # Analytics stay behind their own rights: nothing goes to the customer's
+        # chatter, which every employee reads.
+        self.assertFalse(
+            self.regulars[3].message_ids.filtered(
+                lambda message: (
+                    "Lost" in (message.body or "") or "segment" in (message.body or "").lower()
+                )
+            )
+        )
+        employee = new_test_user(self.env, login="rl_stat_employee", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            history.with_user(employee).read(["segment"])
 
-    def test_incremental_run_reads_only_changed_customers(self):
+    def test_incremental_run_reads_changed_customers_again(self):
         self._recompute(full=True)
-        # Orders written before the last run, one order and one cancellation after.
-        self.env["sale.order"].flush_model()
-        self.env.cr.execute("UPDATE sale_order SET write_date = '2026-01-01'")
-        self.company.retention_last_run = "2026-06-30 00:00:00"
         self._orders(self.one_order, [1], amount=40.0)
         archived_orders = self.env["sale.order"].search([("partner_id", "=", self.archived.id)])
         archived_orders.write({"state": "cancel"})
-        changed = self.Stat._changed_partner_ids(
-            self.company, self.company.retention_last_run, TODAY
-        )
-        self.assertEqual(set(changed), {self.one_order.id, self.archived.id})
-        # An order leaving the trailing 12 months changes that customer too:
-        # regular 25 ordered exactly 365 days ago.
-        since_yesterday = self.Stat._changed_partner_ids(self.company, "2026-06-29", TODAY)
-        self.assertEqual(
-            set(since_yesterday), {self.one_order.id, self.archived.id, self.regulars[25].id}
-        )
+        changed = self.Stat._changed_partner_ids(self.company, TODAY)
+        self.assertLessEqual({self.one_order.id, self.archived.id}, set(changed))
         self._recompute()
         stat = self._stat(self.one_order)
         self.assertEqual(stat.order_count, 2)
@@ -134,6 +139,41 @@ class TestCustomerStatistics(RetentionCase):
         self.assertFalse(self._stat(self.archived), "no purchase left: no figures")
         self.assertTrue(self._stat(self.regulars[0]), "unchanged customers are kept")
         self.assertEqual(len(self.env["retention.model.fit"].search([])), 1, "no refit")
+
+    def test_orders_leaving_the_12_month_window_change_their_customer(self):
+        # Regular 25 ordered exactly 365 days ago: the order left the window today.
+        leaving = self.Stat._leaving_window_partner_ids(self.company, date(2026, 6, 29), TODAY)
+        self.assertEqual(leaving, [self.regulars[25].id])
+
+    def test_a_failing_company_does_not_hold_back_the_others(self):
+        broken = self.env["res.company"].create({"name": "Broken Stats Co"})
+        broken.retention_full_run_requested = True  # taken first
+        Stat = self.registry["retention.customer.stat"]
+        recompute_company = Stat._recompute_company
+        called = []
+
+        def recompute(model, company, today=None, full=None):
+            called.append(company)
+            if company == broken:
+                raise ValueError("settings from an old version")
+            return recompute_company(model, company, today=today, full=full)
+
+        with (
+            patch.object(Stat, "_recompute_company", recompute),
+            self.assertLogs(STAT_LOGGER, level="ERROR") as logs,
+        ):
+            self.Stat._cron_recompute()
+            self.Stat._cron_recompute()
+        self.assertIn("Broken Stats Co", logs.output[0])
+        self.assertEqual(called[:2], [broken, self.company])
+        self.assertTrue(self._stat(self.regulars[0]), "the next company was computed")
+        self.assertEqual(broken.retention_stat_failed_on, fields.Datetime.now())
+        self.assertFalse(broken.retention_last_run)
+        self.assertTrue(broken.retention_full_run_requested, "kept stale, asked again tomorrow")
+        called.clear()
+        with patch.object(Stat, "_recompute_company", recompute):
+            self.Stat._cron_recompute()
+        self.assertNotIn(broken, called, "left alone for the rest of the day")
 
     def test_few_customers_use_the_fallback_and_say_so(self):
         company = self.env["res.company"].create({"name": "Tiny Shop"})
@@ -301,3 +341,78 @@ class TestRevenueSources(RetentionCase):
         self.assertEqual(stat.purchase_day_count, 2)
         self.assertEqual(stat.last_order_date, TODAY - timedelta(days=40))
         self.assertAlmostEqual(stat.revenue_total, 350.0)  # 200 + 200 - 50
+
+
+@tagged("post_install", "-at_install")
+class TestIncrementalStatisticsConcurrency(TransactionCase):
+    """Real transactions: an order whose transaction started before a
+    statistics run and committed after the run read the orders carries an
+    earlier write date than the run's end; the next incremental run must
+    still read its customer.
+
+    Both runs share one read-committed transaction, so that nothing of theirs
+    is committed, while other connections commit the order in between."""
+
+    def _env(self, isolation=None):
+        cursor = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cursor.close)
+        if isolation is not None:
+            cursor.connection.set_isolation_level(isolation)
+        return api.Environment(
+            cursor, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
+        )
+
+    def setUp(self):
+        super().setUp()
+        env = self._env()
+        self.today = fields.Date.context_today(env["retention.customer.stat"])
+        product = make_product(env, "Watermark coffee", 10.0)
+        regular, returning, late = env["res.partner"].create(
+            [{"name": "Regular buyer"}, {"name": "Returning buyer"}, {"name": "Late buyer"}]
+        )
+        for partner in (regular, returning):
+            for days_ago in (200, 100, 30):
+                make_order(env, partner, product, 50.0, day=self.today - timedelta(days=days_ago))
+        env.cr.commit()
+        self.product, self.regular, self.returning, self.late = product, regular, returning, late
+        self.addCleanup(self._remove, product.id, (regular | returning | late).ids)
+
+    def _remove(self, product_id, partner_ids):
+        env = self._env()
+        env.cr.execute("DELETE FROM sale_order WHERE partner_id IN %s", [tuple(partner_ids)])
+        env["res.partner"].browse(partner_ids).unlink()
+        env["product.product"].browse(product_id).product_tmpl_id.unlink()
+        env.cr.commit()
+
+    def test_orders_committed_during_a_run_are_read_by_the_next_one(self):
+        order_env = self._env()
+        # The order's transaction starts (and dates the order) before the run ...
+        make_order(order_env, self.late, self.product, 80.0, day=self.today - timedelta(days=1))
+        order_env.flush_all()
+        time.sleep(1)  # a run takes longer than the second its end time is kept to
+        run_env = self._env(ISOLATION_LEVEL_READ_COMMITTED)
+        Stat = run_env["retention.customer.stat"]
+        company = run_env.company
+        Stat._recompute_company(company, today=self.today, full=True)
+        self.assertFalse(Stat.search([("partner_id", "=", self.late.id)]))
+        Fit = run_env["retention.model.fit"]
+        fits = Fit.search_count([("company_id", "=", company.id)])
+        # ... and commits after the run read the orders; so does a cancellation.
+        order_env.cr.commit()
+        cancel_env = self._env()
+        cancel_env["sale.order"].search([("partner_id", "=", self.returning.id)]).write(
+            {"state": "cancel"}
+        )
+        cancel_env.cr.commit()
+        Stat._recompute_company(company, today=self.today)
+        self.assertEqual(Fit.search_count([("company_id", "=", company.id)]), fits, "no refit")
+        stat = Stat.search([("partner_id", "=", self.late.id)])
+        self.assertRecordValues(
+            stat, [{"order_count": 1, "last_order_date": self.today - timedelta(days=1)}]
+        )
+        self.assertFalse(Stat.search([("partner_id", "=", self.returning.id)]))
+        self.assertEqual(Stat.search([("partner_id", "=", self.regular.id)]).order_count, 3)
+        # Orders committed after this run are read by the next one.
+        make_order(self._env(), self.regular, self.product, 20.0, day=self.today).env.cr.commit()
+        self.assertIn(self.regular.id, Stat._changed_partner_ids(company, self.today))
+        run_env.cr.rollback()

@@ -1,13 +1,18 @@
+import threading
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.sql_db import db_connect
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import make_product
+
+SUBSCRIPTION_LOGGER = "odoo.addons.retention_loyalty.models.retention_subscription"
 
 
 class SubscriptionCase(TransactionCase):
@@ -204,6 +209,78 @@ class TestSubscriptionOrders(SubscriptionCase):
         order = subscription._generate_orders()
         self.assertEqual(order.amount_untaxed, 2 * 30.0 + 5.0)
 
+    @freeze_time("2026-03-10")
+    def test_a_database_error_is_logged_and_the_chatter_says_it_plainly(self):
+        subscription = self._subscription(date(2026, 3, 1))
+        Subscription = self.registry["retention.subscription"]
+        order_values = Subscription._order_values
+
+        def out_of_range(record, period):
+            return {**order_values(record, period), "retention_subscription_period": 2**31}
+
+        with (
+            patch.object(Subscription, "_order_values", out_of_range),
+            self.assertLogs(SUBSCRIPTION_LOGGER, level="ERROR") as logs,
+            mute_logger("odoo.sql_db"),
+        ):
+            subscription._generate_orders()
+        self.assertIn("out of range", "\n".join(logs.output))
+        self.assertFalse(subscription.order_ids)
+        self.assertEqual(subscription.error_date, date(2026, 3, 10))
+        self.assertIn("technical error", subscription.last_error)
+        self.assertNotIn("out of range", subscription.last_error)
+        body = subscription.message_ids[:1].body
+        self.assertIn("technical error", body)
+        self.assertNotIn("out of range", body)
+
+    @freeze_time("2026-03-10")
+    def test_one_customer_s_subscriptions_share_a_cron_shard(self):
+        """Two cron workers never order for one customer (one loyalty card,
+        one set of clubs) at the same time."""
+        first = self._subscription(date(2026, 3, 1))
+        second = self._subscription(date(2026, 3, 1))
+        self.assertNotEqual(first.id % 2, second.id % 2)
+        own_shard = self.customer.id % 2
+        self.Subscription._cron_generate_orders(shard=1 - own_shard, shards=2)
+        self.assertFalse((first | second).order_ids)
+        self.Subscription._cron_generate_orders(shard=own_shard, shards=2)
+        self.assertEqual(len(first.order_ids), 1)
+        self.assertEqual(len(second.order_ids), 1)
+
+    def test_term_ended_reason_is_kept_and_fixed_terms_close_without_it(self):
+        term_ended = self.env.ref("retention_loyalty.subscription_close_reason_term_ended")
+        with self.assertRaises(UserError):
+            term_ended.unlink()
+        term_ended.active = False  # archiving is allowed: it still closes fixed terms
+        with freeze_time("2026-01-01"):
+            archived_reason = self._subscription(date(2026, 1, 1), max_periods=1)
+        with freeze_time("2026-02-01"):
+            self.Subscription._cron_generate_orders()
+        self.assertRecordValues(
+            archived_reason, [{"state": "closed", "close_reason_id": term_ended.id}]
+        )
+        # Gone all the same (removed in the database): the crons still close them.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "DELETE FROM retention_subscription_close_reason WHERE id = %s", [term_ended.id]
+        )
+        self.env.invalidate_all()
+        with freeze_time("2026-01-01"):
+            fixed = self._subscription(date(2026, 1, 1), max_periods=2)
+            paused = self._subscription(date(2026, 1, 1), date_end=date(2026, 2, 1))
+            paused.action_pause()
+        with freeze_time("2026-03-01"):
+            self.Subscription._cron_generate_orders()
+            self.Subscription._cron_send_reminders()
+        self.assertEqual(len(fixed.order_ids), 2)
+        self.assertRecordValues(
+            fixed | paused,
+            [
+                {"state": "closed", "close_reason_id": False, "date_closed": date(2026, 3, 1)},
+                {"state": "closed", "close_reason_id": False, "date_closed": date(2026, 3, 1)},
+            ],
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestSubscriptionLifecycle(SubscriptionCase):
@@ -351,6 +428,58 @@ class TestSubscriptionAccess(SubscriptionCase):
         )
         self.assertFalse(self.Subscription.with_user(outsider).search([]))
 
+    def test_portal_customers_see_neither_drafts_nor_internal_fields(self):
+        running = self._subscription(date(2026, 1, 1))
+        draft = self._subscription(date(2026, 1, 1), activate=False)
+        portal_user = new_test_user(
+            self.env,
+            login="rl_sub_portal_fields",
+            groups="base.group_portal",
+            partner_id=self.customer.id,
+        )
+        self.assertEqual(self.Subscription.with_user(portal_user).search([]), running)
+        with self.assertRaises(AccessError):
+            draft.with_user(portal_user).read(["name"])
+        with self.assertRaises(AccessError):
+            draft.line_ids.with_user(portal_user).read(["price_unit"])
+        self.assertEqual(running.with_user(portal_user).read(["name"])[0]["name"], running.name)
+        for field in ("last_error", "error_date", "close_note", "mrr"):
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                running.with_user(portal_user).read([field])
+
+    def test_subscriptions_follow_sales_rights(self):
+        retention_only = new_test_user(
+            self.env,
+            login="rl_sub_retention_only",
+            groups="base.group_user,retention_loyalty.group_retention_user",
+        )
+        salesman = new_test_user(
+            self.env, login="rl_sub_seller", groups="sales_team.group_sale_salesman"
+        )
+        values = {
+            "partner_id": self.customer.id,
+            "date_start": date(2026, 1, 1),
+            "line_ids": [
+                Command.create({"product_id": self.coffee.id, "quantity": 1, "price_unit": 1.0})
+            ],
+        }
+        with self.assertRaises(AccessError):
+            self.Subscription.with_user(retention_only).create(
+                {**values, "user_id": retention_only.id}
+            )
+        assigned = self._subscription(date(2026, 1, 1), user_id=retention_only.id)
+        self.assertEqual(self.Subscription.with_user(retention_only).search([]), assigned)
+        with self.assertRaises(AccessError):
+            assigned.line_ids[0].with_user(retention_only).price_unit = 1.0
+        with self.assertRaises(AccessError):
+            assigned.with_user(retention_only).action_pause()
+        own = self.Subscription.with_user(salesman).create({**values, "user_id": salesman.id})
+        own.line_ids.price_unit = 18.0
+        own.action_activate()
+        self.assertEqual((own.state, own.amount_per_period), ("active", 18.0))
+        with self.assertRaises(AccessError):
+            self.Subscription.with_user(salesman).create({**values, "user_id": retention_only.id})
+
     @freeze_time("2026-03-10")
     def test_generation_queries_grow_linearly(self):
         def queries_for(count):
@@ -435,3 +564,199 @@ class TestSubscriptionGuards(SubscriptionCase):
             subscription._generate_orders()
         self.assertEqual(subscription.state, "closed")
         self.assertEqual(len(subscription.order_ids), 2)
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionReport(SubscriptionCase):
+    def test_months_of_subscriptions_with_large_ids_can_be_listed(self):
+        self.env.cr.execute("SELECT last_value, is_called FROM retention_subscription_id_seq")
+        last_value, is_called = self.env.cr.fetchone()
+        # Sequences are not transactional: put it back after the test.
+        self.addCleanup(
+            self.env.cr.execute,
+            "SELECT setval('retention_subscription_id_seq', %s, %s)",
+            [last_value, is_called],
+        )
+        self.env.cr.execute(
+            "SELECT setval('retention_subscription_id_seq', %s)", [max(last_value, 21_500)]
+        )
+        with freeze_time("2026-03-15"):
+            subscription = self._subscription(date(2026, 1, 1))
+            subscription._close(self.reason)
+        self.assertGreater(subscription.id, 21_475)
+        manager = new_test_user(
+            self.env, login="rl_sub_report_manager", groups="sales_team.group_sale_manager"
+        )
+        Month = self.env["retention.subscription.month"].with_user(manager)
+        domain = [("subscription_id", "=", subscription.id)]
+        with self.env.cr.savepoint():
+            rows = Month.search_read(domain, ["month", "mrr"], order="month")
+        self.assertEqual(
+            [(row["month"], row["mrr"]) for row in rows],
+            [(date(2026, 1, 1), 45.0), (date(2026, 2, 1), 45.0), (date(2026, 3, 1), 45.0)],
+        )
+        ids = [row["id"] for row in rows]
+        self.assertEqual(len(set(ids)), 3)
+        self.assertEqual(Month.search(domain, order="month").ids, ids, "ids are stable")
+        self.assertEqual(Month.browse(ids).mapped("subscription_id"), subscription)
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionPortalPages(HttpCase):
+    def test_a_draft_subscription_cannot_be_opened_by_url(self):
+        customer = self.env["res.partner"].create({"name": "Portal Subscriber"})
+        new_test_user(
+            self.env, login="rl_sub_portal_page", groups="base.group_portal", partner_id=customer.id
+        )
+        coffee = make_product(self.env, "Portal coffee", 20.0)
+        running, draft = self.env["retention.subscription"].create(
+            [
+                {
+                    "partner_id": customer.id,
+                    "date_start": date(2026, 1, 1),
+                    "line_ids": [Command.create({"product_id": coffee.id, "price_unit": 20.0})],
+                }
+                for _index in range(2)
+            ]
+        )
+        running.action_activate()
+        draft._portal_ensure_token()
+        self.authenticate("rl_sub_portal_page", "rl_sub_portal_page")
+        listing = self.url_open("/my/subscriptions", allow_redirects=False)
+        self.assertEqual(listing.status_code, 200)
+        self.assertIn(running.name, listing.text)
+        self.assertNotIn(draft.name, listing.text)
+        page = self.url_open(f"/my/subscriptions/{running.id}", allow_redirects=False)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(running.name, page.text)
+        for url in (
+            f"/my/subscriptions/{draft.id}",
+            f"/my/subscriptions/{draft.id}?access_token={draft.access_token}",
+        ):
+            with self.subTest(url=url):
+                response = self.url_open(url, allow_redirects=False)
+                self.assertEqual(response.status_code, 303)
+                self.assertNotIn(draft.name, response.text)
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionConcurrency(TransactionCase):
+    """Real transactions: while subscription orders are made, another one
+    holds the customer's loyalty card (the other cron shard, a salesperson
+    confirming an order for the same customer)."""
+
+    def _env(self):
+        cursor = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cursor.close)
+        return api.Environment(
+            cursor, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
+        )
+
+    def setUp(self):
+        super().setUp()
+        env = self._env()
+        program = env["loyalty.program"].create(
+            {
+                "name": "Subscription Points",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "rule_ids": [
+                    Command.create(
+                        {
+                            "reward_point_mode": "money",
+                            "reward_point_amount": 1,
+                            "minimum_amount": 0,
+                        }
+                    )
+                ],
+            }
+        )
+        partner = env["res.partner"].create({"name": "Busy Subscriber"})
+        card = env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": partner.id, "points": 0}
+        )
+        product = make_product(env, "Busy coffee", 20.0)
+        subscription = env["retention.subscription"].create(
+            {
+                "partner_id": partner.id,
+                "date_start": env["retention.subscription"]._company_today(env.company),
+                "line_ids": [Command.create({"product_id": product.id, "price_unit": 20.0})],
+            }
+        )
+        subscription.action_activate()
+        env.cr.commit()
+        self.card_id, self.subscription_id = card.id, subscription.id
+        self.addCleanup(self._remove, program.id, partner.id, card.id, product.id, subscription.id)
+
+    def _remove(self, program_id, partner_id, card_id, product_id, subscription_id):
+        env = self._env()
+        env.cr.execute("DELETE FROM retention_points_entry WHERE card_id = %s", [card_id])
+        env.cr.execute(
+            "DELETE FROM sale_order WHERE retention_subscription_id = %s", [subscription_id]
+        )
+        env.cr.execute(
+            "DELETE FROM mail_message WHERE model = 'retention.subscription' AND res_id = %s",
+            [subscription_id],
+        )
+        env["retention.subscription"].browse(subscription_id).unlink()
+        env["loyalty.card"].browse(card_id).unlink()
+        program = env["loyalty.program"].browse(program_id)
+        program.active = False
+        program.unlink()
+        env["product.product"].browse(product_id).product_tmpl_id.unlink()
+        env["res.partner"].browse(partner_id).unlink()
+        env.cr.commit()
+
+    def _hold_card(self):
+        """Lock the card as a transaction changing its balance does."""
+        holder = self._env()
+        holder.cr.execute(
+            "SELECT id FROM loyalty_card WHERE id = %s FOR NO KEY UPDATE", [self.card_id]
+        )
+        return holder
+
+    def test_a_busy_card_leaves_the_subscription_due_without_a_failure(self):
+        holder = self._hold_card()
+        env = self._env()
+        subscription = env["retention.subscription"].browse(self.subscription_id)
+        with mute_logger("odoo.sql_db", SUBSCRIPTION_LOGGER):
+            orders = subscription._generate_orders()
+        self.assertFalse(orders)
+        self.assertRecordValues(
+            subscription, [{"last_error": False, "error_date": False, "next_period": 0}]
+        )
+        self.assertFalse(subscription.order_ids)
+        self.assertFalse(
+            subscription.message_ids.filtered(lambda message: "order" in (message.body or ""))
+        )
+        # Once the card is free, the next run orders the period and earns its points.
+        holder.cr.rollback()
+        env.cr.rollback()
+        orders = subscription._generate_orders()
+        self.assertEqual(orders.state, "sale")
+        self.assertEqual(subscription.next_period, 1)
+        self.assertEqual(env["loyalty.card"].browse(self.card_id).points, 20.0)
+        env.cr.rollback()
+
+    def test_the_run_tries_again_on_fresh_data_once_the_card_is_free(self):
+        holder = self._hold_card()
+        env = self._env()
+        subscription = env["retention.subscription"].browse(self.subscription_id)
+        release = threading.Timer(0.5, holder.cr.rollback)
+
+        def commit(record):
+            record.env.cr.commit()
+            return True
+
+        with (
+            patch.object(self.registry["retention.subscription"], "_fresh_snapshot", commit),
+            mute_logger("odoo.sql_db", SUBSCRIPTION_LOGGER),
+        ):
+            release.start()
+            orders, busy = subscription._order_with_retries()
+        release.join()
+        self.assertFalse(busy)
+        self.assertEqual(orders.state, "sale")
+        self.assertRecordValues(subscription, [{"last_error": False, "next_period": 1}])
+        env.cr.rollback()
