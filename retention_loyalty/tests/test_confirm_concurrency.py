@@ -155,7 +155,8 @@ class TestConfirmConcurrency(TransactionCase):
         env["product.product"].browse(self.product.id).unlink()
         env["res.partner"].browse(self.customers.ids).unlink()
         env["res.users"].browse(self.seller.id).unlink()
-        cr.commit()
+        # The committed test data is removed for good.
+        cr.commit()  # pylint: disable=invalid-commit
 
     def _confirm_in_two_workers(self, batches):
         """Each batch of order ids is confirmed by its own worker, one order
