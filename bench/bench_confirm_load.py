@@ -28,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -204,11 +205,13 @@ class Server:
         self.port = free_port()
         self.database = database
         # Odoo re-executes its own script for the gevent worker: start it from
-        # the installed script when there is one.
-        script = Path(sys.executable).with_name("odoo")
+        # odoo-bin (beside the odoo package in a source install) when there is one.
+        import odoo
+
+        odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
         command = [
             sys.executable,
-            *([str(script)] if script.exists() else ["-m", "odoo"]),
+            *([str(odoo_bin)] if odoo_bin.exists() else ["-m", "odoo"]),
             "-d",
             database,
             f"--db-filter=^{database}$",
@@ -221,7 +224,9 @@ class Server:
         ]
         if addons_path:
             command.append(f"--addons-path={addons_path}")
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.log = Path(tempfile.gettempdir()) / f"{database}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -231,7 +236,7 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.5)
-        raise RuntimeError("Odoo did not start")
+        raise RuntimeError(f"Odoo did not start: see {self.log}")
 
     def stop(self):
         self.process.terminate()
