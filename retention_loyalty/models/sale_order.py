@@ -415,17 +415,18 @@ class SaleOrder(models.Model):
                 expired = 0.0
             elif entry.kind == "expire":
                 expired -= entry.points
-        if round_points(expired):
+        expired = round_points(expired)
+        if expired:
             card.sudo().message_post(
                 body=self.env._(
                     "%(what)s: %(points)s of the points %(order)s earned had already expired; "
                     "they are not taken back again.",
                     what=what,
-                    points=f"{round_points(expired):g}",
+                    points=format(expired, "g"),
                     order=self.name,
                 )
             )
-        return round_points(expired)
+        return expired
 
     def _retention_refunded_amounts(self):
         """Amount refunded per order id (in the order's currency): the product
