@@ -14,3 +14,4 @@ from . import test_clickbot_tour
 from . import test_confirm_concurrency
 from . import test_scoring_numbers
 from . import test_portal_routes_tour
+from . import test_entry_points

@@ -1,0 +1,305 @@
+"""Buttons and scheduled actions driven as their users drive them: the action
+a button returns is opened with its own context, by the user who has the
+button, and the scheduled actions run as Odoo runs them."""
+
+from datetime import date, datetime
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import make_order
+from .test_clubs import ClubCase
+from .test_points import PointsCase
+from .test_subscriptions import SubscriptionCase
+
+
+def open_action(env, action):
+    """The record a window action opens, created with the action's context."""
+    return env[action["res_model"]].with_context(**action["context"])
+
+
+@tagged("post_install", "-at_install")
+class TestPointsEntryPoints(PointsCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env, login="rl_entry_points_manager", groups="sales_team.group_sale_manager"
+        )
+
+    def test_adjust_button_opens_a_wizard_for_that_card(self):
+        self._confirmed(100.0)
+        card = self._card().with_user(self.manager)
+        action = card.action_retention_adjust_points()
+        wizard = open_action(self.env(user=self.manager), action).create(
+            {"points": 30, "kind": "bonus", "reason": "Loyal since 2020"}
+        )
+        self.assertEqual(wizard.card_id, card)
+        self.assertEqual(wizard.balance, 100)
+        wizard.action_apply()
+        self.assertEqual(card.points, 130)
+        bonus = self._entries(card).filtered(lambda entry: entry.kind == "bonus")
+        self.assertRecordValues(
+            bonus, [{"points": 30, "description": "Loyal since 2020", "user_id": self.manager.id}]
+        )
+        self.assertLedgerExact(card)
+        self.program.active = False
+        with self.assertRaisesRegex(UserError, "is archived"):
+            card.action_retention_adjust_points()
+
+    def test_ledger_button_lists_exactly_that_cards_entries(self):
+        self._confirmed(100.0)
+        other = self.env["res.partner"].create({"name": "Other Loyal Customer"})
+        self._confirmed(40.0, partner=other)
+        card = self._card().with_user(self.manager)
+        action = card.action_retention_open_ledger()
+        self.assertEqual(action["res_model"], "retention.points.entry")
+        listed = self.env["retention.points.entry"].with_user(self.manager).search(action["domain"])
+        self.assertEqual(listed, self._entries(card))
+        self.assertEqual(listed.mapped("points"), [100])
+        self.assertEqual(action["context"], {"default_card_id": card.id})
+
+    @freeze_time("2026-01-10")
+    def test_reminder_button_emails_the_customer(self):
+        self.program.retention_reminder_template_id = self.env.ref(
+            "retention_loyalty.mail_template_points_expiry_reminder"
+        )
+        self._confirmed(100.0)
+        card = self._card().with_user(self.manager)
+        self.assertEqual(card.retention_next_expiry_date, date(2026, 7, 10))
+        before = self.env["mail.mail"].sudo().search([("model", "=", "loyalty.card")])
+        self.assertTrue(card.action_retention_send_expiry_reminder())
+        sent = self.env["mail.mail"].sudo().search([("model", "=", "loyalty.card")]) - before
+        self.assertEqual(len(sent), 1)
+        self.assertEqual((sent.res_id, sent.recipient_ids), (card.id, self.customer))
+
+    def test_use_points_button_on_a_quotation_only(self):
+        self._confirmed(100.0)
+        card = self._card()
+        order = self._quotation(100.0, user_id=self.salesman.id).with_user(self.salesman)
+        action = order.action_retention_use_points()
+        wizard = open_action(self.env(user=self.salesman), action).create({"points": 40})
+        self.assertEqual((wizard.order_id, wizard.card_id), (order, card))
+        self.assertEqual(wizard.max_points, 100)
+        wizard.action_apply()
+        self.assertAlmostEqual(order.amount_total, 96.0)
+        order.action_confirm()
+        self.assertEqual(card.points, 100 - 40 + 100)
+        self.assertLedgerExact(card)
+        with self.assertRaisesRegex(UserError, "only be used on a quotation"):
+            order.action_retention_use_points()
+
+    def test_cancelling_a_posted_credit_note_gives_the_points_back(self):
+        order = self._confirmed(200.0)
+        card = self._card()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "Damaged"})
+        )
+        refund = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        refund.action_post()
+        self.assertEqual(card.points, 0)
+        refund.button_cancel()
+        self.assertEqual(refund.state, "cancel")
+        self.assertEqual(card.points, 200)
+        kinds = self._entries(card).sorted("id").mapped(lambda entry: (entry.kind, entry.points))
+        self.assertEqual(kinds, [("earn", 200), ("refund", -200), ("refund", 200)])
+        self.assertLedgerExact(card)
+        # Cancelled, it counts no more: syncing again changes nothing.
+        order._retention_sync_refunds()
+        self.assertEqual(card.points, 200)
+
+
+@tagged("post_install", "-at_install")
+class TestScorecardReset(SubscriptionCase):
+    @freeze_time("2026-06-15")
+    def test_administrator_resets_an_approved_scorecard_and_it_is_recomputed(self):
+        salesman = new_test_user(
+            self.env, login="rl_entry_card_salesman", groups="sales_team.group_sale_salesman"
+        )
+        manager = new_test_user(
+            self.env, login="rl_entry_card_manager", groups="sales_team.group_sale_manager"
+        )
+        customer = self.env["res.partner"].create({"name": "Scorecard customer"})
+        make_order(self.env, customer, self.coffee, 300.0, date(2026, 4, 10), user_id=salesman.id)
+        Scorecard = self.env["retention.scorecard"]
+        card = Scorecard._compute_period(self.company, "month", date(2026, 4, 1))
+        self.assertEqual((card.user_id, card.revenue), (salesman, 300.0))
+        card.with_user(manager).action_approve()
+        make_order(self.env, customer, self.coffee, 200.0, date(2026, 4, 20), user_id=salesman.id)
+        self.assertEqual(Scorecard._compute_period(self.company, "month", date(2026, 4, 1)), card)
+        self.assertEqual(card.revenue, 300.0, "approved: kept as approved")
+        with self.assertRaises(AccessError):
+            card.with_user(salesman).action_reset_to_draft()
+        self.assertEqual(card.state, "approved")
+        card.with_user(manager).action_reset_to_draft()
+        self.assertEqual(card.state, "draft")
+        again = Scorecard._compute_period(self.company, "month", date(2026, 4, 1))
+        self.assertFalse(card.exists(), "a draft is replaced by the new computation")
+        self.assertEqual((again.user_id, again.revenue, again.state), (salesman, 500.0, "draft"))
+
+
+@tagged("post_install", "-at_install")
+class TestMembershipCancelButton(ClubCase):
+    def test_salesperson_cancels_through_the_button(self):
+        salesman = new_test_user(
+            self.env, login="rl_entry_club_salesman", groups="sales_team.group_sale_salesman"
+        )
+        membership = self.Membership.create(
+            {"partner_id": self.customer.id, "club_id": self.paid_club.id}
+        ).with_user(salesman)
+        action = membership.action_cancel()
+        wizard = open_action(self.env(user=salesman), action).create({"reason": "Moved abroad"})
+        self.assertEqual(wizard.membership_ids, membership)
+        wizard.action_apply()
+        self.assertRecordValues(
+            membership, [{"state": "cancelled", "cancel_reason": "Moved abroad"}]
+        )
+        with self.assertRaisesRegex(UserError, "already ended"):
+            open_action(self.env(user=salesman), membership.action_cancel()).create(
+                {"reason": "Twice"}
+            ).action_apply()
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionEntryPoints(SubscriptionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env, login="rl_entry_sub_salesman", groups="sales_team.group_sale_salesman"
+        )
+        cls.shard_crons = (
+            cls.env.ref("retention_loyalty.ir_cron_retention_subscription_orders"),
+            cls.env.ref("retention_loyalty.ir_cron_retention_subscription_orders_2"),
+        )
+
+    def _subscriptions_for(self, partners, start):
+        return self.Subscription.create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "date_start": start,
+                    "line_ids": [
+                        Command.create(
+                            {"product_id": self.coffee.id, "quantity": 1, "price_unit": 20.0}
+                        )
+                    ],
+                }
+                for partner in partners
+            ]
+        )
+
+    def test_close_button_opens_the_wizard_for_the_selection(self):
+        with freeze_time("2026-03-10"):
+            first, second = (
+                self._subscription(date(2026, 1, 1), user_id=self.salesman.id),
+                self._subscription(date(2026, 2, 1), user_id=self.salesman.id),
+            )
+            both = (first | second).with_user(self.salesman)
+            action = both.action_close()
+            wizard = open_action(self.env(user=self.salesman), action).create(
+                {"close_reason_id": self.reason.id, "note": "Switching to pods"}
+            )
+            self.assertEqual(wizard.subscription_ids, both)
+            wizard.action_apply()
+        self.assertRecordValues(
+            first | second,
+            [
+                {
+                    "state": "closed",
+                    "close_reason_id": self.reason.id,
+                    "date_closed": date(2026, 3, 10),
+                }
+            ]
+            * 2,
+        )
+        self.assertEqual(both.mapped("close_note"), ["Switching to pods"] * 2)
+
+    def test_orders_button_lists_the_subscriptions_orders(self):
+        with freeze_time("2026-03-10"):
+            subscription = self._subscription(date(2026, 1, 1), user_id=self.salesman.id)
+            other = self._subscription(date(2026, 1, 1), user_id=self.salesman.id)
+            (subscription | other)._generate_orders()
+        self.assertEqual(len(other.order_ids), 3)
+        action = subscription.with_user(self.salesman).action_view_orders()
+        orders = self.env["sale.order"].with_user(self.salesman).search(action["domain"])
+        self.assertEqual(orders, subscription.order_ids)
+        self.assertEqual(len(orders), 3)
+
+    def test_the_two_scheduled_actions_share_the_customers_by_parity(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Shard customer {index}"} for index in range(4)]
+        )
+        even = partners.filtered(lambda partner: partner.id % 2 == 0)
+        odd = partners - even
+        with freeze_time("2026-03-10 09:00:00"):
+            subscriptions = self._subscriptions_for(partners, date(2026, 3, 1))
+            subscriptions.action_activate()
+            self.assertEqual(
+                [cron.code for cron in self.shard_crons],
+                [
+                    "model._cron_generate_orders(shard=0, shards=2)",
+                    "model._cron_generate_orders(shard=1, shards=2)",
+                ],
+            )
+            self.shard_crons[0].method_direct_trigger()
+            ordered = subscriptions.filtered("order_ids")
+            self.assertEqual(ordered.partner_id, even)
+            self.shard_crons[1].method_direct_trigger()
+            self.shard_crons[0].method_direct_trigger()
+            self.shard_crons[1].method_direct_trigger()
+        self.assertEqual(subscriptions.filtered("order_ids").partner_id, even | odd)
+        for subscription in subscriptions:
+            self.assertEqual(len(subscription.order_ids), 1, subscription.partner_id.name)
+            self.assertEqual(subscription.order_ids.state, "sale")
+            self.assertEqual(subscription.next_date, date(2026, 4, 1))
+
+    def test_more_due_subscriptions_than_one_batch(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Batch customer {index}"} for index in range(5)]
+        )
+        with freeze_time("2026-03-10 09:00:00"):
+            subscriptions = self._subscriptions_for(partners, date(2026, 3, 1))
+            subscriptions.action_activate()
+            cron, progress = self.shard_crons[0]._add_progress()
+            Subscription = self.Subscription.with_context(ir_cron_progress_id=progress.id)
+            done = []
+            for _run in range(4):
+                Subscription._cron_generate_orders(batch_size=2)
+                done.append((progress.done, progress.remaining))
+                self.assertEqual(cron, self.shard_crons[0])
+        # Two per run while more are due ("remaining" says whether more are
+        # left, as the cron runner needs), until none is; nothing twice.
+        self.assertEqual(done, [(2, 1), (2, 1), (1, 0), (0, 0)])
+        self.assertEqual([len(s.order_ids) for s in subscriptions], [1] * 5)
+
+    def test_due_dates_follow_the_company_time_zone(self):
+        """At 20:00 UTC on 31 March it is already 1 April in Auckland (UTC+13):
+        a subscription starting on 1 April is due there, not in UTC."""
+        customer = self.env["res.partner"].create({"name": "Auckland customer"})
+        with freeze_time("2026-03-31 20:00:00"):
+            subscription = self._subscriptions_for(customer, date(2026, 4, 1))
+            subscription.action_activate()
+            for cron in self.shard_crons:
+                cron.method_direct_trigger()
+            self.assertFalse(subscription.order_ids, "31 March in UTC: not due yet")
+            self.company.partner_id.tz = "Pacific/Auckland"
+            for cron in self.shard_crons:
+                cron.method_direct_trigger()
+            self.assertEqual(len(subscription.order_ids), 1)
+            # Noon of 1 April in Auckland, stored in UTC.
+            self.assertEqual(subscription.order_ids.date_order, datetime(2026, 3, 31, 23, 0))
+            self.assertEqual(subscription.next_date, date(2026, 5, 1))
+            subscription._close(self.reason)
+        self.assertEqual(subscription.date_closed, date(2026, 4, 1))
+        self.assertEqual(
+            subscription.event_ids.filtered(lambda event: event.kind == "close").date,
+            date(2026, 4, 1),
+        )
