@@ -15,3 +15,4 @@ from . import test_confirm_concurrency
 from . import test_scoring_numbers
 from . import test_portal_routes_tour
 from . import test_entry_points
+from . import test_cron_recovery
