@@ -16,3 +16,4 @@ from . import test_scoring_numbers
 from . import test_portal_routes_tour
 from . import test_entry_points
 from . import test_cron_recovery
+from . import test_time_zones
