@@ -303,3 +303,120 @@ class TestSubscriptionEntryPoints(SubscriptionCase):
             subscription.event_ids.filtered(lambda event: event.kind == "close").date,
             date(2026, 4, 1),
         )
+
+
+@tagged("post_install", "-at_install")
+class TestEveryCronAsScheduled(SubscriptionCase):
+    """Each scheduled action of the addon, triggered as Odoo triggers it (its
+    own code, its own user), does its day's work on a small company."""
+
+    CRONS = (
+        "ir_cron_retention_recompute",
+        "ir_cron_retention_dashboard",
+        "ir_cron_retention_scorecards",
+        "ir_cron_retention_clubs",
+        "ir_cron_retention_playbooks",
+        "ir_cron_retention_expire_points",
+        "ir_cron_retention_points_reminders",
+        "ir_cron_retention_subscription_orders",
+        "ir_cron_retention_subscription_orders_2",
+        "ir_cron_retention_subscription_reminders",
+    )
+
+    def test_the_list_of_scheduled_actions_is_complete(self):
+        names = self.env["ir.model.data"].search(
+            [("model", "=", "ir.cron"), ("module", "like", "retention_loyalty%")]
+        )
+        self.assertEqual(set(names.mapped("name")), set(self.CRONS))
+
+    def test_each_scheduled_action_does_its_days_work(self):
+        salesman = new_test_user(
+            self.env, login="rl_entry_cron_salesman", groups="sales_team.group_sale_salesman"
+        )
+        customer = self.customer
+        customer.write({"user_id": salesman.id, "retention_birthday": date(1985, 7, 2)})
+        make_order(self.env, customer, self.coffee, 200.0, date(2026, 3, 10), user_id=salesman.id)
+        make_order(self.env, customer, self.coffee, 300.0, date(2026, 6, 10), user_id=salesman.id)
+        club = self.env["retention.club"].create(
+            {"name": "Cron Club", "qualification_threshold": 400.0, "window_days": 365}
+        )
+        playbook = self.env["retention.playbook"].create(
+            {
+                "name": "Cron birthdays",
+                "trigger": "birthday",
+                "trigger_days": 0,
+                "control_percent": 0,
+                "action_ids": [
+                    Command.create(
+                        {
+                            "kind": "activity",
+                            "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                        }
+                    )
+                ],
+            }
+        )
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Cron Points",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "rule_ids": [Command.create({"reward_point_mode": "money", "minimum_amount": 0})],
+                "retention_expiry_policy": "earned",
+                "retention_expiry_months": 6,
+                "retention_reminder_days": 30,
+                "retention_reminder_template_id": self.env.ref(
+                    "retention_loyalty.mail_template_points_expiry_reminder"
+                ).id,
+            }
+        )
+        card = self.env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": customer.id, "points": 0}
+        )
+        due_lot, soon_lot = self.env["loyalty.card"]._retention_post(
+            [
+                {"card": card, "kind": "bonus", "points": 15.0, "description": "Old", "date": day}
+                for day in (date(2025, 12, 15), date(2026, 1, 20))
+            ]
+        )
+        self.assertEqual(
+            (due_lot.expiry_date, soon_lot.expiry_date), (date(2026, 6, 15), date(2026, 7, 20))
+        )
+        ending = self._subscription(date(2026, 5, 1), max_periods=3)
+        ending.next_period = 3  # its three orders are made
+        with freeze_time("2026-07-02 06:00:00"):
+            for name in self.CRONS:
+                self.env.ref(f"retention_loyalty.{name}").method_direct_trigger()
+        today = date(2026, 7, 2)
+        company = self.company
+        self.assertEqual(company.retention_last_run.date(), today)
+        stat = self.env["retention.customer.stat"].search([("partner_id", "=", customer.id)])
+        self.assertEqual((stat.order_count, stat.revenue_total), (2, 500.0))
+        self.assertEqual(company.retention_dashboard_last_run.date(), today)
+        june = self.env["retention.customer.month"].search(
+            [("partner_id", "=", customer.id), ("month", "=", date(2026, 6, 1))]
+        )
+        self.assertEqual(june.revenue, 300.0)
+        self.assertEqual(company.retention_scorecard_last_month, date(2026, 6, 1))
+        scorecard = self.env["retention.scorecard"].search(
+            [("user_id", "=", salesman.id), ("date_start", "=", date(2026, 6, 1))]
+        )
+        self.assertEqual(scorecard.revenue, 300.0)
+        self.assertEqual(company.retention_club_last_run, today)
+        membership = self.env["retention.club.membership"].search([("club_id", "=", club.id)])
+        self.assertEqual((membership.partner_id, membership.state), (customer, "active"))
+        self.assertEqual(playbook.last_evaluated, today)
+        birthday_call = self.env["mail.activity"].search(
+            [("retention_playbook_id", "=", playbook.id), ("res_id", "=", customer.id)]
+        )
+        self.assertEqual(len(birthday_call), 1)
+        self.assertEqual((due_lot.remaining, soon_lot.remaining), (0.0, 15.0))
+        self.assertEqual(card.points, 15.0)
+        self.assertTrue(soon_lot.reminder_sent)
+        reminder = self.env["mail.mail"].search(
+            [("model", "=", "loyalty.card"), ("res_id", "=", card.id)]
+        )
+        self.assertEqual(reminder.recipient_ids, customer)
+        self.assertTrue(ending.reminder_done)
+        self.assertEqual(ending.activity_ids.mapped("date_deadline"), [date(2026, 7, 1)])
