@@ -10,7 +10,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import make_order
+from .common import TODAY, RetentionCase, make_order
 from .test_clubs import ClubCase
 from .test_points import PointsCase
 from .test_subscriptions import SubscriptionCase
@@ -420,3 +420,136 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         self.assertEqual(reminder.recipient_ids, customer)
         self.assertTrue(ending.reminder_done)
         self.assertEqual(ending.activity_ids.mapped("date_deadline"), [date(2026, 7, 1)])
+
+
+@tagged("post_install", "-at_install")
+class TestNavigationButtons(RetentionCase):
+    """The buttons that open related records show exactly those records to
+    the salesperson who clicks them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer, cls.other = cls._regular_customers(2, prefix="Navigation")
+        cls.customer.user_id = cls.salesman
+        cls.other.user_id = cls.salesman
+        with freeze_time(TODAY):
+            cls.Stat._recompute_company(cls.company, today=TODAY)
+
+    def _search(self, action):
+        return self.env[action["res_model"]].with_user(self.salesman).search(action["domain"])
+
+    def test_customer_statistics_buttons(self):
+        customer = self.customer.with_user(self.salesman)
+        stat = self._stat(self.customer)
+        self.assertTrue(stat)
+        action = customer.action_view_retention_stat()
+        self.assertEqual((action["res_model"], action["res_id"]), (stat._name, stat.id))
+        action = stat.with_user(self.salesman).action_open_partner()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", customer.id))
+        tier = stat.value_tier_id
+        self.assertTrue(tier)
+        listed = self._search(tier.with_user(self.salesman).action_view_customers())
+        self.assertIn(stat, listed)
+        self.assertEqual(listed.value_tier_id, tier)
+        self.assertEqual(listed, self.Stat.search([("value_tier_id", "=", tier.id)]))
+
+    def test_dashboard_row_opens_its_customer(self):
+        manager = new_test_user(
+            self.env, login="rl_entry_nav_manager", groups="sales_team.group_sale_manager"
+        )
+        self.env["retention.customer.month"]._rebuild_company(self.company, as_of=TODAY)
+        row = (
+            self.env["retention.customer.month"]
+            .with_user(manager)
+            .search([("partner_id", "=", self.customer.id)], limit=1)
+        )
+        action = row.action_open_partner()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.customer.id))
+
+    def test_playbook_runs_and_club_members_buttons(self):
+        playbook, other_playbook = self.env["retention.playbook"].create(
+            [
+                {
+                    "name": name,
+                    "trigger": "overdue",
+                    "action_ids": [
+                        Command.create(
+                            {
+                                "kind": "activity",
+                                "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                            }
+                        )
+                    ],
+                }
+                for name in ("Nav A", "Nav B")
+            ]
+        )
+        runs = self.env["retention.playbook.run"].create(
+            [
+                {
+                    "playbook_id": playbook.id,
+                    "partner_id": partner.id,
+                    "date": TODAY,
+                    "state": "done",
+                }
+                for partner in (self.customer, self.other)
+            ]
+        )
+        self.env["retention.playbook.run"].create(
+            {
+                "playbook_id": other_playbook.id,
+                "partner_id": self.customer.id,
+                "date": TODAY,
+                "state": "done",
+            }
+        )
+        action = playbook.with_user(self.salesman).action_view_runs()
+        self.assertEqual(self._search(action), runs)
+        club, other_club = self.env["retention.club"].create(
+            [{"name": name, "qualification_threshold": 1.0} for name in ("Nav Club", "Nav Other")]
+        )
+        Membership = self.env["retention.club.membership"]
+        members = Membership.create(
+            [{"partner_id": p.id, "club_id": club.id} for p in (self.customer, self.other)]
+        )
+        Membership.create({"partner_id": self.customer.id, "club_id": other_club.id})
+        action = club.with_user(self.salesman).action_view_members()
+        self.assertEqual(
+            self.env["retention.club.membership"].with_user(self.salesman).search(action["domain"]),
+            members,
+        )
+        self.assertEqual(action["context"]["default_club_id"], club.id)
+
+    def test_follow_up_opens_its_customer(self):
+        activity = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.customer.id,
+                "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                "user_id": self.salesman.id,
+            }
+        )
+        action = activity.with_user(self.salesman).action_retention_open_customer()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.customer.id))
+
+    def test_order_lists_the_subscriptions_it_started_or_came_from(self):
+        order = self._orders(self.customer, [3], user_id=self.salesman.id)
+        values = {
+            "partner_id": self.customer.id,
+            "user_id": self.salesman.id,
+            "date_start": TODAY,
+            "line_ids": [Command.create({"product_id": self.product.id, "price_unit": 10.0})],
+        }
+        started, unrelated = self.env["retention.subscription"].create(
+            [{**values, "origin_order_id": order.id}, values]
+        )
+        action = order.with_user(self.salesman).action_retention_view_subscriptions()
+        self.assertEqual(self._search(action), started)
+        started.action_activate()
+        with freeze_time(TODAY):
+            generated = started._generate_orders()
+        self.assertEqual(len(generated), 1)
+        action = generated.with_user(self.salesman).action_retention_view_subscriptions()
+        self.assertEqual(self._search(action), started)
+        self.assertNotIn(unrelated, self._search(action))
