@@ -116,7 +116,7 @@ class TestExpiryCronRecovery(TransactionCase):
         program.unlink()
         env["res.partner"].browse(self.partners.ids).unlink()
         # The test's own committed data goes: this commit is the clean-up.
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
 
     def _run_cron(self, crash_on_call=None):
         """The cron as Odoo's cron worker runs it, in batches of ``BATCH``
