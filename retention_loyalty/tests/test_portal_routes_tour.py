@@ -89,6 +89,7 @@ class TestSubscriptionPortalRoutes(HttpCase):
     def test_owner_lists_and_opens_their_subscriptions(self):
         others = self._subscription(self.other_partner)
         draft = self._subscription(self.owner_partner, activate=False)
+        draft._portal_ensure_token()
         self._login(self.owner)
         listing = self.url_open("/my/subscriptions", allow_redirects=False)
         self.assertEqual(listing.status_code, 200)
@@ -100,11 +101,16 @@ class TestSubscriptionPortalRoutes(HttpCase):
         page = self.url_open(f"/my/subscriptions/{self.subscription.id}", allow_redirects=False)
         self.assertEqual(page.status_code, 200)
         self.assertIn(self.subscription.name, page.text)
-        for url in (f"/my/subscriptions/{others.id}", f"/my/subscriptions/{draft.id}"):
+        for url in (
+            f"/my/subscriptions/{others.id}",
+            f"/my/subscriptions/{draft.id}",
+            f"/my/subscriptions/{draft.id}?access_token={draft.access_token}",
+        ):
             with self.subTest(url=url):
                 response = self.url_open(url, allow_redirects=False)
                 self.assertEqual(response.status_code, 303)
                 self.assertEqual(urlsplit(response.headers["Location"]).path, "/my")
+                self.assertNotIn(draft.name, response.text)
 
     def test_owner_pauses_then_closes_when_the_company_allows_it(self):
         self._allow_portal_changes(True)
