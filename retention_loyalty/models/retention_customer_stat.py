@@ -340,6 +340,11 @@ class RetentionCustomerStat(models.Model):
         """Dated amounts in company currency with their salesperson, one row per
         source document, counted at the commercial partner. Future-dated
         documents are left out."""
+        # The callers run it at once: orders and invoices written earlier in
+        # the transaction (amounts are computed on flush) must be in the tables.
+        self.env["sale.order"].flush_model()
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         partner_filter = (
             SQL(
                 "AND partner.commercial_partner_id IN (SELECT unnest(%s::int[]))",

@@ -13,3 +13,7 @@ from . import test_dashboard_tour
 from . import test_clickbot_tour
 from . import test_confirm_concurrency
 from . import test_scoring_numbers
+from . import test_portal_routes_tour
+from . import test_entry_points
+from . import test_cron_recovery
+from . import test_time_zones

@@ -1,1 +1,2 @@
 from . import test_survey_action
+from . import test_survey_answers
