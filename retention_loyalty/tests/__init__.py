@@ -13,3 +13,4 @@ from . import test_dashboard_tour
 from . import test_clickbot_tour
 from . import test_confirm_concurrency
 from . import test_scoring_numbers
+from . import test_screens
