@@ -182,7 +182,7 @@ class ResPartner(models.Model):
         "retention.subscription", "partner_id", string="Subscriptions"
     )
     retention_subscription_count = fields.Integer(
-        string="Subscriptions", compute="_compute_retention_subscription_count"
+        string="Subscription Count", compute="_compute_retention_subscription_count"
     )
 
     def _compute_retention_subscription_count(self):
