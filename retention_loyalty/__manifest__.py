@@ -34,7 +34,7 @@
         "views/retention_menus.xml",
     ],
     "assets": {
-        "web.assets_backend": ["retention_loyalty/static/src/views/*.js"],
+        "web.assets_backend_lazy": ["retention_loyalty/static/src/views/*.js"],
         "web.assets_tests": ["retention_loyalty/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",
