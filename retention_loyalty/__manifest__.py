@@ -18,6 +18,7 @@
         "data/mail_template_data.xml",
         "data/retention_subscription_data.xml",
         "data/retention_playbook_data.xml",
+        "data/retention_playbook_tiers.xml",
         "data/retention_points_data.xml",
         "views/retention_customer_stat_views.xml",
         "views/retention_config_views.xml",
@@ -33,6 +34,7 @@
         "views/retention_menus.xml",
     ],
     "assets": {
+        "web.assets_backend_lazy": ["retention_loyalty/static/src/views/*.js"],
         "web.assets_tests": ["retention_loyalty/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",

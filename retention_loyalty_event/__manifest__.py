@@ -10,6 +10,7 @@
     "auto_install": True,
     "data": [
         "data/mail_template_data.xml",
+        "data/retention_playbook_tiers.xml",
         "views/retention_playbook_views.xml",
     ],
 }

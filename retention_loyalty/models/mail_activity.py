@@ -13,6 +13,9 @@ class MailActivity(models.Model):
         string="Value at Stake",
         help="The customer's value at stake when the follow-up was planned.",
     )
+    retention_currency_id = fields.Many2one(
+        "res.currency", related="retention_playbook_id.company_id.currency_id"
+    )
     retention_partner_id = fields.Many2one(
         "res.partner",
         string="Customer",

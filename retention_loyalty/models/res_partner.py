@@ -178,6 +178,36 @@ class ResPartner(models.Model):
     retention_club_membership_ids = fields.One2many(
         "retention.club.membership", "partner_id", string="Club Memberships"
     )
+    retention_subscription_ids = fields.One2many(
+        "retention.subscription", "partner_id", string="Subscriptions"
+    )
+    retention_subscription_count = fields.Integer(
+        string="Subscription Count", compute="_compute_retention_subscription_count"
+    )
+
+    def _compute_retention_subscription_count(self):
+        # Subscriptions belong to the commercial partner; contacts show theirs.
+        counts = {}
+        if self.env["retention.subscription"].has_access("read"):
+            counts = dict(
+                self.env["retention.subscription"]._read_group(
+                    [("partner_id", "in", self.commercial_partner_id.ids)],
+                    ["partner_id"],
+                    ["__count"],
+                )
+            )
+        for partner in self:
+            partner.retention_subscription_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_retention_subscriptions(self):
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retention_loyalty.retention_subscription_action"
+        )
+        action["domain"] = [("partner_id", "=", customer.id)]
+        action["context"] = {"default_partner_id": customer.id}
+        return action
 
     def _retention_points_multiplier(self, company):
         """Factor applied to the loyalty points this customer earns in

@@ -22,8 +22,8 @@ RISK_LEVEL_SELECTION = [
     ("lost", "Lost"),
 ]
 METHOD_SELECTION = [
-    ("bgnbd", "BG/NBD and Gamma-Gamma"),
-    ("heuristic", "Purchase rhythm (fallback)"),
+    ("bgnbd", "Purchase pattern of all customers"),
+    ("heuristic", "Own purchase rhythm (too few repeat customers)"),
 ]
 
 
@@ -75,6 +75,7 @@ class RetentionCustomerStat(models.Model):
     )
     days_since_last_order = fields.Integer(readonly=True)
     overdue_ratio = fields.Float(
+        string="Times the Usual Gap",
         digits=(16, 2),
         readonly=True,
         help="Days since the last order divided by the customer's usual gap between orders "
@@ -101,7 +102,13 @@ class RetentionCustomerStat(models.Model):
         help="What the customer would bring over the horizon if they stay, times the "
         "probability that they leave.",
     )
-    method = fields.Selection(METHOD_SELECTION, readonly=True)
+    method = fields.Selection(
+        METHOD_SELECTION,
+        string="Scored By",
+        readonly=True,
+        help="How the chance of buying again was estimated; the statistical details are on "
+        "Model Quality (administrators).",
+    )
     value_tier_id = fields.Many2one("retention.value.tier", readonly=True, index=True)
     risk_level = fields.Selection(RISK_LEVEL_SELECTION, readonly=True, index=True)
     segment = fields.Char(readonly=True, index=True, help="Value tier and risk level together.")
@@ -130,6 +137,21 @@ class RetentionCustomerStat(models.Model):
         for stat in self:
             total = totals.get(stat.company_id, 0.0)
             stat.revenue_share_12m = stat.revenue_12m / total * 100 if total else 0.0
+
+    @api.model
+    def _read_group_orderby(self, order, groupby_terms, query):
+        # Risk levels in their own order (low to lost), not alphabetically, in
+        # every grouped view: the value x risk matrix, lists, graphs.
+        if "risk_level" in groupby_terms:
+            groupby_terms = dict(
+                groupby_terms,
+                risk_level=SQL(
+                    "array_position(%s::varchar[], %s)",
+                    [key for key, _label in RISK_LEVEL_SELECTION],
+                    groupby_terms["risk_level"],
+                ),
+            )
+        return super()._read_group_orderby(order, groupby_terms, query)
 
     def _compute_segment_history_ids(self):
         histories = self.env["retention.segment.history"].search(

@@ -110,6 +110,12 @@ class RetentionPlaybook(models.Model):
     action_ids = fields.One2many("retention.playbook.action", "playbook_id", copy=True)
     run_ids = fields.One2many("retention.playbook.run", "playbook_id")
     run_count = fields.Integer(compute="_compute_run_count")
+    reach_count = fields.Integer(
+        string="Customers Reached Now",
+        compute="_compute_reach_count",
+        help="Customers of the company who pass every filter of the playbook today (customer "
+        "filter, value tiers, risk, clubs, salespeople); the trigger then picks among them.",
+    )
     last_evaluated = fields.Date(
         readonly=True,
         copy=False,
@@ -191,6 +197,36 @@ class RetentionPlaybook(models.Model):
         )
         for playbook in self:
             playbook.run_count = counts.get(playbook, 0)
+
+    @api.depends(
+        "partner_domain", "salesperson_ids", "value_tier_ids", "risk_level", "club_ids", "trigger"
+    )
+    def _compute_reach_count(self):
+        # The customers are the company's scored customers; the same matching
+        # code as a run keeps those who pass the filters, in one query per company.
+        Stat = self.env["retention.customer.stat"].sudo()
+        for company, playbooks in self.grouped("company_id").items():
+            customers = set(
+                Stat.search_fetch([("company_id", "=", company.id)], ["partner_id"]).partner_id.ids
+            )
+            try:
+                reached = self._matching_partners(dict.fromkeys(playbooks, customers))
+            except ValidationError:
+                reached = {}  # a customer filter being edited: no count until it is valid
+            for playbook in playbooks:
+                playbook.reach_count = len(reached.get(playbook, ()))
+
+    @api.model
+    def _apply_top_value_tier(self, playbook_ids):
+        """Give the ready-made playbooks meant for the best customers ("A
+        customers", "high-value") the company's top value tier, as long as
+        they are still as shipped: archived, never run, without tiers."""
+        playbooks = self.with_context(active_test=False).browse(playbook_ids).exists()
+        for playbook in playbooks.filtered(
+            lambda pb: not pb.active and not pb.value_tier_ids and not pb.run_ids
+        ):
+            tiers = self.env["retention.value.tier"]._ensure_company_tiers(playbook.company_id)
+            playbook.value_tier_ids = tiers[:1]
 
     def _partner_domain(self):
         """The customer filter as a domain."""
@@ -499,21 +535,20 @@ class RetentionPlaybook(models.Model):
         result = {}
         selects = []
         matched = defaultdict(set)
-        for playbook, partner_ids in partners_by_playbook.items():
+        # Keyed by position, not id: the form counts the reach of unsaved playbooks.
+        for index, (playbook, partner_ids) in enumerate(partners_by_playbook.items()):
             query = playbook._filter_query(partner_ids)
             if query is None:
                 result[playbook] = set(partner_ids)
             else:
-                selects.append(
-                    query.subselect(SQL("%s", playbook.id), SQL.identifier(query.table, "id"))
-                )
+                selects.append(query.subselect(SQL("%s", index), SQL.identifier(query.table, "id")))
         if selects:
-            for playbook_id, partner_id in self.env.execute_query(SQL(" UNION ALL ").join(selects)):
-                matched[playbook_id].add(partner_id)
+            for index, partner_id in self.env.execute_query(SQL(" UNION ALL ").join(selects)):
+                matched[index].add(partner_id)
         # In the given order: playbooks run by sequence.
         return {
-            playbook: result[playbook] if playbook in result else matched[playbook.id]
-            for playbook in partners_by_playbook
+            playbook: result[playbook] if playbook in result else matched[index]
+            for index, playbook in enumerate(partners_by_playbook)
         }
 
     # ------------------------------------------------------------------ execution

@@ -17,3 +17,4 @@ from . import test_portal_routes_tour
 from . import test_entry_points
 from . import test_cron_recovery
 from . import test_time_zones
+from . import test_screens
