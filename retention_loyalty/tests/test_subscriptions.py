@@ -3,6 +3,7 @@ from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2.errors import UniqueViolation
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -113,7 +114,10 @@ class TestSubscriptionOrders(SubscriptionCase):
         subscription._generate_orders()
         self.assertEqual(len(subscription.order_ids), 3)
         self.assertEqual(subscription.next_period, 3)
-        with mute_logger("odoo.sql_db"), self.assertRaises(Exception):  # noqa: B017
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(UniqueViolation, "retention_subscription_period_unique"),
+        ):
             self.env["sale.order"].create(
                 {
                     "partner_id": self.customer.id,
