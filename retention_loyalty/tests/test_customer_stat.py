@@ -152,6 +152,15 @@ class TestCustomerStatistics(RetentionCase):
         self.assertTrue(self._stat(self.regulars[0]), "unchanged customers are kept")
         self.assertEqual(len(self.env["retention.model.fit"].search([])), 1, "no refit")
 
+    def test_a_customer_created_in_the_same_transaction_is_read(self):
+        """The incremental run reads changed orders with SQL: a customer whose
+        company link is not saved yet must still be found."""
+        self._recompute(full=True)
+        newcomer = self._customer("Newcomer")
+        self._orders(newcomer, [3], amount=25.0)
+        self._recompute()
+        self.assertRecordValues(self._stat(newcomer), [{"order_count": 1, "revenue_total": 25.0}])
+
     def test_orders_leaving_the_12_month_window_change_their_customer(self):
         # Regular 25 ordered exactly 365 days ago: the order left the window today.
         leaving = self.Stat._leaving_window_partner_ids(self.company, date(2026, 6, 29), TODAY)
