@@ -486,19 +486,27 @@ class TestSubscriptionAccess(SubscriptionCase):
 
     @freeze_time("2026-03-10")
     def test_generation_queries_grow_linearly(self):
-        def queries_for(count):
+        """A batch of the subscription cron: a fixed cost and a fixed cost per
+        order (each order is confirmed as a user would)."""
+
+        def queries_for(count, budget=None):
             subscriptions = self.Subscription.browse()
             for _index in range(count):
                 subscriptions |= self._subscription(date(2026, 3, 1))
             self.env.flush_all()
             self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            subscriptions._generate_orders()
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
+            if budget is None:
+                subscriptions._generate_orders()
+                return None
+            with self.assertQueryCount(budget):
+                before = self.env.cr.sql_log_count
+                subscriptions._generate_orders()
+                self.env.flush_all()
+                self.assertEqual(len(subscriptions.order_ids), count)
+                return self.env.cr.sql_log_count - before
 
         queries_for(1)  # warm-up
-        two, six, ten = queries_for(2), queries_for(6), queries_for(10)
+        two, six, ten = queries_for(2, 70), queries_for(6, 122), queries_for(10, 174)
         self.assertEqual(six - two, ten - six)
 
 
