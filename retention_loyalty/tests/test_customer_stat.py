@@ -280,7 +280,11 @@ class TestCustomerStatisticsAccess(RetentionCase):
         partner = self.theirs[0].with_user(self.salesman)
         self.assertFalse(partner.retention_stat_id)
         self.assertFalse(partner.retention_clv)
-        self.assertTrue(self.mine[0].with_user(self.salesman).retention_value_tier_id)
+        self.assertEqual(
+            self.mine[0].with_user(self.salesman).retention_value_tier_id,
+            self._stat(self.mine[0]).value_tier_id,
+        )
+        self.assertTrue(self._stat(self.mine[0]).value_tier_id)
         with self.assertRaises(AccessError):
             as_salesman.browse(self._stat(self.mine[0]).id).write({"clv": 1})
 
@@ -290,7 +294,8 @@ class TestCustomerStatisticsAccess(RetentionCase):
         )
         self.assertEqual(self.Stat.with_user(manager).search_count([]), 40)
         order = self._orders(self.theirs[0], [1])
-        self.assertTrue(order.with_user(manager).retention_risk_level)
+        self.assertEqual(order.with_user(manager).retention_risk_level, "low")
+        self.assertEqual(self._stat(self.theirs[0]).risk_level, "low")
 
     def test_other_company_sees_nothing(self):
         other = self.env["res.company"].create({"name": "Other Co"})

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 from freezegun import freeze_time
 
@@ -259,11 +259,15 @@ class TestRetentionDashboard(TransactionCase):
                 "odoo.addons.retention_loyalty.models.retention_customer_month", "ERROR"
             ):
                 self.Month._cron_rebuild()
-            self.assertTrue(self.company.retention_dashboard_failed_on)
+            self.assertEqual(
+                self.company.retention_dashboard_failed_on, datetime(2026, 6, 15, 6, 0)
+            )
             self.assertTrue(self.company._retention_dashboard_stale())
             for _company in companies:
                 self.Month._cron_rebuild()
-            self.assertTrue(self.other_company.retention_dashboard_last_run)
+            self.assertEqual(
+                self.other_company.retention_dashboard_last_run, datetime(2026, 6, 15, 6, 0)
+            )
             self.assertFalse(self.company.retention_dashboard_last_run)
         with freeze_time("2026-06-15"), self.assertRaises(UserError) as error:
             self.Scorecard._compute_period(self.company, "month", date(2026, 5, 1))

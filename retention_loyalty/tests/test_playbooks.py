@@ -170,7 +170,7 @@ class TestPlaybookTriggers(PlaybookCase):
         with freeze_time("2026-06-30"):
             overdue._evaluate(date(2026, 6, 30))
             patient._evaluate(date(2026, 6, 30))
-        self.assertTrue(self._activities(overdue))
+        self.assertEqual(len(self._activities(overdue)), 1)
         self.assertFalse(self._activities(patient))
 
 

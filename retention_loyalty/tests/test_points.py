@@ -466,7 +466,11 @@ class TestPointsEarningAndSpending(PointsCase):
         )
         entries = self.env["retention.points.entry"].with_user(user).search([])
         self.assertFalse(entries)
-        self.assertTrue(self.env["retention.points.entry"].with_user(self.salesman).search([]))
+        self.assertEqual(
+            self.env["retention.points.entry"].with_user(self.salesman).search([]),
+            self._entries(),
+        )
+        self.assertEqual(self._entries().mapped("points"), [100.0])
 
 
 @tagged("post_install", "-at_install")

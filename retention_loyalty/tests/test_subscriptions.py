@@ -163,7 +163,9 @@ class TestSubscriptionOrders(SubscriptionCase):
             (healthy | broken)._generate_orders()
         self.assertEqual(len(healthy.order_ids), 1)
         self.assertEqual(len(broken.order_ids), 0)
-        self.assertTrue(broken.last_error)
+        self.assertIn("Foreign tea", broken.last_error)
+        self.assertEqual(broken.error_date, date(2026, 3, 10))
+        self.assertFalse(healthy.last_error)
         self.assertEqual((healthy.next_period, broken.next_period), (1, 0))
 
     def test_fixed_term_closes_after_its_last_period_and_reminds_before(self):
@@ -175,10 +177,11 @@ class TestSubscriptionOrders(SubscriptionCase):
             self.Subscription._cron_send_reminders()
             self.assertTrue(subscription.reminder_done)
             self.assertEqual(subscription.activity_ids.date_deadline, date(2026, 3, 1))
-            self.assertTrue(
-                self.env["mail.mail"].search(
+            self.assertEqual(
+                self.env["mail.mail"].search_count(
                     [("model", "=", "retention.subscription"), ("res_id", "=", subscription.id)]
-                )
+                ),
+                1,
             )
         with freeze_time("2026-05-01"):
             subscription._generate_orders()
