@@ -355,7 +355,7 @@ class TestClubPerks(ClubCase):
         self.assertEqual(order.pricelist_id, self.member_pricelist)
         self.assertIn(self.paid_club, order.retention_club_ids)
         coupon = self._promo_coupon(order)
-        self.assertTrue(coupon)
+        self.assertEqual(coupon.program_id, self.member_promo)
         order._apply_program_reward(self.member_promo.reward_ids, coupon)
         self.assertEqual(self.customer._retention_points_multiplier(self.company), 2.0)
         order.action_confirm()
