@@ -334,6 +334,7 @@ class RetentionCustomerStat(models.Model):
             )
         self.env["sale.order"].flush_model()
         self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         return [row[0] for row in self.env.execute_query(query)]
 
     @api.model
@@ -342,6 +343,7 @@ class RetentionCustomerStat(models.Model):
         between the day ``since`` and ``today``: their revenue changed too."""
         self.env["sale.order"].flush_model()
         self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         rows = self.env.execute_query(
             SQL(
                 """

@@ -57,8 +57,16 @@ class TestCustomerStatistics(RetentionCase):
         self.assertAlmostEqual(stat.repeat_order_value, 100.0)  # (150 + 50) / 2
         self.assertEqual(stat.days_since_last_order, 40)
         self.assertEqual(stat.user_id, self.salesman)
-        total_12m = sum(self.Stat.search([]).mapped("revenue_12m"))
-        self.assertAlmostEqual(stat.revenue_share_12m, 200.0 / total_12m * 100, places=3)
+        # The company's revenue of the last 12 months (orders less than 365 days
+        # old), from the orders made above: Acme 200, Once 80, Archived 2 x 30
+        # and each regular's orders of the window.
+        regulars_12m = sum(
+            (50 + index) * sum(1 for ago in range(720 - index, index % 7, -30) if ago < 365)
+            for index in range(40)
+        )
+        total_12m = 200.0 + 80.0 + 60.0 + regulars_12m
+        # The share is kept to 3 decimals.
+        self.assertAlmostEqual(stat.revenue_share_12m, 200.0 / total_12m * 100, delta=0.0005)
         self.assertEqual(stat.computed_on, TODAY)
 
     def test_edge_customers(self):
@@ -67,7 +75,11 @@ class TestCustomerStatistics(RetentionCase):
         once = self._stat(self.one_order)
         self.assertEqual((once.order_count, once.purchase_day_count), (1, 1))
         self.assertEqual(once.p_alive, 1.0, "BG/NBD cannot see one-order customers leave")
-        self.assertIn(once.risk_level, ("high", "lost"), "300 days without a second order")
+        # One order: measured against the typical gap, the median of the repeat
+        # customers' median gaps (the 40 regulars' 30 days, Acme's 180, Archived's
+        # 50): 300 days / 30 = 10 times overdue, beyond the "lost" ratio of 4.
+        self.assertEqual(once.overdue_ratio, 10.0)
+        self.assertEqual(once.risk_level, "lost", "300 days without a second order")
         self.assertEqual(
             self._stat(self.archived).order_count, 2, "archived customers keep figures"
         )
@@ -81,11 +93,21 @@ class TestCustomerStatistics(RetentionCase):
         stats = self.Stat.search([])
         self.assertEqual(set(stats.mapped("method")), {"bgnbd"})
         self.assertEqual(stats.value_tier_id.sorted().mapped("name"), ["A", "B", "C"])
-        tier_a = stats.filtered(lambda s: s.value_tier_id.name == "A")
-        self.assertGreaterEqual(
-            sum(tier_a.mapped("revenue_12m")), 0.8 * sum(stats.mapped("revenue_12m"))
-        )
-        self.assertLess(len(tier_a), len(stats))
+        # The Pareto rule on the 12-month revenue of the orders made above:
+        # ranked from the largest, a customer is in the first tier (A 80 %,
+        # B 95 %, C 100 %) whose share was not reached by the customers worth
+        # more than them (equal values share a tier).
+        revenue = {self.company_partner: 200.0, self.one_order: 80.0, self.archived: 60.0}
+        for index, regular in enumerate(self.regulars):
+            window = [ago for ago in range(720 - index, index % 7, -30) if ago < 365]
+            revenue[regular] = (50.0 + index) * len(window)
+        total = sum(revenue.values())
+        expected = {}
+        for partner, value in revenue.items():
+            before = sum(other for other in revenue.values() if other > value) / total
+            expected[partner] = "A" if before < 0.80 else "B" if before < 0.95 else "C"
+        self.assertEqual({stat.partner_id: stat.value_tier_id.name for stat in stats}, expected)
+        self.assertEqual(set(expected.values()), {"A", "B", "C"})
         regular = self._stat(self.regulars[0])
         self.assertEqual(regular.risk_level, "low")
         self.assertTrue(regular.expected_next_order_date)
@@ -137,8 +159,18 @@ class TestCustomerStatistics(RetentionCase):
         self.assertEqual(stat.order_count, 2)
         self.assertEqual(stat.last_order_date, TODAY - timedelta(days=1))
         self.assertFalse(self._stat(self.archived), "no purchase left: no figures")
-        self.assertTrue(self._stat(self.regulars[0]), "unchanged customers are kept")
+        # Regular 0 ordered every 30 days from 720 to 30 days ago: 24 orders.
+        self.assertEqual(self._stat(self.regulars[0]).order_count, 24, "unchanged, kept")
         self.assertEqual(len(self.env["retention.model.fit"].search([])), 1, "no refit")
+
+    def test_a_customer_created_in_the_same_transaction_is_read(self):
+        """The incremental run reads changed orders with SQL: a customer whose
+        company link is not saved yet must still be found."""
+        self._recompute(full=True)
+        newcomer = self._customer("Newcomer")
+        self._orders(newcomer, [3], amount=25.0)
+        self._recompute()
+        self.assertRecordValues(self._stat(newcomer), [{"order_count": 1, "revenue_total": 25.0}])
 
     def test_orders_leaving_the_12_month_window_change_their_customer(self):
         # Regular 25 ordered exactly 365 days ago: the order left the window today.
@@ -166,7 +198,7 @@ class TestCustomerStatistics(RetentionCase):
             self.Stat._cron_recompute()
         self.assertIn("Broken Stats Co", logs.output[0])
         self.assertEqual(called[:2], [broken, self.company])
-        self.assertTrue(self._stat(self.regulars[0]), "the next company was computed")
+        self.assertEqual(self._stat(self.regulars[0]).order_count, 24, "next company computed")
         self.assertEqual(broken.retention_stat_failed_on, fields.Datetime.now())
         self.assertFalse(broken.retention_last_run)
         self.assertTrue(broken.retention_full_run_requested, "kept stale, asked again tomorrow")
@@ -197,10 +229,16 @@ class TestCustomerStatistics(RetentionCase):
         )
 
     def test_recompute_query_count_does_not_grow_with_customers(self):
-        def queries(company):
+        """The daily update's query budget: a company's first (full) run, an
+        incremental run for one changed customer and the next day's re-aging
+        of everyone take a fixed number of queries, whether the company has 20
+        or 120 customers."""
+
+        def queries(budget, company, today=TODAY):
             self.env.flush_all()
             before = self.cr.sql_log_count
-            self._recompute(company)
+            with freeze_time(today), self.assertQueryCount(budget):
+                self.Stat._recompute_company(company, today=today)
             return self.cr.sql_log_count - before
 
         counts = []
@@ -211,10 +249,12 @@ class TestCustomerStatistics(RetentionCase):
             )
             for index, partner in enumerate(partners):
                 self._orders(partner, range(700 - index, index % 9, -25), company_id=company.id)
-            counts.append((queries(company), queries(company)))  # full, then re-aging
+            full = queries(19, company)
+            self._orders(partners[0], [0], company_id=company.id)
+            changed = queries(13, company)
+            reaged = queries(15, company, TODAY + timedelta(days=1))
+            counts.append((full, changed, reaged))
         self.assertEqual(counts[0], counts[1], "20 or 120 customers: the same queries")
-        with self.assertQueryCount(__system__=counts[0][1]):
-            self._recompute(company)
 
     def test_thresholds_are_validated(self):
         with self.assertRaises(ValidationError):
@@ -251,7 +291,11 @@ class TestCustomerStatisticsAccess(RetentionCase):
         partner = self.theirs[0].with_user(self.salesman)
         self.assertFalse(partner.retention_stat_id)
         self.assertFalse(partner.retention_clv)
-        self.assertTrue(self.mine[0].with_user(self.salesman).retention_value_tier_id)
+        self.assertEqual(
+            self.mine[0].with_user(self.salesman).retention_value_tier_id,
+            self._stat(self.mine[0]).value_tier_id,
+        )
+        self.assertTrue(self._stat(self.mine[0]).value_tier_id)
         with self.assertRaises(AccessError):
             as_salesman.browse(self._stat(self.mine[0]).id).write({"clv": 1})
 
@@ -261,7 +305,8 @@ class TestCustomerStatisticsAccess(RetentionCase):
         )
         self.assertEqual(self.Stat.with_user(manager).search_count([]), 40)
         order = self._orders(self.theirs[0], [1])
-        self.assertTrue(order.with_user(manager).retention_risk_level)
+        self.assertEqual(order.with_user(manager).retention_risk_level, "low")
+        self.assertEqual(self._stat(self.theirs[0]).risk_level, "low")
 
     def test_other_company_sees_nothing(self):
         other = self.env["res.company"].create({"name": "Other Co"})

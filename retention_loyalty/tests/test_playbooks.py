@@ -1,3 +1,4 @@
+import hashlib
 import threading
 from datetime import date, timedelta
 
@@ -169,7 +170,7 @@ class TestPlaybookTriggers(PlaybookCase):
         with freeze_time("2026-06-30"):
             overdue._evaluate(date(2026, 6, 30))
             patient._evaluate(date(2026, 6, 30))
-        self.assertTrue(self._activities(overdue))
+        self.assertEqual(len(self._activities(overdue)), 1)
         self.assertFalse(self._activities(patient))
 
 
@@ -321,7 +322,20 @@ class TestPlaybookEffect(PlaybookCase):
         control = runs.filtered("in_control")
         reached = runs - control
         self.assertEqual(len(runs), 40)
-        self.assertTrue(5 <= len(control) <= 35)
+        # The control group as documented: the first 8 bytes of
+        # sha256("<playbook id>:<partner id>"), read as a big-endian fraction
+        # of 2**64, below the 50 % share.
+        expected_control = customers.filtered(
+            lambda partner: (
+                int.from_bytes(
+                    hashlib.sha256(f"{playbook.id}:{partner.id}".encode()).digest()[:8], "big"
+                )
+                < 2**63
+            )
+        )
+        self.assertTrue(expected_control and expected_control != customers)
+        self.assertEqual(control.partner_id, expected_control)
+        self.assertEqual(len(control), len(expected_control))
         self.assertFalse(control.activity_id)
         self.assertEqual(len(reached.activity_id), len(reached))
         # Half the reached and none of the control group order again within the window.
@@ -380,15 +394,66 @@ class TestPlaybookAccessAndCost(PlaybookCase):
         for days in range(30):
             self._order(partner=long, day=date(2026, 5, 1) - timedelta(days=days))
         counts = []
-        for partner in (warm, short, long):
+        for partner, budget in ((warm, None), (short, 100), (long, 100)):
             order = self._order(partner=partner, confirm=False)
             self.env.flush_all()
             self.env.invalidate_all()
             before = self.env.cr.sql_log_count
-            order.action_confirm()
+            if budget is None:  # warms the caches up
+                order.action_confirm()
+            else:
+                with self.assertQueryCount(budget):
+                    before = self.env.cr.sql_log_count
+                    order.action_confirm()
+                    self.env.flush_all()
             self.env.flush_all()
             counts.append(self.env.cr.sql_log_count - before)
         self.assertEqual(counts[1], counts[2])
+        self.assertEqual(len(self.Run.search([("partner_id", "in", (short | long).ids)])), 10)
+
+    def test_daily_evaluation_queries_do_not_grow_with_customers(self):
+        """The query budget of a time-based playbook's daily run: an activity
+        for each overdue customer, in a fixed number of queries whether 6 or
+        15 customers are due. Each run reaches customers new to the
+        salesperson (who starts following them) and others already followed."""
+        today = date(2026, 6, 30)
+
+        def overdue_customers(prefix, count):
+            partners = self.env["res.partner"].create(
+                [
+                    {"name": f"{prefix} {index}", "user_id": self.salesman.id}
+                    for index in range(count)
+                ]
+            )
+            for partner in partners:
+                for days_ago in (300, 270, 240):
+                    self._order(partner=partner, day=today - timedelta(days=days_ago))
+            self.env["retention.customer.stat"]._recompute_company(self.company, today=today)
+            return partners
+
+        def evaluate(budget=None):
+            playbook = self._playbook("overdue", overdue_factor=3, trigger_days=0)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with freeze_time(today):
+                if budget is None:
+                    return playbook._evaluate(today), None
+                with self.assertQueryCount(budget):
+                    before = self.env.cr.sql_log_count
+                    runs = playbook._evaluate(today)
+                    self.env.flush_all()
+                    return runs, self.env.cr.sql_log_count - before
+
+        warm = overdue_customers("Warm", 3)
+        evaluate()  # warm-up
+        few = warm | overdue_customers("Few", 3)
+        few_runs, few_queries = evaluate(32)
+        many = few | overdue_customers("Many", 9)
+        many_runs, many_queries = evaluate(32)
+        self.assertEqual(few_runs.partner_id, few)
+        self.assertEqual(many_runs.partner_id, many)
+        self.assertEqual(len(many_runs.activity_id), 15)
+        self.assertEqual(few_queries, many_queries)
 
 
 @tagged("post_install", "-at_install")

@@ -466,7 +466,11 @@ class TestPointsEarningAndSpending(PointsCase):
         )
         entries = self.env["retention.points.entry"].with_user(user).search([])
         self.assertFalse(entries)
-        self.assertTrue(self.env["retention.points.entry"].with_user(self.salesman).search([]))
+        self.assertEqual(
+            self.env["retention.points.entry"].with_user(self.salesman).search([]),
+            self._entries(),
+        )
+        self.assertEqual(self._entries().mapped("points"), [100.0])
 
 
 @tagged("post_install", "-at_install")
@@ -480,27 +484,64 @@ class TestPointsAccessAndCost(PointsCase):
             self._adjust(card, round(100.0 / lots, 2) + 0.01, kind="bonus", reason="Lot")
         return partner, card
 
-    def _confirm_with_points(self, partner, points):
+    def _confirm_with_points(self, partner, points, budget=None):
+        """Queries of confirming an order paid with ``points``, at most
+        ``budget`` (none: a warm-up)."""
         order = self._quotation(50.0, partner=partner)
         self.env["retention.points.redeem.wizard"].with_context(default_order_id=order.id).create(
             {"points": points}
         ).action_apply()
         self.env.flush_all()
         self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        order.action_confirm()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
+        if budget is None:
+            order.action_confirm()
+            return None
+        with self.assertQueryCount(budget):
+            before = self.env.cr.sql_log_count
+            order.action_confirm()
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
 
     def test_confirmation_queries_do_not_grow_with_the_lots_consumed(self):
         warm_partner, _card = self._customer_with_lots("warm", 2)
         self._confirm_with_points(warm_partner, 100)
         few_partner, few_card = self._customer_with_lots("few", 2)
         many_partner, many_card = self._customer_with_lots("many", 40)
-        few = self._confirm_with_points(few_partner, 100)
-        many = self._confirm_with_points(many_partner, 100)
+        few = self._confirm_with_points(few_partner, 100, budget=61)
+        many = self._confirm_with_points(many_partner, 100, budget=61)
         self.assertEqual(few, many)
         for card in (few_card, many_card):
+            self.assertLedgerExact(card)
+
+    def test_expiry_batch_queries_do_not_grow_with_the_lots(self):
+        """The expiry cron's query budget per batch, whatever the number of
+        cards and lots it expires."""
+
+        def expire(day, budget=None):
+            with freeze_time(day):
+                if budget is None:
+                    return self.env["loyalty.card"]._cron_expire_points(), None
+                self.env.flush_all()
+                with self.assertQueryCount(budget):
+                    before = self.env.cr.sql_log_count
+                    expired = self.env["loyalty.card"]._cron_expire_points()
+                    self.env.flush_all()
+                    return expired, self.env.cr.sql_log_count - before
+
+        def customers(day, count, lots):
+            with freeze_time(day):
+                return [self._customer_with_lots(f"{day} {index}", lots) for index in range(count)]
+
+        customers("2025-12-01", 1, 1)
+        few = customers("2026-01-01", 2, 1)
+        many = customers("2026-02-01", 8, 3)
+        self.assertEqual(expire("2026-06-02"), (1, None))  # warm-up
+        few_expired, few_queries = expire("2026-07-02", budget=7)
+        many_expired, many_queries = expire("2026-08-02", budget=7)
+        self.assertEqual((few_expired, many_expired), (2, 24))
+        self.assertEqual(few_queries, many_queries)
+        for _partner, card in few + many:
+            self.assertEqual(card.points, 0.0)
             self.assertLedgerExact(card)
 
     def test_salesperson_uses_points_but_does_not_adjust_them(self):

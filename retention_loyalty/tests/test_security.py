@@ -88,8 +88,12 @@ class TestRetentionSecurity(TransactionCase):
             as_user["retention.customer.stat"].create({"partner_id": partner.id})
 
     def test_salesman_reads_but_does_not_configure_loyalty(self):
+        existing = self.env["loyalty.program"].create(
+            {"name": "Shop points", "program_type": "loyalty"}
+        )
         as_salesman = self.env(user=self.salesman)
-        as_salesman["loyalty.program"].search([])
+        self.assertIn(existing, as_salesman["loyalty.program"].search([]))
+        self.assertEqual(as_salesman["loyalty.program"].browse(existing.id).name, "Shop points")
         with self.assertRaises(AccessError):
             as_salesman["loyalty.program"].create({"name": "Not mine", "program_type": "loyalty"})
         as_manager = self.env(user=self.sales_manager)

@@ -3,6 +3,7 @@ from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2.errors import UniqueViolation
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -113,7 +114,10 @@ class TestSubscriptionOrders(SubscriptionCase):
         subscription._generate_orders()
         self.assertEqual(len(subscription.order_ids), 3)
         self.assertEqual(subscription.next_period, 3)
-        with mute_logger("odoo.sql_db"), self.assertRaises(Exception):  # noqa: B017
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(UniqueViolation, "retention_subscription_period_unique"),
+        ):
             self.env["sale.order"].create(
                 {
                     "partner_id": self.customer.id,
@@ -159,7 +163,9 @@ class TestSubscriptionOrders(SubscriptionCase):
             (healthy | broken)._generate_orders()
         self.assertEqual(len(healthy.order_ids), 1)
         self.assertEqual(len(broken.order_ids), 0)
-        self.assertTrue(broken.last_error)
+        self.assertIn("Foreign tea", broken.last_error)
+        self.assertEqual(broken.error_date, date(2026, 3, 10))
+        self.assertFalse(healthy.last_error)
         self.assertEqual((healthy.next_period, broken.next_period), (1, 0))
 
     def test_fixed_term_closes_after_its_last_period_and_reminds_before(self):
@@ -171,10 +177,11 @@ class TestSubscriptionOrders(SubscriptionCase):
             self.Subscription._cron_send_reminders()
             self.assertTrue(subscription.reminder_done)
             self.assertEqual(subscription.activity_ids.date_deadline, date(2026, 3, 1))
-            self.assertTrue(
-                self.env["mail.mail"].search(
+            self.assertEqual(
+                self.env["mail.mail"].search_count(
                     [("model", "=", "retention.subscription"), ("res_id", "=", subscription.id)]
-                )
+                ),
+                1,
             )
         with freeze_time("2026-05-01"):
             subscription._generate_orders()
@@ -482,19 +489,27 @@ class TestSubscriptionAccess(SubscriptionCase):
 
     @freeze_time("2026-03-10")
     def test_generation_queries_grow_linearly(self):
-        def queries_for(count):
+        """A batch of the subscription cron: a fixed cost and a fixed cost per
+        order (each order is confirmed as a user would)."""
+
+        def queries_for(count, budget=None):
             subscriptions = self.Subscription.browse()
             for _index in range(count):
                 subscriptions |= self._subscription(date(2026, 3, 1))
             self.env.flush_all()
             self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            subscriptions._generate_orders()
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
+            if budget is None:
+                subscriptions._generate_orders()
+                return None
+            with self.assertQueryCount(budget):
+                before = self.env.cr.sql_log_count
+                subscriptions._generate_orders()
+                self.env.flush_all()
+                self.assertEqual(len(subscriptions.order_ids), count)
+                return self.env.cr.sql_log_count - before
 
         queries_for(1)  # warm-up
-        two, six, ten = queries_for(2), queries_for(6), queries_for(10)
+        two, six, ten = queries_for(2, 70), queries_for(6, 122), queries_for(10, 174)
         self.assertEqual(six - two, ten - six)
 
 

@@ -63,10 +63,11 @@ class TestSurveyAction(TransactionCase):
             order.action_confirm()
             answer = self.env["survey.user_input"].search([("survey_id", "=", survey.id)])
             self.assertEqual(answer.partner_id, customer)
-            self.assertTrue(
-                self.env["mail.mail"].search(
+            self.assertEqual(
+                self.env["mail.mail"].search_count(
                     [("model", "=", "survey.user_input"), ("res_id", "=", answer.id)]
-                )
+                ),
+                1,
             )
             stat = self.env["retention.customer.stat"].search(
                 [("partner_id", "=", customer.id), ("company_id", "=", self.env.company.id)]
