@@ -8,7 +8,7 @@ from psycopg2.errors import UniqueViolation
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.sql_db import db_connect
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import make_product
@@ -614,44 +614,6 @@ class TestSubscriptionReport(SubscriptionCase):
         self.assertEqual(len(set(ids)), 3)
         self.assertEqual(Month.search(domain, order="month").ids, ids, "ids are stable")
         self.assertEqual(Month.browse(ids).mapped("subscription_id"), subscription)
-
-
-@tagged("post_install", "-at_install")
-class TestSubscriptionPortalPages(HttpCase):
-    def test_a_draft_subscription_cannot_be_opened_by_url(self):
-        customer = self.env["res.partner"].create({"name": "Portal Subscriber"})
-        new_test_user(
-            self.env, login="rl_sub_portal_page", groups="base.group_portal", partner_id=customer.id
-        )
-        coffee = make_product(self.env, "Portal coffee", 20.0)
-        running, draft = self.env["retention.subscription"].create(
-            [
-                {
-                    "partner_id": customer.id,
-                    "date_start": date(2026, 1, 1),
-                    "line_ids": [Command.create({"product_id": coffee.id, "price_unit": 20.0})],
-                }
-                for _index in range(2)
-            ]
-        )
-        running.action_activate()
-        draft._portal_ensure_token()
-        self.authenticate("rl_sub_portal_page", "rl_sub_portal_page")
-        listing = self.url_open("/my/subscriptions", allow_redirects=False)
-        self.assertEqual(listing.status_code, 200)
-        self.assertIn(running.name, listing.text)
-        self.assertNotIn(draft.name, listing.text)
-        page = self.url_open(f"/my/subscriptions/{running.id}", allow_redirects=False)
-        self.assertEqual(page.status_code, 200)
-        self.assertIn(running.name, page.text)
-        for url in (
-            f"/my/subscriptions/{draft.id}",
-            f"/my/subscriptions/{draft.id}?access_token={draft.access_token}",
-        ):
-            with self.subTest(url=url):
-                response = self.url_open(url, allow_redirects=False)
-                self.assertEqual(response.status_code, 303)
-                self.assertNotIn(draft.name, response.text)
 
 
 @tagged("post_install", "-at_install")
