@@ -104,3 +104,29 @@ def make_order(env, partner, product, amount, day=None, confirm=True, **values):
     if confirm and not day:
         order.action_confirm()
     return order
+
+
+def make_points_program(env, name, reward, **values):
+    """A loyalty program on current and future orders earning 1 point per
+    unit of currency, with one discount ``reward`` (values of a
+    loyalty.reward) on the whole order."""
+    return env["loyalty.program"].create(
+        {
+            "name": name,
+            "program_type": "loyalty",
+            "applies_on": "both",
+            "trigger": "auto",
+            "portal_point_name": "points",
+            "rule_ids": [
+                Command.create(
+                    {"reward_point_mode": "money", "reward_point_amount": 1, "minimum_amount": 0}
+                )
+            ],
+            "reward_ids": [
+                Command.create(
+                    {"reward_type": "discount", "discount_applicability": "order", **reward}
+                )
+            ],
+            **values,
+        }
+    )

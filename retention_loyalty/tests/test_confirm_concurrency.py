@@ -10,6 +10,8 @@ from odoo.service.model import (
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from .common import make_points_program
+
 ORDERS_PER_WORKER = 3
 ORDER_AMOUNT = 200.0
 
@@ -31,33 +33,11 @@ class TestConfirmConcurrency(TransactionCase):
         super().setUp()
         env = self._new_env()
         company = env.company
-        self.program = env["loyalty.program"].create(
-            {
-                "name": "Concurrent Points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "company_id": company.id,
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-                "reward_ids": [
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount_mode": "per_order",
-                            "discount": 10,
-                            "required_points": 100,
-                        }
-                    )
-                ],
-            }
+        self.program = make_points_program(
+            env,
+            "Concurrent Points",
+            {"discount_mode": "per_order", "discount": 10, "required_points": 100},
+            company_id=company.id,
         )
         self.ladder = env["retention.club.ladder"].create(
             {"name": "Concurrent Ladder", "company_id": company.id}

@@ -9,7 +9,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
 from ..models.loyalty_card import ledger_posting
-from .common import make_order, make_product
+from .common import make_order, make_points_program, make_product
 
 
 class PointsCase(TransactionCase):
@@ -21,37 +21,13 @@ class PointsCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
-        cls.program = cls.env["loyalty.program"].create(
-            {
-                "name": "Retention Points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "portal_point_name": "points",
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-                "reward_ids": [
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount_mode": "per_point",
-                            "discount": 0.1,
-                            "required_points": 1,
-                            "discount_applicability": "order",
-                        }
-                    )
-                ],
-                "retention_expiry_policy": "earned",
-                "retention_expiry_months": 6,
-                "retention_reminder_days": 30,
-            }
+        cls.program = make_points_program(
+            cls.env,
+            "Retention Points",
+            {"discount_mode": "per_point", "discount": 0.1, "required_points": 1},
+            retention_expiry_policy="earned",
+            retention_expiry_months=6,
+            retention_reminder_days=30,
         )
         cls.program.retention_redeem_reward_id = cls.program.reward_ids[0]
         cls.coffee_category = cls.env["product.category"].create({"name": "Coffee"})

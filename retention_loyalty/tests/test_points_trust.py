@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
-from .common import make_order
+from .common import make_order, make_points_program
 
 
 class TrustCase(TransactionCase):
@@ -21,36 +21,12 @@ class TrustCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
-        cls.program = cls.env["loyalty.program"].create(
-            {
-                "name": "Trust Points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "portal_point_name": "points",
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-                "reward_ids": [
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount_mode": "per_order",
-                            "discount": 10,
-                            "required_points": 100,
-                            "discount_applicability": "order",
-                        }
-                    )
-                ],
-                "retention_expiry_policy": "earned",
-                "retention_expiry_months": 6,
-            }
+        cls.program = make_points_program(
+            cls.env,
+            "Trust Points",
+            {"discount_mode": "per_order", "discount": 10, "required_points": 100},
+            retention_expiry_policy="earned",
+            retention_expiry_months=6,
         )
         cls.reward = cls.program.reward_ids
         cls.product = cls.env["product.product"].create(
