@@ -106,10 +106,14 @@ def make_order(env, partner, product, amount, day=None, confirm=True, **values):
     return order
 
 
-def make_points_program(env, name, reward, **values):
+def make_points_program(env, name, reward=None, **values):
     """A loyalty program on current and future orders earning 1 point per
     unit of currency, with one discount ``reward`` (values of a
-    loyalty.reward) on the whole order."""
+    loyalty.reward) on the whole order if given, else Odoo's default one."""
+    if reward:
+        values["reward_ids"] = [
+            Command.create({"reward_type": "discount", "discount_applicability": "order", **reward})
+        ]
     return env["loyalty.program"].create(
         {
             "name": name,
@@ -120,11 +124,6 @@ def make_points_program(env, name, reward, **values):
             "rule_ids": [
                 Command.create(
                     {"reward_point_mode": "money", "reward_point_amount": 1, "minimum_amount": 0}
-                )
-            ],
-            "reward_ids": [
-                Command.create(
-                    {"reward_type": "discount", "discount_applicability": "order", **reward}
                 )
             ],
             **values,

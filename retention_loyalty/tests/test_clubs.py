@@ -7,7 +7,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .common import make_order, make_product
+from .common import make_order, make_points_program, make_product
 
 
 class ClubCase(TransactionCase):
@@ -56,23 +56,7 @@ class ClubCase(TransactionCase):
     @classmethod
     def _points_program(cls, name):
         """A loyalty program earning one point per unit of currency."""
-        return cls.env["loyalty.program"].create(
-            {
-                "name": name,
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-            }
-        )
+        return make_points_program(cls.env, name)
 
     def _order(self, amount, day=None, partner=None, product=None, confirm=True):
         return make_order(

@@ -3,11 +3,13 @@ from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import CompletionStatus
+
+from .common import make_points_program
 
 CARDS = 3
 LOTS_PER_CARD = 2
@@ -40,24 +42,11 @@ class TestExpiryCronRecovery(TransactionCase):
         super().setUp()
         env = self._new_env()
         today = fields.Date.context_today(env["loyalty.card"])
-        self.program = env["loyalty.program"].create(
-            {
-                "name": "Expiry Recovery Points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-                "retention_expiry_policy": "earned",
-                "retention_expiry_months": 6,
-            }
+        self.program = make_points_program(
+            env,
+            "Expiry Recovery Points",
+            retention_expiry_policy="earned",
+            retention_expiry_months=6,
         )
         self.partners = env["res.partner"].create(
             [{"name": f"Expiry Recovery Customer {n}"} for n in range(CARDS)]

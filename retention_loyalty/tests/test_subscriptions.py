@@ -11,7 +11,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import make_product
+from .common import make_points_program, make_product
 
 SUBSCRIPTION_LOGGER = "odoo.addons.retention_loyalty.models.retention_subscription"
 
@@ -632,23 +632,7 @@ class TestSubscriptionConcurrency(TransactionCase):
     def setUp(self):
         super().setUp()
         env = self._env()
-        program = env["loyalty.program"].create(
-            {
-                "name": "Subscription Points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "rule_ids": [
-                    Command.create(
-                        {
-                            "reward_point_mode": "money",
-                            "reward_point_amount": 1,
-                            "minimum_amount": 0,
-                        }
-                    )
-                ],
-            }
-        )
+        program = make_points_program(env, "Subscription Points")
         partner = env["res.partner"].create({"name": "Busy Subscriber"})
         card = env["loyalty.card"].create(
             {"program_id": program.id, "partner_id": partner.id, "points": 0}
