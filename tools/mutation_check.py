@@ -223,6 +223,9 @@ def failing_tests(output):
 def red_steps(code, output):
     """The steps that went red in one harness run (by its step lines)."""
     red = [step for step, _passed, failed, _skipped in STEP_LINE.findall(output) if int(failed)]
+    # A step that crashed is red, but maybe not for the fault: say so.
+    crashed = set(re.findall(r"^\[harness\] (\S+): no report was written", output, re.M))
+    red = [f"{step} (crashed)" if step in crashed else step for step in red]
     if "linters reported problems" in output:
         red.insert(0, "lint")
     if code and not red:
