@@ -11,6 +11,10 @@ Settings (environment variables):
     PGHOST, PGPORT, PGUSER, PGPASSWORD
                      a PostgreSQL server to use. When none answers, a private
                      cluster is created under .cache/ with initdb/pg_ctl.
+    RETENTION_TEST_STEPS
+                     the steps of ``test`` to run, comma-separated, among
+                     lint, engine, odoo, odoo-suites, browser, clickbot
+                     (default: all of them).
 
 Only the standard library is used here, so any Python 3 runs it.
 """
@@ -486,6 +490,24 @@ PLAIN_ODOO_FAILURES = {
 }
 BROWSER_TAG = "retention_browser"
 CLICKBOT_TAG = "retention_clickbot"
+TEST_STEPS = ("lint", "engine", "odoo", "odoo-suites", "browser", "clickbot")
+
+
+def selected_steps():
+    """The steps RETENTION_TEST_STEPS names (all when unset): a subset of
+    ``make test`` run exactly as in the whole run, for a quicker check."""
+    setting = os.environ.get("RETENTION_TEST_STEPS", "").strip()
+    if not setting:
+        return set(TEST_STEPS)
+    steps = {step.strip() for step in setting.split(",") if step.strip()}
+    unknown = steps - set(TEST_STEPS)
+    if unknown:
+        fail(
+            f"RETENTION_TEST_STEPS names unknown steps {', '.join(sorted(unknown))};"
+            f" the steps are {', '.join(TEST_STEPS)}"
+        )
+    say(f"only the steps {', '.join(s for s in TEST_STEPS if s in steps)} (RETENTION_TEST_STEPS)")
+    return steps
 
 
 class Tally:
@@ -535,24 +557,29 @@ class Tally:
 def cmd_test(_args):
     """Linters, the engine tests, then (when Odoo is found) the addons' Odoo
     tests, Odoo's own suites of the modules we extend, the browser tours and
-    the clickbot; the last line adds every step up."""
-    lint_ok = lint()
-    odoo_python = find_odoo_python()
-    if odoo_python is None:
+    the clickbot; the last line adds every step up. RETENTION_TEST_STEPS
+    limits the run to some of these steps."""
+    steps = selected_steps()
+    lint_ok = lint() if "lint" in steps else True
+    odoo_steps = steps - {"lint", "engine"}
+    odoo_python = find_odoo_python() if odoo_steps else None
+    if odoo_steps and odoo_python is None:
         print(SKIPPED_LINE, flush=True)
     CACHE.mkdir(exist_ok=True)
     tally = Tally()
-    report = CACHE / "junit-engine.xml"
-    codes = [
-        subprocess.run(
-            [dev_python(), "-m", "pytest", str(REPO / "tests"), f"--junitxml={report}"],
-            check=False,
-            cwd=REPO,
-        ).returncode
-    ]
-    tally.add_junit("engine", report)
+    codes = []
+    if "engine" in steps:
+        report = CACHE / "junit-engine.xml"
+        codes.append(
+            subprocess.run(
+                [dev_python(), "-m", "pytest", str(REPO / "tests"), f"--junitxml={report}"],
+                check=False,
+                cwd=REPO,
+            ).returncode
+        )
+        tally.add_junit("engine", report)
     if odoo_python is not None:
-        codes.append(run_odoo_tests(odoo_python, tally))
+        codes.append(run_odoo_tests(odoo_python, tally, odoo_steps))
     tally.print_total()
     code = next((code for code in codes if code), 0)
     return finish(code, lint_ok)
@@ -606,7 +633,7 @@ def browser_found():
     return any(shutil.which(name) for name in BROWSERS)
 
 
-def run_odoo_tests(odoo_python, tally):
+def run_odoo_tests(odoo_python, tally, steps):
     odoo_deps(odoo_python, with_test_tools=True)
     env, cluster = postgres("pg-test")
     token = uuid.uuid4().hex[:8]
@@ -617,7 +644,8 @@ def run_odoo_tests(odoo_python, tally):
     config = CACHE / f"{database}.conf"
     codes = []
     try:
-        install_database(odoo_python, env, addons_path, data_dir, database, demo=False)
+        if steps & {"odoo", "odoo-suites", "browser"}:
+            install_database(odoo_python, env, addons_path, data_dir, database, demo=False)
         config.write_text(
             "[options]\n"
             f"addons_path = {addons_path}\n"
@@ -639,57 +667,41 @@ def run_odoo_tests(odoo_python, tally):
             "-p",
             "no:cacheprovider",
         ]
-        say("Odoo tests of our addons (pytest-odoo)")
-        report = CACHE / "junit-odoo.xml"
-        own_tests = [str(REPO / name / "tests") for name in addons_dirs_installable()]
-        codes.append(
-            subprocess.run(
-                [*pytest_odoo, f"--junitxml={report}", *own_tests],
-                env=odoo_env(odoo_python, env),
-                check=False,
-                cwd=REPO,
-            ).returncode
-        )
-        tally.add_junit("odoo", report)
-        say(f"Odoo's own suites with our addons installed: {', '.join(ODOO_SUITES)}")
-        report = CACHE / "junit-odoo-suites.xml"
-        suite_dirs = odoo_suite_dirs(odoo_python)
-        for test, reason in PLAIN_ODOO_FAILURES.items():
-            say(f"deselected, fails on plain Odoo too ({reason}): {test}")
-        # The method names are unique across these suites.
-        methods = [test.rsplit(".", 1)[1] for test in PLAIN_ODOO_FAILURES]
-        codes.append(
-            subprocess.run(
-                [
-                    *pytest_odoo,
-                    "-q",
-                    # Their HTTP tests and tours need Odoo's HTTP server.
-                    "--odoo-http",
-                    f"--junitxml={report}",
-                    "-k",
-                    f"not ({' or '.join(methods)})",
-                    *suite_dirs.values(),
-                ],
-                env=odoo_env(odoo_python, env),
-                check=False,
-                cwd=REPO,
-            ).returncode
-        )
-        tally.add_junit("odoo-suites", report)
+        if "odoo" in steps:
+            say("Odoo tests of our addons (pytest-odoo)")
+            report = CACHE / "junit-odoo.xml"
+            own_tests = [str(REPO / name / "tests") for name in addons_dirs_installable()]
+            codes.append(
+                subprocess.run(
+                    [*pytest_odoo, f"--junitxml={report}", *own_tests],
+                    env=odoo_env(odoo_python, env),
+                    check=False,
+                    cwd=REPO,
+                ).returncode
+            )
+            tally.add_junit("odoo", report)
+        if "odoo-suites" in steps:
+            codes.append(run_odoo_suites(odoo_python, env, pytest_odoo, tally))
+        if not steps & {"browser", "clickbot"}:
+            return next((code for code in codes if code), 0)
         if not browser_found():
             print("Browser tests SKIPPED: no Chromium found (Debian package chromium)", flush=True)
             return next((code for code in codes if code), 0)
-        say("browser tours (Odoo's runner, headless Chromium)")
-        counts = run_tagged_tests(odoo_python, env, addons_path, data_dir, database, BROWSER_TAG)
-        tally.add("browser", *counts)
-        codes.append(1 if counts[1] or counts[2] else 0)
-        say("clickbot over the Retention app, on a database with demo data")
-        install_database(odoo_python, env, addons_path, data_dir, demo_database, demo=True)
-        counts = run_tagged_tests(
-            odoo_python, env, addons_path, data_dir, demo_database, CLICKBOT_TAG
-        )
-        tally.add("clickbot", *counts)
-        codes.append(1 if counts[1] or counts[2] else 0)
+        if "browser" in steps:
+            say("browser tours (Odoo's runner, headless Chromium)")
+            counts = run_tagged_tests(
+                odoo_python, env, addons_path, data_dir, database, BROWSER_TAG
+            )
+            tally.add("browser", *counts)
+            codes.append(1 if counts[1] or counts[2] else 0)
+        if "clickbot" in steps:
+            say("clickbot over the Retention app, on a database with demo data")
+            install_database(odoo_python, env, addons_path, data_dir, demo_database, demo=True)
+            counts = run_tagged_tests(
+                odoo_python, env, addons_path, data_dir, demo_database, CLICKBOT_TAG
+            )
+            tally.add("clickbot", *counts)
+            codes.append(1 if counts[1] or counts[2] else 0)
         return next((code for code in codes if code), 0)
     finally:
         drop_database(env, database)
@@ -698,6 +710,34 @@ def run_odoo_tests(odoo_python, tally):
         config.unlink(missing_ok=True)
         if cluster:
             cluster.remove()
+
+
+def run_odoo_suites(odoo_python, env, pytest_odoo, tally):
+    """Odoo's own suites of ODOO_SUITES on the test database; the exit code."""
+    say(f"Odoo's own suites with our addons installed: {', '.join(ODOO_SUITES)}")
+    report = CACHE / "junit-odoo-suites.xml"
+    suite_dirs = odoo_suite_dirs(odoo_python)
+    for test, reason in PLAIN_ODOO_FAILURES.items():
+        say(f"deselected, fails on plain Odoo too ({reason}): {test}")
+    # The method names are unique across these suites.
+    methods = [test.rsplit(".", 1)[1] for test in PLAIN_ODOO_FAILURES]
+    code = subprocess.run(
+        [
+            *pytest_odoo,
+            "-q",
+            # Their HTTP tests and tours need Odoo's HTTP server.
+            "--odoo-http",
+            f"--junitxml={report}",
+            "-k",
+            f"not ({' or '.join(methods)})",
+            *suite_dirs.values(),
+        ],
+        env=odoo_env(odoo_python, env),
+        check=False,
+        cwd=REPO,
+    ).returncode
+    tally.add_junit("odoo-suites", report)
+    return code
 
 
 def odoo_suite_dirs(odoo_python):
