@@ -85,9 +85,18 @@ def dev_python():
                 str(requirements),
             ],
             check=True,
+            env=tool_env(),
         )
         stamp.write_text(digest)
     return str(python)
+
+
+def tool_env():
+    """The environment of the tool venv: a PYTHONPATH set for Odoo's
+    interpreter (e.g. where its dependencies live) must not leak into it."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
 
 
 def _digest(*paths):
@@ -437,29 +446,18 @@ def lint():
         str(REPO / "bench"),
     ]
     targets = [target for target in targets if Path(target).exists()]
-    say("ruff check")
-    ok = subprocess.run([python, "-m", "ruff", "check", *targets], check=False).returncode == 0
-    say("ruff format --check")
-    ok &= (
-        subprocess.run(
-            [python, "-m", "ruff", "format", "--check", "-q", *targets], check=False
-        ).returncode
-        == 0
-    )
-    say("pylint-odoo")
-    ok &= (
-        subprocess.run(
-            [
-                python,
-                "-m",
-                "pylint",
-                f"--rcfile={REPO / '.pylintrc'}",
-                *[str(REPO / name) for name in addon_dirs()],
-            ],
-            check=False,
-        ).returncode
-        == 0
-    )
+    checks = [
+        ("ruff check", ["ruff", "check", *targets]),
+        ("ruff format --check", ["ruff", "format", "--check", "-q", *targets]),
+        (
+            "pylint-odoo",
+            ["pylint", f"--rcfile={REPO / '.pylintrc'}", *[str(REPO / n) for n in addon_dirs()]],
+        ),
+    ]
+    ok = True
+    for label, command in checks:
+        say(label)
+        ok &= subprocess.run([python, "-m", *command], check=False, env=tool_env()).returncode == 0
     return ok
 
 
@@ -575,6 +573,7 @@ def cmd_test(_args):
                 [dev_python(), "-m", "pytest", str(REPO / "tests"), f"--junitxml={report}"],
                 check=False,
                 cwd=REPO,
+                env=tool_env(),
             ).returncode
         )
         tally.add_junit("engine", report)
