@@ -42,7 +42,8 @@ DEMO_DB = "retention_demo"
 PRIVATE_DB_USER = "odoo"
 PG_BINDIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/bin"]
 SKIPPED_LINE = (
-    "Odoo tests SKIPPED: no Odoo 18.0 found (set ODOO_PYTHON=/path/to/python that imports odoo)"
+    "Odoo tests SKIPPED: no Odoo 18.0 found (set ODOO_PYTHON, or write the path of a python"
+    " that imports odoo into /etc/retention_loyalty/odoo_python)"
 )
 
 
