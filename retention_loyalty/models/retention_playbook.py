@@ -282,9 +282,36 @@ class RetentionPlaybook(models.Model):
                         name=playbook.name,
                     )
                 )
+        runs = self.env["retention.playbook.run"]
         for playbook in self:
-            playbook._evaluate(today)
-        return True
+            runs |= playbook._evaluate(today)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Playbook run"),
+                "message": self._run_now_summary(runs),
+                "type": "warning" if "failed" in runs.mapped("state") else "success",
+                "sticky": False,
+                # The form's run count and history follow.
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _run_now_summary(self, runs):
+        """What a run by hand did, in words: followed up, control group, failed."""
+        contacted = runs.filtered(lambda run: run.state == "done" and not run.in_control)
+        control = runs.filtered("in_control")
+        failed = runs.filtered(lambda run: run.state == "failed")
+        if not runs:
+            return self.env._("No customer to follow up today.")
+        return self.env._(
+            "%(contacted)s customer(s) followed up, %(control)s in the control group, "
+            "%(failed)s failed.",
+            contacted=len(contacted),
+            control=len(control),
+            failed=len(failed),
+        )
 
     def _runs_on_confirmation(self):
         self.ensure_one()

@@ -647,6 +647,24 @@ class TestPlaybookRightsAndSafety(PlaybookCase):
             {"name": "Birthday points", "program_type": "loyalty", "trigger": "auto"}
         )
 
+    @freeze_time("2026-06-01")
+    def test_run_now_says_what_it_did(self):
+        self.customer.retention_birthday = date(1980, 6, 1)
+        control = self._playbook("birthday", trigger_days=0, cooldown_days=0, control_percent=50)
+        action = control.action_run_now()
+        run = self.Run.search([("playbook_id", "=", control.id)])
+        self.assertEqual(len(run), 1)
+        contacted, in_control = (0, 1) if run.in_control else (1, 0)
+        self.assertEqual(
+            action["params"]["message"],
+            f"{contacted} customer(s) followed up, {in_control} in the control group, 0 failed.",
+        )
+        self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
+        nobody = self._playbook("birthday", trigger_days=3, cooldown_days=0)
+        self.assertEqual(
+            nobody.action_run_now()["params"]["message"], "No customer to follow up today."
+        )
+
     def test_run_now_is_for_administrators_and_grants_once_a_day(self):
         program = self._points_program()
         self.customer.retention_birthday = date(1980, 6, 1)
@@ -673,7 +691,13 @@ class TestPlaybookRightsAndSafety(PlaybookCase):
                         retention_ledger_posting=True, active_test=False
                     ).action_run_now()
             self.assertFalse(self.Run.search([("playbook_id", "=", playbook.id)]))
-            playbook.with_user(manager).action_run_now()
+            action = playbook.with_user(manager).action_run_now()
+            self.assertEqual(action["tag"], "display_notification")
+            self.assertEqual(
+                action["params"]["message"],
+                "1 customer(s) followed up, 0 in the control group, 0 failed.",
+            )
+            self.assertEqual(action["params"]["type"], "success")
             with self.assertRaisesRegex(UserError, "already run today"):
                 playbook.with_user(manager).action_run_now()
         cards = self.env["loyalty.card"].search([("program_id", "=", program.id)])
