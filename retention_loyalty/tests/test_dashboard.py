@@ -275,6 +275,9 @@ class TestRetentionDashboard(TransactionCase):
 
     def test_rebuild_queries_do_not_grow_with_customers(self):
         def rebuild(budget):
+            # A rebuild writes its run on the company, unless it is the same
+            # second as the last one: a pending request makes that write sure.
+            self.company.retention_dashboard_requested = True
             self.env.flush_all()
             self.env.invalidate_all()
             with self.assertQueryCount(budget):
@@ -284,11 +287,11 @@ class TestRetentionDashboard(TransactionCase):
                 return self.env.cr.sql_log_count - before
 
         self.Month._rebuild_company(self.company, as_of=AS_OF)  # warm-up
-        few = rebuild(5)
+        few = rebuild(6)
         more = self.env["res.partner"].create([{"name": f"Dashboard More {i}"} for i in range(8)])
         for partner in more:
             make_order(self.env, partner, self.product, 70.0, date(2026, 4, 1))
-        self.assertEqual(rebuild(5), few)
+        self.assertEqual(rebuild(6), few)
 
     @freeze_time("2026-06-15")
     def test_april_scorecards_by_order_salesperson(self):
