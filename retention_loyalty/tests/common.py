@@ -129,3 +129,23 @@ def make_points_program(env, name, reward=None, **values):
             **values,
         }
     )
+
+
+class PointsCardMixin:
+    """Reads of the customer's card of ``self.program`` and its ledger."""
+
+    # Order of _entries(); None is the ledger's own (newest first).
+    entries_order = None
+
+    def _card(self, partner=None):
+        return self.env["loyalty.card"].search(
+            [
+                ("partner_id", "=", (partner or self.customer).id),
+                ("program_id", "=", self.program.id),
+            ]
+        )
+
+    def _entries(self, card=None):
+        return self.env["retention.points.entry"].search(
+            [("card_id", "=", (card or self._card()).id)], order=self.entries_order
+        )

@@ -9,10 +9,10 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
 from ..models.loyalty_card import ledger_posting
-from .common import make_order, make_points_program, make_product
+from .common import PointsCardMixin, make_order, make_points_program, make_product
 
 
-class PointsCase(TransactionCase):
+class PointsCase(PointsCardMixin, TransactionCase):
     """A loyalty program earning 1 point per unit of currency, where 1 point
     is worth 0.10 as payment, and points expire 6 months after earning."""
 
@@ -62,19 +62,6 @@ class PointsCase(TransactionCase):
         order = self._quotation(amount, **values)
         order.action_confirm()
         return order
-
-    def _card(self, partner=None):
-        return self.env["loyalty.card"].search(
-            [
-                ("partner_id", "=", (partner or self.customer).id),
-                ("program_id", "=", self.program.id),
-            ]
-        )
-
-    def _entries(self, card=None):
-        return self.env["retention.points.entry"].search(
-            [("card_id", "=", (card or self._card()).id)]
-        )
 
     def _refund(self, order, share):
         """Invoice ``order`` and post a credit note for ``share`` of it."""

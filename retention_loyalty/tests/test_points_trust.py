@@ -7,14 +7,16 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
-from .common import make_order, make_points_program
+from .common import PointsCardMixin, make_order, make_points_program
 
 
-class TrustCase(TransactionCase):
+class TrustCase(PointsCardMixin, TransactionCase):
     """The setup of issue 13: an automatic loyalty program on current and
     future orders, 1 point per unit of currency, a 100-point reward worth 10
     off, points expiring 6 months after they are earned; a product at 200
     without tax."""
+
+    entries_order = "id"
 
     @classmethod
     def setUpClass(cls):
@@ -53,19 +55,6 @@ class TrustCase(TransactionCase):
         order = self._quotation(amount, partner, **values)
         order.action_confirm()
         return order
-
-    def _card(self, partner=None):
-        return self.env["loyalty.card"].search(
-            [
-                ("partner_id", "=", (partner or self.customer).id),
-                ("program_id", "=", self.program.id),
-            ]
-        )
-
-    def _entries(self, card=None):
-        return self.env["retention.points.entry"].search(
-            [("card_id", "=", (card or self._card()).id)], order="id"
-        )
 
     def _credit_note(self, order, share=1.0):
         invoice = order._create_invoices()
