@@ -29,11 +29,13 @@
         "views/retention_subscription_views.xml",
         "views/retention_playbook_views.xml",
         "views/retention_dashboard_views.xml",
+        "views/retention_home_views.xml",
         "views/portal_subscription_templates.xml",
         "views/portal_templates.xml",
         "views/retention_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["retention_loyalty/static/src/home/*"],
         "web.assets_backend_lazy": ["retention_loyalty/static/src/views/*.js"],
         "web.assets_tests": ["retention_loyalty/static/tests/tours/*.js"],
     },

@@ -29,3 +29,4 @@ from . import mail_activity
 from . import retention_customer_month
 from . import retention_scorecard
 from . import retention_scorecard_line
+from . import retention_dashboard

@@ -257,6 +257,15 @@ class RetentionPlaybook(models.Model):
         action["domain"] = [("playbook_id", "=", self.id)]
         return action
 
+    def action_view_effect(self):
+        """The playbook's reached customers against its control group."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retention_loyalty.retention_playbook_effect_action"
+        )
+        action["domain"] = [("playbook_id", "=", self.id)]
+        return action
+
     def action_run_now(self):
         """Run these time-based playbooks for today now, instead of waiting
         for the daily cron. Administrators only: playbooks hand out points,

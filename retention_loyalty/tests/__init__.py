@@ -18,3 +18,5 @@ from . import test_entry_points
 from . import test_cron_recovery
 from . import test_time_zones
 from . import test_screens
+from . import test_home
+from . import test_home_tour

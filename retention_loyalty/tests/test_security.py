@@ -28,7 +28,7 @@ class TestRetentionSecurity(TransactionCase):
                 "retention_customer_stat_at_risk_menu",
                 "retention_segment_history_menu",
                 "retention_customer_stat_matrix_menu",
-                "sale_report_retention_customers_menu",
+                "retention_home_menu",
                 "retention_model_fit_menu",
                 "retention_configuration_menu",
                 "retention_settings_menu",
@@ -58,11 +58,10 @@ class TestRetentionSecurity(TransactionCase):
             "retention_customer_stat_at_risk_menu",
             "retention_segment_history_menu",
             "retention_customer_stat_matrix_menu",
+            "retention_home_menu",
         }
         self.assertEqual(self._visible_menus(self.retention_user), everyone)
-        self.assertEqual(
-            self._visible_menus(self.salesman), everyone | {"sale_report_retention_customers_menu"}
-        )
+        self.assertEqual(self._visible_menus(self.salesman), everyone)
         self.assertEqual(
             self._visible_menus(self.sales_manager), set(self.menus) - {"retention_settings_menu"}
         )

@@ -1,0 +1,216 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from ..engine.customer_movement import month_start
+from ..engine.dates import add_months
+
+# Risk levels the "Customers at Risk" list shows by default (its "At Risk" filter).
+AT_RISK_LEVELS = ("medium", "high")
+EXPIRY_HORIZON_DAYS = 30
+
+
+class RetentionDashboard(models.AbstractModel):
+    """The figures of the Retention home page.
+
+    Each tile is read as the current user, in the current company, with the
+    very domain of the list it opens, so a figure and its list always agree;
+    a tile whose records the user may not read is left out."""
+
+    _name = "retention.dashboard"
+    _description = "Retention Home"
+
+    @api.model
+    def get_tiles(self):
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        builders = (
+            self._tile_customers_at_risk,
+            self._tile_followups_due,
+            self._tile_retained_revenue,
+            self._tile_points_liability,
+            self._tile_mrr,
+            self._tile_churn,
+        )
+        tiles = [tile for build in builders if (tile := build(company, today))]
+        return {
+            "company": company.name,
+            "currency_id": company.currency_id.id,
+            "tiles": tiles,
+        }
+
+    def _readable(self, model):
+        return self.env[model].has_access("read")
+
+    def _list_action(self, xmlid, domain, context=None):
+        """``xmlid``'s action, narrowed to ``domain`` (and opened as a list)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = domain
+        action["context"] = context or {}
+        views = action.get("views") or []
+        list_first = [view for view in views if view[1] == "list"] + [
+            view for view in views if view[1] != "list"
+        ]
+        action["views"] = list_first or [(False, "list"), (False, "form")]
+        return action
+
+    def _tile_customers_at_risk(self, company, today):
+        if not self._readable("retention.customer.stat"):
+            return None
+        domain = [("company_id", "=", company.id), ("risk_level", "in", AT_RISK_LEVELS)]
+        [(count, at_stake)] = self.env["retention.customer.stat"]._read_group(
+            domain, aggregates=["__count", "value_at_stake:sum"]
+        )
+        return {
+            "key": "at_risk",
+            "title": _("Customers at Risk"),
+            "value": count,
+            "kind": "integer",
+            "detail_value": at_stake,
+            "detail_kind": "monetary",
+            "detail": _("value at stake"),
+            "action": self._list_action(
+                "retention_loyalty.retention_customer_stat_action_at_risk", domain
+            ),
+        }
+
+    def _tile_followups_due(self, company, today):
+        if not self._readable("mail.activity"):
+            return None
+        domain = [
+            ("retention_playbook_id", "!=", False),
+            ("user_id", "=", self.env.uid),
+            ("date_deadline", "<=", today),
+        ]
+        [(due,)] = self.env["mail.activity"]._read_group(domain, aggregates=["__count"])
+        [(overdue,)] = self.env["mail.activity"]._read_group(
+            [*domain, ("date_deadline", "<", today)], aggregates=["__count"]
+        )
+        return {
+            "key": "followups",
+            "title": _("My Follow-ups Due"),
+            "value": due,
+            "kind": "integer",
+            "detail_value": overdue,
+            "detail_kind": "integer",
+            "detail": _("overdue"),
+            "action": self._list_action(
+                "retention_loyalty.mail_activity_action_retention_followups", domain
+            ),
+        }
+
+    def _tile_retained_revenue(self, company, today):
+        if not self._readable("retention.customer.month"):
+            return None
+        this_month = month_start(today)
+        last_month = add_months(this_month, -1)
+        domain = [
+            ("company_id", "=", company.id),
+            ("month", ">=", last_month),
+            ("month", "<=", this_month),
+            ("buyer_kind", "=", "existing"),
+            ("order_count", ">", 0),
+        ]
+        by_month = dict(
+            self.env["retention.customer.month"]._read_group(
+                domain, groupby=["month:month"], aggregates=["revenue_existing:sum"]
+            )
+        )
+        this_month_domain = [
+            ("company_id", "=", company.id),
+            ("month", "=", this_month),
+            ("buyer_kind", "=", "existing"),
+            ("order_count", ">", 0),
+        ]
+        return {
+            "key": "retained_revenue",
+            "title": _("Revenue from Existing Customers"),
+            "subtitle": _("this month"),
+            "value": by_month.get(this_month, 0.0),
+            "kind": "monetary",
+            "detail_value": by_month.get(last_month, 0.0),
+            "detail_kind": "monetary",
+            "detail": _("last month"),
+            "action": self._list_action(
+                "retention_loyalty.retention_customer_month_action_revenue", this_month_domain
+            ),
+        }
+
+    def _tile_points_liability(self, company, today):
+        if not self._readable("retention.points.liability"):
+            return None
+        domain = [("company_id", "=", company.id)]
+        # A SQL view over the ledger and the programs: pending writes must reach the database.
+        self.env.flush_all()
+        [(points, value)] = self.env["retention.points.liability"]._read_group(
+            domain, aggregates=["points:sum", "value:sum"]
+        )
+        [(expiring,)] = self.env["retention.points.entry"]._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("remaining", ">", 0),
+                ("expiry_date", ">=", today),
+                ("expiry_date", "<=", today + timedelta(days=EXPIRY_HORIZON_DAYS)),
+            ],
+            aggregates=["remaining:sum"],
+        )
+        return {
+            "key": "points_liability",
+            "title": _("Points Liability"),
+            "value": value or 0.0,
+            "kind": "monetary",
+            "detail_value": points or 0.0,
+            "detail_kind": "integer",
+            "detail": _(
+                "points outstanding, %(expiring)s of them expire within %(days)s days",
+                expiring=round(expiring or 0),
+                days=EXPIRY_HORIZON_DAYS,
+            ),
+            "action": self._list_action(
+                "retention_loyalty.retention_points_liability_action", domain
+            ),
+        }
+
+    def _tile_mrr(self, company, today):
+        if not self._readable("retention.subscription"):
+            return None
+        domain = [("company_id", "=", company.id), ("state", "=", "active")]
+        [(count, mrr)] = self.env["retention.subscription"]._read_group(
+            domain, aggregates=["__count", "mrr:sum"]
+        )
+        return {
+            "key": "mrr",
+            "title": _("Monthly Recurring Revenue"),
+            "value": mrr,
+            "kind": "monetary",
+            "detail_value": count,
+            "detail_kind": "integer",
+            "detail": _("active subscriptions"),
+            "action": self._list_action("retention_loyalty.retention_subscription_action", domain),
+        }
+
+    def _tile_churn(self, company, today):
+        if not self._readable("retention.subscription.event"):
+            return None
+        domain = [
+            ("company_id", "=", company.id),
+            ("kind", "=", "close"),
+            ("date", ">=", month_start(today)),
+            ("date", "<=", today),
+        ]
+        [(closed, churned_mrr)] = self.env["retention.subscription.event"]._read_group(
+            domain, aggregates=["__count", "churned_mrr:sum"]
+        )
+        return {
+            "key": "churn",
+            "title": _("Churned MRR"),
+            "subtitle": _("this month"),
+            "value": churned_mrr,
+            "kind": "monetary",
+            "detail_value": closed,
+            "detail_kind": "integer",
+            "detail": _("subscriptions closed"),
+            "action": self._list_action(
+                "retention_loyalty.retention_subscription_event_action_churn", domain
+            ),
+        }
