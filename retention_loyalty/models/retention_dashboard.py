@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.tools.misc import formatLang
 
 from ..engine.customer_movement import month_start
 from ..engine.dates import add_months
@@ -77,25 +78,31 @@ class RetentionDashboard(models.AbstractModel):
     def _tile_followups_due(self, company, today):
         if not self._readable("mail.activity"):
             return None
+        # Administrators watch the whole team's follow-ups, salespeople their own.
+        team = self.env.user.has_group("retention_loyalty.group_retention_manager")
         domain = [
             ("retention_playbook_id", "!=", False),
-            ("user_id", "=", self.env.uid),
+            ("retention_playbook_id.company_id", "=", company.id),
             ("date_deadline", "<=", today),
         ]
+        if not team:
+            domain.append(("user_id", "=", self.env.uid))
         [(due,)] = self.env["mail.activity"]._read_group(domain, aggregates=["__count"])
         [(overdue,)] = self.env["mail.activity"]._read_group(
             [*domain, ("date_deadline", "<", today)], aggregates=["__count"]
         )
         return {
             "key": "followups",
-            "title": _("My Follow-ups Due"),
+            "title": _("Follow-ups Due (Team)") if team else _("My Follow-ups Due"),
             "value": due,
             "kind": "integer",
             "detail_value": overdue,
             "detail_kind": "integer",
             "detail": _("overdue"),
             "action": self._list_action(
-                "retention_loyalty.mail_activity_action_retention_followups", domain
+                "retention_loyalty.mail_activity_action_retention_followups",
+                domain,
+                {"group_by": ["user_id"]} if team else {},
             ),
         }
 
@@ -163,7 +170,7 @@ class RetentionDashboard(models.AbstractModel):
             "detail_kind": "integer",
             "detail": _(
                 "points outstanding, %(expiring)s of them expire within %(days)s days",
-                expiring=round(expiring or 0),
+                expiring=formatLang(self.env, expiring or 0.0, digits=0),
                 days=EXPIRY_HORIZON_DAYS,
             ),
             "action": self._list_action(

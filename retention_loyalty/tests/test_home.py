@@ -119,8 +119,12 @@ class TestRetentionHome(PointsCardMixin, TransactionCase):
         tile = self._tiles(self.salesman)["followups"]
         self.assertEqual((tile["value"], tile["detail_value"]), (2, 1))
         self._assert_tile_counts_its_list(tile, self.salesman)
+        self.assertEqual(tile["title"], "My Follow-ups Due")
+        # Administrators watch the team: the salesperson's two and their own overdue call.
         manager_tile = self._tiles()["followups"]
-        self.assertEqual((manager_tile["value"], manager_tile["detail_value"]), (1, 1))
+        self.assertEqual((manager_tile["value"], manager_tile["detail_value"]), (3, 2))
+        self.assertEqual(manager_tile["title"], "Follow-ups Due (Team)")
+        self._assert_tile_counts_its_list(manager_tile, self.manager)
 
     def test_revenue_from_existing_customers_this_month_and_last(self):
         returning, newcomer = self.customers[:2]
