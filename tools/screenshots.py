@@ -109,6 +109,13 @@ class Browser:
                 break
             time.sleep(0.3)
         time.sleep(SETTLE_SECONDS)
+        # A development server's bus tells headless tabs they are "out of date";
+        # that sticky warning says nothing about the screen being shown.
+        self.call(
+            "Runtime.evaluate",
+            expression="document.querySelectorAll('.o_notification_manager .o_notification')"
+            ".forEach((notification) => notification.remove())",
+        )
         shot = self.call("Page.captureScreenshot", format="png")
         out.write_bytes(base64.b64decode(shot["data"]))
 
