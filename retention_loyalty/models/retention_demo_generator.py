@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from odoo import Command, api, fields, models
+from odoo.tools import SQL
 
 from ..engine import demo_history
 from ..engine.customer_movement import month_start
@@ -456,6 +457,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         )
         subscriptions.action_activate()
         subscriptions._generate_orders()
+        self._demo_backdate_points(subscriptions.order_ids)
         subscriptions[0].action_pause()
         subscriptions[1:3]._close(
             env.ref("retention_loyalty.subscription_close_reason_price"), "Found it cheaper"
@@ -464,6 +466,26 @@ class RetentionDemoGenerator(models.AbstractModel):
             f"subscription_{index}": subscription
             for index, subscription in enumerate(subscriptions)
         }
+
+    @api.model
+    def _demo_backdate_points(self, orders):
+        """The demo creates months of subscription orders at once: date the
+        points they earned on their orders' days, as if each period had been
+        confirmed on time, with the same validity."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE retention_points_entry entry
+                      SET date = so.date_order::date,
+                          expiry_date = (
+                              so.date_order::date + age(entry.expiry_date, entry.date)
+                          )::date
+                     FROM sale_order so
+                    WHERE so.id = entry.order_id AND so.id IN %s""",
+                tuple(orders.ids) or (0,),
+            )
+        )
+        self.env["retention.points.entry"].invalidate_model(["date", "expiry_date"])
 
     @api.model
     def _demo_points_incentives(self, env, program, customers):

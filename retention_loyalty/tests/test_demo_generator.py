@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.retention_loyalty.engine.dates import add_months
 from odoo.addons.retention_loyalty.engine.demo_history import generate_demo_history, rhythm_counts
 
 TODAY = date(2026, 3, 31)
@@ -135,3 +136,12 @@ class TestDemoGenerator(TransactionCase):
         self.assertGreaterEqual(len(data), 300)
         # Records no data file declares are deleted at update unless noupdate.
         self.assertTrue(all(data.mapped("noupdate")))
+
+    def test_subscription_points_are_dated_on_their_orders(self):
+        self.generator._generate_demo_data()
+        orders = self.env["sale.order"].search([("retention_subscription_id", "!=", False)])
+        entries = self.env["retention.points.entry"].search([("order_id", "in", orders.ids)])
+        self.assertGreater(len(entries), 10)
+        for entry in entries:
+            self.assertEqual(entry.date, entry.order_id.date_order.date(), entry.description)
+            self.assertEqual(entry.expiry_date, add_months(entry.date, 12))
