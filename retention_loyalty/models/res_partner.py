@@ -2,9 +2,18 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..engine.clubs import next_level, window_end
+from ..engine.contacts import Touch, latest_touch
 from .retention_customer_stat import RISK_LEVEL_SELECTION
+
+CONTACT_KINDS = [
+    ("order", "Order"),
+    ("activity", "Activity Done"),
+    ("message", "Message Sent"),
+    ("event", "Event Attended"),
+]
 
 
 class ResPartner(models.Model):
@@ -289,3 +298,127 @@ class ResPartner(models.Model):
         )
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         return action
+
+    # ------------------------------------------------------------------ contact
+
+    retention_last_contact_date = fields.Date(
+        compute="_compute_retention_last_contact",
+        string="Last Contact",
+        help="The latest touch with the customer or its contacts: an order, an activity "
+        "marked done, a message or e-mail sent from the chatter, an event attended.",
+    )
+    retention_last_contact_kind = fields.Selection(
+        CONTACT_KINDS, compute="_compute_retention_last_contact", string="Last Contact Kind"
+    )
+    retention_last_contact_label = fields.Char(
+        compute="_compute_retention_last_contact", string="Last Contact By"
+    )
+    retention_last_contact_user_id = fields.Many2one(
+        "res.users", compute="_compute_retention_last_contact", string="Last Contacted By"
+    )
+
+    @api.depends_context("company")
+    def _compute_retention_last_contact(self):
+        touches = self._retention_last_touches(self.env.company, self.commercial_partner_id.ids)
+        kinds = dict(CONTACT_KINDS)
+        users = self.env["res.users"].browse(
+            {touch.user_id for touch in touches.values() if touch.user_id}
+        )
+        for partner in self:
+            touch = touches.get(partner.commercial_partner_id.id)
+            partner.retention_last_contact_date = touch and touch.day
+            partner.retention_last_contact_kind = touch and touch.kind
+            partner.retention_last_contact_user_id = touch and touch.user_id
+            if touch:
+                user = users.filtered(lambda user, touch=touch: user.id == touch.user_id)
+                partner.retention_last_contact_label = " · ".join(
+                    filter(None, (touch.label or kinds[touch.kind], user.name))
+                )
+            else:
+                partner.retention_last_contact_label = False
+
+    @api.model
+    def _retention_last_touches(self, company, customer_ids):
+        """{commercial partner id: latest Touch} for ``customer_ids`` in
+        ``company``: a few set-based queries, whatever the number of customers."""
+        if not customer_ids:
+            return {}
+        self.env.flush_all()
+        touches = defaultdict(list)
+        activity_types = {}
+        for query in self._retention_touch_queries(company, list(customer_ids)):
+            self.env.cr.execute(query)
+            for customer_id, day, kind, user_id, activity_type_id in self.env.cr.fetchall():
+                touches[customer_id].append((day, kind, user_id, activity_type_id))
+                if activity_type_id:
+                    activity_types[activity_type_id] = False
+        names = {
+            kind.id: kind.name
+            for kind in self.env["mail.activity.type"].sudo().browse(activity_types).exists()
+        }
+        return {
+            customer_id: latest_touch(
+                Touch(day, kind, user_id, names.get(type_id, ""))
+                for day, kind, user_id, type_id in rows
+            )
+            for customer_id, rows in touches.items()
+        }
+
+    @api.model
+    def _retention_touch_queries(self, company, customer_ids):
+        """Queries of (customer, day, kind, user, activity type), at most one
+        row per customer and source; bridge addons add their own touches."""
+        xmlid_to_id = self.env["ir.model.data"]._xmlid_to_res_id
+        activity_done = xmlid_to_id("mail.mt_activities")
+        comment = xmlid_to_id("mail.mt_comment")
+        chatter = SQL(
+            """SELECT DISTINCT ON (customer_id)
+                      customer_id, day, kind, user_id, activity_type_id
+                 FROM (
+                      SELECT p.commercial_partner_id AS customer_id, m.date::date AS day,
+                             CASE WHEN m.mail_activity_type_id IS NULL
+                                  THEN 'message' ELSE 'activity' END AS kind,
+                             u.id AS user_id, m.mail_activity_type_id AS activity_type_id,
+                             m.date AS at
+                        FROM mail_message m
+                        JOIN res_partner p ON p.id = m.res_id
+                        JOIN res_users u ON u.partner_id = m.author_id AND NOT u.share
+                       WHERE m.model = 'res.partner'
+                         AND p.commercial_partner_id = ANY(%(customers)s)
+                         AND %(touching)s
+                      UNION ALL
+                      SELECT p.commercial_partner_id, m.date::date,
+                             CASE WHEN m.mail_activity_type_id IS NULL
+                                  THEN 'message' ELSE 'activity' END,
+                             u.id, m.mail_activity_type_id, m.date
+                        FROM mail_message m
+                        JOIN sale_order so ON so.id = m.res_id AND so.company_id = %(company)s
+                        JOIN res_partner p ON p.id = so.partner_id
+                        JOIN res_users u ON u.partner_id = m.author_id AND NOT u.share
+                       WHERE m.model = 'sale.order'
+                         AND p.commercial_partner_id = ANY(%(customers)s)
+                         AND %(touching)s
+                 ) touches
+             ORDER BY customer_id, at DESC""",
+            customers=customer_ids,
+            company=company.id,
+            touching=SQL(
+                """((m.subtype_id = %s AND m.mail_activity_type_id IS NOT NULL)
+                    OR (m.subtype_id = %s
+                        AND m.message_type IN ('comment', 'email', 'email_outgoing')))""",
+                activity_done,
+                comment,
+            ),
+        )
+        orders = SQL(
+            """SELECT DISTINCT ON (p.commercial_partner_id)
+                      p.commercial_partner_id, so.date_order::date, 'order', so.user_id, NULL::int
+                 FROM sale_order so
+                 JOIN res_partner p ON p.id = so.partner_id
+                WHERE so.state = 'sale' AND so.company_id = %(company)s
+                  AND p.commercial_partner_id = ANY(%(customers)s)
+             ORDER BY p.commercial_partner_id, so.date_order DESC""",
+            customers=customer_ids,
+            company=company.id,
+        )
+        return [chatter, orders]

@@ -8,9 +8,11 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..engine import customer_scoring, segments
+from ..engine.contacts import contacted_within
 from .retention_customer_month import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -773,6 +775,64 @@ class RetentionCustomerStat(models.Model):
                 for partner_id, previous, tier_id, risk, segment in changes
             ]
         )
+
+    # ------------------------------------------------------------------ contact
+
+    last_contact_date = fields.Date(
+        related="partner_id.retention_last_contact_date", string="Last Contact"
+    )
+    last_contact_label = fields.Char(related="partner_id.retention_last_contact_label")
+    contact_cadence_days = fields.Integer(related="value_tier_id.contact_cadence_days")
+    contact_due = fields.Boolean(
+        compute="_compute_contact_due",
+        search="_search_contact_due",
+        string="To Contact",
+        help="The customer's value tier asks for a contact every N days and the last "
+        "contact is older than that.",
+    )
+
+    @api.depends_context("company")
+    def _compute_contact_due(self):
+        due = self._contact_due_ids(self)
+        for stat in self:
+            stat.contact_due = stat.id in due
+
+    def _search_contact_due(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search customers to contact with = True or = False."))
+        stats = self.search(
+            [
+                ("company_id", "in", self.env.companies.ids),
+                ("value_tier_id.contact_cadence_days", ">", 0),
+            ]
+        )
+        due = self._contact_due_ids(stats)
+        return [("id", "in" if (operator == "=") == value else "not in", list(due))]
+
+    @api.model
+    def _contact_coverage(self, stats):
+        """{stat id: contacted within its tier's cadence} for the stats whose
+        tier has a cadence, in the stats' companies."""
+        today = fields.Date.context_today(self)
+        covered = {}
+        with_cadence = stats.filtered(lambda stat: stat.value_tier_id.contact_cadence_days)
+        for company in with_cadence.company_id:
+            in_company = with_cadence.filtered(
+                lambda stat, company=company: stat.company_id == company
+            )
+            touches = self.env["res.partner"]._retention_last_touches(
+                company, in_company.partner_id.ids
+            )
+            for stat in in_company:
+                touch = touches.get(stat.partner_id.id)
+                covered[stat.id] = contacted_within(
+                    touch and touch.day, today, stat.value_tier_id.contact_cadence_days
+                )
+        return covered
+
+    @api.model
+    def _contact_due_ids(self, stats):
+        return {stat_id for stat_id, ok in self._contact_coverage(stats).items() if not ok}
 
     # ------------------------------------------------------------------ actions
 

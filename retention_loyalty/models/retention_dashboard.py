@@ -28,6 +28,7 @@ class RetentionDashboard(models.AbstractModel):
         builders = (
             self._tile_customers_at_risk,
             self._tile_followups_due,
+            self._tile_contact_coverage,
             self._tile_retained_revenue,
             self._tile_points_liability,
             self._tile_mrr,
@@ -103,6 +104,35 @@ class RetentionDashboard(models.AbstractModel):
                 "retention_loyalty.mail_activity_action_retention_followups",
                 domain,
                 {"group_by": ["user_id"]} if team else {},
+            ),
+        }
+
+    def _tile_contact_coverage(self, company, today):
+        if not self._readable("retention.customer.stat"):
+            return None
+        team = self.env.user.has_group("retention_loyalty.group_retention_manager")
+        domain = [
+            ("company_id", "=", company.id),
+            ("value_tier_id.contact_cadence_days", ">", 0),
+        ]
+        if not team:
+            domain.append(("user_id", "=", self.env.uid))
+        Stat = self.env["retention.customer.stat"]
+        covered = Stat._contact_coverage(Stat.search(domain))
+        if not covered:
+            return None
+        due = [stat_id for stat_id, ok in covered.items() if not ok]
+        return {
+            "key": "contact_coverage",
+            "title": _("Contact Plan Kept") if team else _("My Contact Plan Kept"),
+            "value": 100.0 * (len(covered) - len(due)) / len(covered),
+            "kind": "percent",
+            "detail_value": len(due),
+            "detail_kind": "integer",
+            "detail": _("customers to contact"),
+            "action": self._list_action(
+                "retention_loyalty.retention_customer_stat_action",
+                [*domain, ("contact_due", "=", True)],
             ),
         }
 

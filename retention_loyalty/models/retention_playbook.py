@@ -357,13 +357,27 @@ class RetentionPlaybook(models.Model):
                 .sudo()
                 ._read_group([("playbook_id", "=", self.id)], ["partner_id"], ["date:max"])
             )
+            # Every real touch counts: orders, done activities, messages, events,
+            # and this playbook's own earlier runs.
+            touches = self.env["res.partner"].sudo()._retention_last_touches(
+                company, stats.partner_id.ids
+            )
             limit = today - timedelta(days=self.trigger_days)
-            return {
-                stat.partner_id.id: False
-                for stat in stats
-                if max(stat.last_order_date, last_runs.get(stat.partner_id) or stat.last_order_date)
-                <= limit
-            }
+            candidates = {}
+            for stat in stats:
+                touch = touches.get(stat.partner_id.id)
+                last_contact = max(
+                    day
+                    for day in (
+                        stat.last_order_date,
+                        touch and touch.day,
+                        last_runs.get(stat.partner_id),
+                    )
+                    if day
+                )
+                if last_contact <= limit:
+                    candidates[stat.partner_id.id] = False
+            return candidates
         if self.trigger == "segment_entered":
             history = (
                 self.env["retention.segment.history"]

@@ -1,7 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-DEFAULT_TIERS = (("A", 80.0, 10), ("B", 95.0, 3), ("C", 100.0, 1))
+# name, cumulative share, colour, contact cadence in days (0: none)
+DEFAULT_TIERS = (("A", 80.0, 10, 30), ("B", 95.0, 3, 90), ("C", 100.0, 1, 0))
 
 
 class RetentionValueTier(models.Model):
@@ -21,6 +22,11 @@ class RetentionValueTier(models.Model):
         "the highest share takes every remaining customer.",
     )
     color = fields.Integer()
+    contact_cadence_days = fields.Integer(
+        string="Contact Every (Days)",
+        help="Contact plan of the tier: each customer should be touched (order, call, "
+        "meeting, e-mail, message, event) at least this often. 0: no plan.",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -36,6 +42,11 @@ class RetentionValueTier(models.Model):
             "cutoff_range",
             "CHECK(cutoff_percent > 0 AND cutoff_percent <= 100)",
             "A tier's cumulative share must be above 0 % and at most 100 %.",
+        ),
+        (
+            "contact_cadence_positive",
+            "CHECK(contact_cadence_days >= 0)",
+            "A contact cadence cannot be negative.",
         ),
     ]
 
@@ -72,9 +83,10 @@ class RetentionValueTier(models.Model):
                         "name": name,
                         "cutoff_percent": cutoff,
                         "color": color,
+                        "contact_cadence_days": cadence,
                         "company_id": company.id,
                     }
-                    for name, cutoff, color in DEFAULT_TIERS
+                    for name, cutoff, color, cadence in DEFAULT_TIERS
                 ]
             )
         return tiers.sorted("cutoff_percent")

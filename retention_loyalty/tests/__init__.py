@@ -20,3 +20,4 @@ from . import test_time_zones
 from . import test_screens
 from . import test_home
 from . import test_home_tour
+from . import test_contacts

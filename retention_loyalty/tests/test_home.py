@@ -14,6 +14,7 @@ TODAY = date(2026, 6, 15)
 TILE_MEASURES = {
     "at_risk": ("count", "value_at_stake"),
     "followups": ("count", None),
+    "contact_coverage": (None, "count"),
     "retained_revenue": ("revenue_existing", None),
     "points_liability": ("value", "points"),
     "mrr": ("mrr", "count"),
@@ -47,6 +48,9 @@ class TestRetentionHome(PointsCardMixin, TransactionCase):
         cls.customers = cls.env["res.partner"].create(
             [{"name": f"Home Customer {n}", "user_id": cls.salesman.id} for n in range(4)]
         )
+        cls.tier = cls.env["retention.value.tier"].create(
+            {"name": "Home A", "cutoff_percent": 33.0, "contact_cadence_days": 30}
+        )
         Stat = cls.env["retention.customer.stat"]
         for partner, risk, at_stake, company in (
             (cls.customers[0], "medium", 100.0, cls.company),
@@ -60,6 +64,7 @@ class TestRetentionHome(PointsCardMixin, TransactionCase):
                     "company_id": company.id,
                     "risk_level": risk,
                     "value_at_stake": at_stake,
+                    "value_tier_id": cls.tier.id if company == cls.company else False,
                 }
             )
 
@@ -125,6 +130,23 @@ class TestRetentionHome(PointsCardMixin, TransactionCase):
         self.assertEqual((manager_tile["value"], manager_tile["detail_value"]), (3, 2))
         self.assertEqual(manager_tile["title"], "Follow-ups Due (Team)")
         self._assert_tile_counts_its_list(manager_tile, self.manager)
+
+    def test_contact_plan_kept_and_who_is_left_to_contact(self):
+        make_order(self.env, self.customers[0], self.product, 10.0, day=TODAY - timedelta(days=10))
+        make_order(self.env, self.customers[1], self.product, 10.0, day=TODAY - timedelta(days=45))
+        other_seller = new_test_user(
+            self.env, login="rl_home_other_seller", groups="sales_team.group_sale_salesman"
+        )
+        self.customers[2].user_id = other_seller
+        tile = self._tiles()["contact_coverage"]
+        # Three customers of tier A (every 30 days): one ordered 10 days ago.
+        self.assertAlmostEqual(tile["value"], 100.0 / 3)
+        self.assertEqual(tile["detail_value"], 2)
+        self._assert_tile_counts_its_list(tile, self.manager)
+        mine = self._tiles(self.salesman)["contact_coverage"]
+        self.assertEqual((mine["value"], mine["detail_value"]), (50.0, 1))
+        self.assertEqual(mine["title"], "My Contact Plan Kept")
+        self._assert_tile_counts_its_list(mine, self.salesman)
 
     def test_revenue_from_existing_customers_this_month_and_last(self):
         returning, newcomer = self.customers[:2]
@@ -196,11 +218,21 @@ class TestRetentionHome(PointsCardMixin, TransactionCase):
     def test_each_user_sees_only_the_figures_they_may_read(self):
         self.assertEqual(
             set(self._tiles()),
-            {"at_risk", "followups", "retained_revenue", "points_liability", "mrr", "churn"},
+            {
+                "at_risk",
+                "followups",
+                "contact_coverage",
+                "retained_revenue",
+                "points_liability",
+                "mrr",
+                "churn",
+            },
         )
         # A salesperson reads customers, follow-ups and subscriptions, not the
         # administrators' dashboard months or the points liability, whatever the context says.
         salesman_tiles = self._tiles(self.salesman, active_test=False, uid=self.manager.id)
-        self.assertEqual(set(salesman_tiles), {"at_risk", "followups", "mrr", "churn"})
+        self.assertEqual(
+            set(salesman_tiles), {"at_risk", "followups", "contact_coverage", "mrr", "churn"}
+        )
         with self.assertRaises(AccessError):
             self._tiles(self.salesman, allowed_company_ids=[self.other_company.id])

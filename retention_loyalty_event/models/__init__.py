@@ -1,1 +1,2 @@
 from . import retention_playbook_action
+from . import res_partner

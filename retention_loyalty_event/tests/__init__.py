@@ -1,1 +1,2 @@
 from . import test_event_action
+from . import test_event_contact

@@ -34,6 +34,9 @@ export class RetentionHome extends Component {
         if (kind === "monetary") {
             return formatMonetary(value || 0, { currencyId: this.state.currencyId, digits: [16, 0] });
         }
+        if (kind === "percent") {
+            return `${formatInteger(Math.round(value || 0))} %`;
+        }
         return formatInteger(Math.round(value || 0));
     }
 
