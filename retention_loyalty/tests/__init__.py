@@ -19,3 +19,4 @@ from . import test_cron_recovery
 from . import test_time_zones
 from . import test_screens
 from . import test_subscription_pause
+from . import test_portal_tour
