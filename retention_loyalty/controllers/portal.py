@@ -1,6 +1,10 @@
-from odoo import http
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
+from odoo.tools import format_date
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -45,7 +49,11 @@ class RetentionSubscriptionPortal(CustomerPortal):
         )
         values = self._prepare_portal_layout_values()
         values.update(
-            {"subscriptions": subscriptions, "pager": pager, "page_name": "subscriptions"}
+            {
+                "subscriptions": subscriptions,
+                "pager": pager,
+                "page_name": "retention_subscriptions",
+            }
         )
         return request.render("retention_loyalty.portal_my_subscriptions", values)
 
@@ -74,8 +82,9 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 .sudo()
                 .search([("portal_visible", "=", True)]),
                 "can_manage": subscription.company_id.retention_subscription_portal_manage,
+                "min_resume_date": subscription._today() + timedelta(days=1),
                 "message": message,
-                "page_name": "subscription",
+                "page_name": "retention_subscription",
             }
         )
         return request.render("retention_loyalty.portal_my_subscription", values)
@@ -89,6 +98,11 @@ class RetentionSubscriptionPortal(CustomerPortal):
             raise AccessError(request.env._("Contact us to change your subscription."))
         return subscription
 
+    @staticmethod
+    def _back_to_subscription(subscription_id, error=None):
+        query = f"?{urlencode({'message': error})}" if error else ""
+        return request.redirect(f"/my/subscriptions/{subscription_id}{query}")
+
     @http.route(
         ["/my/subscriptions/<int:subscription_id>/pause"],
         type="http",
@@ -96,17 +110,45 @@ class RetentionSubscriptionPortal(CustomerPortal):
         methods=["POST"],
         website=True,
     )
-    def portal_pause_subscription(self, subscription_id, access_token=None, **kw):
+    def portal_pause_subscription(self, subscription_id, resume_date=None, access_token=None, **kw):
         try:
             subscription = self._managed_subscription(subscription_id, access_token)
-            subscription.action_pause()
+            try:
+                resume_on = fields.Date.to_date(resume_date or None)
+            except ValueError as error:
+                raise UserError(request.env._("The resume date is not a valid date.")) from error
+            subscription.action_pause(resume_date=resume_on)
+            body = (
+                request.env._(
+                    "Paused by the customer in the portal until %(day)s.",
+                    day=format_date(request.env, resume_on),
+                )
+                if resume_on
+                else request.env._("Paused by the customer in the portal.")
+            )
+            subscription.message_post(body=body, author_id=request.env.user.partner_id.id)
+        except (AccessError, MissingError, UserError) as error:
+            return self._back_to_subscription(subscription_id, error.args[0])
+        return self._back_to_subscription(subscription_id)
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/resume"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_resume_subscription(self, subscription_id, access_token=None, **kw):
+        try:
+            subscription = self._managed_subscription(subscription_id, access_token)
+            subscription.action_resume()
             subscription.message_post(
-                body=request.env._("Paused by the customer in the portal."),
+                body=request.env._("Resumed by the customer in the portal."),
                 author_id=request.env.user.partner_id.id,
             )
         except (AccessError, MissingError, UserError) as error:
-            return request.redirect(f"/my/subscriptions/{subscription_id}?message={error}")
-        return request.redirect(f"/my/subscriptions/{subscription_id}")
+            return self._back_to_subscription(subscription_id, error.args[0])
+        return self._back_to_subscription(subscription_id)
 
     @http.route(
         ["/my/subscriptions/<int:subscription_id>/close"],
@@ -132,6 +174,10 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 ),
                 author_id=request.env.user.partner_id.id,
             )
-        except (AccessError, MissingError, UserError, ValueError) as error:
-            return request.redirect(f"/my/subscriptions/{subscription_id}?message={error}")
-        return request.redirect(f"/my/subscriptions/{subscription_id}")
+        except (AccessError, MissingError, UserError) as error:
+            return self._back_to_subscription(subscription_id, error.args[0])
+        except ValueError:
+            return self._back_to_subscription(
+                subscription_id, request.env._("Choose why the subscription closes.")
+            )
+        return self._back_to_subscription(subscription_id)

@@ -7,7 +7,7 @@ import pytz
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..engine.recurrence import Recurrence, check_dates, due_periods, last_period_start
 from .retention_customer_month import CONCURRENCY_ERRORS
@@ -105,6 +105,13 @@ class RetentionSubscription(models.Model):
         index=True,
         tracking=True,
         copy=False,
+    )
+    resume_date = fields.Date(
+        string="Resume On",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Day a paused subscription resumes by itself (chosen when pausing it).",
     )
     date_closed = fields.Date(readonly=True, copy=False)
     close_reason_id = fields.Many2one(
@@ -283,6 +290,24 @@ class RetentionSubscription(models.Model):
             following = min(following, self.date_end + timedelta(days=1))
         return following
 
+    def _recurrence_label(self):
+        """How often, in words a customer reads: "Every month", "Every 2 months"."""
+        self.ensure_one()
+        count = self.interval
+        if count == 1:
+            return {
+                "day": self.env._("Every day"),
+                "week": self.env._("Every week"),
+                "month": self.env._("Every month"),
+                "year": self.env._("Every year"),
+            }[self.interval_unit]
+        return {
+            "day": self.env._("Every %(count)s days", count=count),
+            "week": self.env._("Every %(count)s weeks", count=count),
+            "month": self.env._("Every %(count)s months", count=count),
+            "year": self.env._("Every %(count)s years", count=count),
+        }[self.interval_unit]
+
     def _noon_utc(self, day):
         """Noon of ``day`` in the company's time zone, as Odoo stores it (UTC)."""
         self.ensure_one()
@@ -326,11 +351,43 @@ class RetentionSubscription(models.Model):
         self.write({"state": "active"})
         self._log_event("start", mrr_before=0.0)
 
-    def action_pause(self):
+    def action_pause(self, resume_date=None):
+        """Pause, until ``resume_date`` when given (it then resumes by itself)."""
         if any(subscription.state != "active" for subscription in self):
             raise UserError(self.env._("Only active subscriptions can be paused."))
+        if resume_date:
+            self._check_resume_date(resume_date)
         self._log_event("pause")
-        self.write({"state": "paused"})
+        self.write({"state": "paused", "resume_date": resume_date or False})
+
+    def _check_resume_date(self, day):
+        for subscription in self:
+            today = subscription._today()
+            if day <= today:
+                raise ValidationError(
+                    self.env._(
+                        "Choose a resume date after today (%(today)s).",
+                        today=format_date(self.env, today),
+                    )
+                )
+            last = subscription._last_period_start()
+            if last is not None and day > last:
+                raise ValidationError(
+                    self.env._(
+                        "The last order of this subscription is on %(day)s: choose an earlier "
+                        "resume date, or close it.",
+                        day=format_date(self.env, last),
+                    )
+                )
+
+    def _next_date_if_resumed(self, day=None):
+        """The day of the first order if the subscription resumed on ``day``
+        (its resume date, else today), as :meth:`_restart` would do it."""
+        self.ensure_one()
+        day = day or self.resume_date or self._today()
+        recurrence = self._recurrence()
+        period = max(recurrence.first_period_from(self.date_start, day), self.next_period)
+        return recurrence.period_start(self.date_start, period)
 
     def action_resume(self):
         """Resume from the first period that starts today or later: the
@@ -363,6 +420,7 @@ class RetentionSubscription(models.Model):
                     "state": "active",
                     "next_period": max(first, subscription.next_period),
                     "reminder_done": False,
+                    "resume_date": False,
                 }
             )
         self._log_event(kind, mrr_before=0.0)
@@ -408,6 +466,7 @@ class RetentionSubscription(models.Model):
                     "close_reason_id": reason.id,
                     "close_note": note or False,
                     "date_closed": subscription._today(),
+                    "resume_date": False,
                 }
             )
 
@@ -679,11 +738,18 @@ class RetentionSubscription(models.Model):
     @api.model
     def _cron_send_reminders(self):
         """An activity (and an optional email) before a fixed-term subscription
-        ends; paused subscriptions whose term has run out close."""
+        ends; paused subscriptions whose term has run out close, those whose
+        resume date has come resume."""
         for subscription in self.search([("state", "=", "paused")]):
+            today = subscription._today()
             last = subscription._last_period_start()
-            if last is not None and last < subscription._today():
+            if last is not None and last < today:
                 subscription._close_term_ended(self.env._("Paused until after its end."))
+            elif subscription.resume_date and subscription.resume_date <= today:
+                subscription.action_resume()
+                subscription.message_post(
+                    body=self.env._("Resumed on the date chosen when it was paused.")
+                )
         template = self.env.ref(
             "retention_loyalty.mail_template_subscription_ending", raise_if_not_found=False
         )

@@ -1,5 +1,8 @@
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import float_repr, float_round, formatLang
 
 
 class RetentionSubscriptionLine(models.Model):
@@ -59,6 +62,25 @@ class RetentionSubscriptionLine(models.Model):
     def _compute_price_subtotal(self):
         for line in self:
             line.price_subtotal = line.quantity * line.price_unit * (1 - (line.discount or 0) / 100)
+
+    def _portal_product_name(self):
+        """The product as the customer knows it, without our internal reference."""
+        self.ensure_one()
+        return self.product_id.with_context(display_default_code=False).display_name
+
+    def _portal_quantity(self):
+        """The quantity rounded to its unit, without useless decimals ("1",
+        "2.5 kg"); the unit is named unless it is plain units."""
+        self.ensure_one()
+        uom = self.product_uom_id
+        rounding = uom.rounding or 0.01
+        quantity = float_round(self.quantity, precision_rounding=rounding)
+        digits = max(0, math.ceil(-math.log10(rounding)))
+        decimals = float_repr(quantity, digits).rstrip("0").partition(".")[2]
+        text = formatLang(self.env, quantity, digits=len(decimals))
+        if uom and uom != self.env.ref("uom.product_uom_unit", raise_if_not_found=False):
+            text = f"{text} {uom.name}"
+        return text
 
     @api.constrains("quantity", "discount")
     def _check_quantity(self):

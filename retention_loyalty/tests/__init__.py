@@ -21,3 +21,5 @@ from . import test_screens
 from . import test_home
 from . import test_home_tour
 from . import test_contacts
+from . import test_subscription_pause
+from . import test_portal_tour

@@ -1,13 +1,17 @@
 import re
 import unittest
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
+
+from babel.dates import format_date as babel_format_date
+from lxml import html
 
 from odoo import Command
 from odoo.service import server
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
-from .common import make_product
+from .common import make_points_program, make_product
 
 CSRF_TOKEN = re.compile(r'csrf_token(?:"\s+value=|:\s*)"([^"]+)"')
 
@@ -85,6 +89,14 @@ class TestSubscriptionPortalRoutes(HttpCase):
 
     def _events(self, subscription):
         return subscription.event_ids.sorted("id").mapped("kind")
+
+    def _page(self, url):
+        response = self.url_open(url, allow_redirects=False)
+        self.assertEqual(response.status_code, 200, url)
+        return html.fromstring(response.text)
+
+    def _texts(self, tree, xpath):
+        return [" ".join(element.text_content().split()) for element in tree.xpath(xpath)]
 
     def test_owner_lists_and_opens_their_subscriptions(self):
         others = self._subscription(self.other_partner)
@@ -223,3 +235,219 @@ class TestSubscriptionPortalRoutes(HttpCase):
         self.assertEqual(response.status_code, 405)
         self.subscription.invalidate_recordset()
         self.assertEqual(self.subscription.state, "active")
+
+    # ------------------------------------------------------------------ pause until, resume
+
+    def test_owner_pauses_until_a_date_and_resumes_by_hand(self):
+        self._allow_portal_changes(True)
+        today = self.subscription._today()
+        resume_on = today + timedelta(days=40)
+        self._login(self.owner)
+        self.assertIsNone(self._post(self.subscription, "pause", resume_date=resume_on.isoformat()))
+        self.assertRecordValues(self.subscription, [{"state": "paused", "resume_date": resume_on}])
+        posted = self.subscription.message_ids.filtered(
+            lambda message: "Paused by the customer in the portal" in message.body
+        )
+        self.assertEqual(posted.author_id, self.owner_partner)
+        page = self._page(f"/my/subscriptions/{self.subscription.id}")
+        self.assertEqual(
+            page.xpath("//form[input[@name='csrf_token']]/@action"),
+            [
+                f"/my/subscriptions/{self.subscription.id}/resume",
+                f"/my/subscriptions/{self.subscription.id}/close",
+            ],
+            "a paused subscription offers Resume (and Close), not Pause",
+        )
+        self.assertIn(
+            f"Paused until {babel_format_date(resume_on, 'd MMM y', locale='en_US')}",
+            self._texts(page, "//*[hasclass('o_retention_subscription_status')]")[0],
+        )
+        self.assertIsNone(self._post(self.subscription, "resume"))
+        self.assertRecordValues(self.subscription, [{"state": "active", "resume_date": False}])
+        self.assertEqual(self._events(self.subscription), ["start", "pause", "resume"])
+        resumed = self.subscription.message_ids.filtered(
+            lambda message: "Resumed by the customer in the portal." in message.body
+        )
+        self.assertEqual(resumed.author_id, self.owner_partner)
+
+    def test_a_past_or_malformed_resume_date_is_refused_and_nothing_changes(self):
+        self._allow_portal_changes(True)
+        today = self.subscription._today()
+        self._login(self.owner)
+        for resume_date, expected in (
+            (
+                (today - timedelta(days=1)).isoformat(),
+                f"Choose a resume date after today ({today.strftime('%m/%d/%Y')}).",
+            ),
+            (
+                today.isoformat(),
+                f"Choose a resume date after today ({today.strftime('%m/%d/%Y')}).",
+            ),
+            ("31/12/2099", "The resume date is not a valid date."),
+        ):
+            with self.subTest(resume_date=resume_date):
+                self.assertEqual(
+                    self._post(self.subscription, "pause", resume_date=resume_date), expected
+                )
+                self.assertRecordValues(
+                    self.subscription, [{"state": "active", "resume_date": False}]
+                )
+        self.assertEqual(self._events(self.subscription), ["start"])
+
+    def test_resume_is_refused_to_others_without_permission_and_when_not_paused(self):
+        self._allow_portal_changes(True)
+        self._login(self.owner)
+        self.assertEqual(
+            self._post(self.subscription, "resume"), "Only paused subscriptions can be resumed."
+        )
+        self.subscription.action_pause()
+        self.subscription._portal_ensure_token()
+        token = self.subscription.access_token
+        self._login(self.stranger)
+        self.assertEqual(
+            self._post(self.subscription, "resume", access_token=token),
+            "Only the customer can change the subscription.",
+        )
+        self.assertTrue(self._post(self.subscription, "resume"), "not even seen without the link")
+        self._allow_portal_changes(False)
+        self._login(self.owner)
+        self.assertEqual(
+            self._post(self.subscription, "resume"), "Contact us to change your subscription."
+        )
+        self.assertEqual(self.subscription.state, "paused")
+        self.assertEqual(self._events(self.subscription), ["start", "pause"])
+
+    def test_resume_needs_a_post_with_the_csrf_token(self):
+        self._allow_portal_changes(True)
+        self.subscription.action_pause()
+        self._login(self.owner)
+        url = f"/my/subscriptions/{self.subscription.id}/resume"
+        self.assertEqual(self.url_open(url, allow_redirects=False).status_code, 405)
+        with mute_logger("odoo.http"):
+            forged = self.url_open(url, data={"csrf_token": "forged"}, allow_redirects=False)
+        self.assertEqual(forged.status_code, 400)
+        self.subscription.invalidate_recordset()
+        self.assertEqual(self.subscription.state, "paused")
+
+    def test_closing_without_a_reason_is_refused(self):
+        self._allow_portal_changes(True)
+        self._login(self.owner)
+        for data in ({}, {"reason_id": ""}, {"note": "No reason given"}):
+            with self.subTest(**data):
+                self.assertEqual(
+                    self._post(self.subscription, "close", **data),
+                    "Choose why the subscription closes.",
+                )
+        self.assertEqual(self.subscription.state, "active")
+        self.assertEqual(self._events(self.subscription), ["start"])
+
+    # ------------------------------------------------------------------ what the customer reads
+
+    def test_pause_and_close_wait_for_a_confirmation_and_no_reason_is_chosen_for_them(self):
+        self._allow_portal_changes(True)
+        self._login(self.owner)
+        page = self._page(f"/my/subscriptions/{self.subscription.id}")
+        pause_form = page.xpath(f"//form[@action='/my/subscriptions/{self.subscription.id}/pause']")
+        close_form = page.xpath(f"//form[@action='/my/subscriptions/{self.subscription.id}/close']")
+        self.assertEqual(len(pause_form), 1)
+        self.assertEqual(len(close_form), 1)
+        for form in (pause_form[0], close_form[0]):
+            modal = form.xpath("ancestor::div[hasclass('modal')]")
+            self.assertTrue(modal, "the form waits in a confirmation dialog")
+            self.assertEqual(
+                page.xpath(f"//button[@data-bs-target='#{modal[0].get('id')}']/@data-bs-toggle"),
+                ["modal"],
+                "one button opens it",
+            )
+        self.assertEqual(pause_form[0].xpath(".//input[@name='resume_date']/@type"), ["date"])
+        self.assertFalse(pause_form[0].xpath(".//input[@name='resume_date']/@required"))
+        options = close_form[0].xpath(".//select[@name='reason_id']/option")
+        self.assertEqual(options[0].get("value"), "", "the first option only asks for a reason")
+        self.assertEqual(
+            [option.get("value") for option in options if option.get("selected") is not None],
+            [""],
+        )
+        self.assertTrue(close_form[0].xpath(".//select[@name='reason_id']/@required"))
+
+    def test_the_pages_speak_the_customers_language(self):
+        self.coffee.default_code = "RL-COFFEE_0"
+        beans = make_product(self.env, "Loose beans", 9.0)
+        beans.write({"uom_id": self.env.ref("uom.product_uom_kgm").id, "default_code": "RL-BEANS"})
+        beans.uom_po_id = beans.uom_id
+        two_monthly = self.env["retention.subscription"].create(
+            {
+                "partner_id": self.owner_partner.id,
+                "date_start": date(2026, 1, 1),
+                "interval": 2,
+                "line_ids": [
+                    Command.create({"product_id": self.coffee.id, "quantity": 1.0}),
+                    Command.create({"product_id": beans.id, "quantity": 2.5}),
+                ],
+            }
+        )
+        two_monthly.action_activate()
+        self._login(self.owner)
+        listing = self._page("/my/subscriptions")
+        every = dict(
+            zip(
+                self._texts(listing, "//tbody/tr/td[1]"),
+                self._texts(listing, "//tbody/tr/td[2]"),
+                strict=True,
+            )
+        )
+        self.assertEqual(
+            every, {self.subscription.name: "Every month", two_monthly.name: "Every 2 months"}
+        )
+        self.assertEqual(
+            self._texts(listing, "//ol[hasclass('o_portal_submenu')]/li"), ["", "Subscriptions"]
+        )
+        page = self._page(f"/my/subscriptions/{two_monthly.id}")
+        self.assertEqual(
+            self._texts(page, "//ol[hasclass('o_portal_submenu')]/li"),
+            ["", "Subscriptions", two_monthly.name],
+        )
+        self.assertEqual(
+            page.xpath("//ol[hasclass('o_portal_submenu')]/li[2]/a/@href"), ["/my/subscriptions"]
+        )
+        self.assertIn(
+            "Every 2 months", self._texts(page, "//*[hasclass('o_retention_recurrence')]")
+        )
+        lines = page.xpath("//table[hasclass('o_retention_subscription_lines')]/tbody/tr")
+        self.assertEqual(
+            [self._texts(line, "td") for line in lines],
+            [["Portal route coffee", "1"], ["Loose beans", "2.5 kg"]],
+        )
+        self.assertNotIn("RL-COFFEE_0", page.text_content())
+
+    def test_the_home_tile_uses_a_portal_pictogram(self):
+        self._login(self.owner)
+        home = self._page("/my/home")
+        icons = home.xpath(
+            "//a[@href='/my/subscriptions']//div[hasclass('o_portal_icon')]/img/@src"
+        )
+        self.assertEqual(icons, ["/retention_loyalty/static/src/img/subscriptions.svg"])
+        icon = self.url_open(icons[0])
+        self.assertEqual(icon.status_code, 200)
+        self.assertIn("<svg", icon.text)
+
+    def test_expiring_points_read_as_a_sentence_in_readable_colours(self):
+        program = make_points_program(
+            self.env,
+            "Portal points",
+            retention_expiry_policy="earned",
+            retention_expiry_months=12,
+        )
+        card = self.env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": self.owner_partner.id, "points": 58.0}
+        )
+        expiry = card.retention_next_expiry_date
+        self.assertTrue(expiry)
+        self._login(self.owner)
+        home = self._page("/my/home")
+        # The side panel is rendered twice: beside the page and in the mobile drawer.
+        notes = home.xpath("//*[hasclass('o_retention_points_expiry')]")
+        self.assertEqual(
+            set(self._texts(home, "//*[hasclass('o_retention_points_expiry')]")),
+            {f"58 points expire on {babel_format_date(expiry, 'd MMM y', locale='en_US')}"},
+        )
+        self.assertNotIn("text-warning", notes[0].get("class").split())
