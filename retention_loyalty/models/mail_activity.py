@@ -9,6 +9,10 @@ class MailActivity(models.Model):
     retention_playbook_id = fields.Many2one(
         "retention.playbook", string="Playbook", index="btree_not_null", ondelete="set null"
     )
+    retention_handover = fields.Boolean(
+        string="Hand-over Note",
+        help="Written for a customer's new salesperson; replaced at the next change.",
+    )
     retention_value_at_stake = fields.Float(
         string="Value at Stake",
         help="The customer's value at stake when the follow-up was planned.",

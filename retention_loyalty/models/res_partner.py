@@ -1,8 +1,10 @@
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date, formatLang
 
 from ..engine.clubs import next_level, window_end
 from ..engine.contacts import Touch, latest_touch
@@ -422,3 +424,186 @@ class ResPartner(models.Model):
             company=company.id,
         )
         return [chatter, orders]
+
+    # ------------------------------------------------------------------ key accounts and hand-over
+
+    retention_key_account = fields.Boolean(
+        string="Key Account",
+        help="Treat this customer as a key account whatever their value tier.",
+    )
+    retention_is_key_account = fields.Boolean(
+        compute="_compute_retention_is_key_account",
+        string="Is a Key Account",
+        help="Flagged as a key account, or in a value tier whose customers are key accounts.",
+    )
+    retention_single_contact = fields.Boolean(
+        compute="_compute_retention_is_key_account",
+        string="Single Contact Person",
+        help="A key account known through one contact person at most: when they leave, "
+        "the relationship goes with them.",
+    )
+
+    @api.depends_context("company")
+    @api.depends("retention_key_account", "commercial_partner_id.child_ids.active")
+    def _compute_retention_is_key_account(self):
+        commercial = self.commercial_partner_id
+        people = dict(
+            self.env["res.partner"]
+            .with_context(active_test=True)
+            ._read_group(
+                [("parent_id", "in", commercial.ids), ("is_company", "=", False)],
+                ["parent_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            company = partner.commercial_partner_id
+            key = company.retention_key_account or bool(
+                company.retention_value_tier_id.key_accounts
+            )
+            partner.retention_is_key_account = key
+            partner.retention_single_contact = (
+                key and company.is_company and people.get(company, 0) <= 1
+            )
+
+    def write(self, vals):
+        if "user_id" not in vals:
+            return super().write(vals)
+        previous = {partner.id: partner.user_id for partner in self}
+        result = super().write(vals)
+        handed_over = self.filtered(
+            lambda partner: (
+                partner.user_id
+                and partner.user_id != previous[partner.id]
+                and partner == partner.commercial_partner_id
+            )
+        )
+        if handed_over:
+            handed_over._retention_hand_over(previous)
+        return result
+
+    def _retention_hand_over(self, previous_users):
+        """The customers' new salesperson takes over the open retention
+        follow-ups of the previous one, with a note on where things stand.
+        Runs after a write the user was allowed to make: the follow-ups belong
+        to other users, hence sudo."""
+        Activity = self.env["mail.activity"].sudo()
+        open_items = Activity.search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", self.ids),
+                "|",
+                ("retention_playbook_id", "!=", False),
+                ("retention_handover", "=", True),
+            ]
+        )
+        # A second change replaces the previous hand-over note instead of piling up.
+        open_items.filtered("retention_handover").unlink()
+        followups = open_items.exists()
+        quotations = dict(
+            self.env["sale.order"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "child_of", self.ids),
+                    ("state", "in", ("draft", "sent")),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                ["partner_id"],
+                ["id:array_agg"],
+            )
+        )
+        clubs = self._retention_current_clubs()
+        subscriptions = (
+            self.env["retention.subscription"]
+            .sudo()
+            .search([("partner_id", "in", self.ids), ("state", "in", ("active", "paused"))])
+        )
+        for partner in self:
+            previous = previous_users.get(partner.id)
+            moved = followups.filtered(
+                lambda activity, partner=partner, previous=previous: (
+                    activity.res_id == partner.id and activity.user_id == previous
+                )
+            )
+            moved.write({"user_id": partner.user_id.id})
+            orders = (
+                self.env["sale.order"]
+                .sudo()
+                .browse(
+                    [
+                        order_id
+                        for commercial_partner, order_ids in quotations.items()
+                        if commercial_partner.commercial_partner_id == partner
+                        for order_id in order_ids
+                    ]
+                )
+            )
+            partner.with_context(mail_activity_quick_update=True).activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=partner.user_id.id,
+                summary=self.env._("Hand-over: %(customer)s", customer=partner.name),
+                note=partner._retention_hand_over_note(
+                    previous,
+                    moved,
+                    orders,
+                    clubs.get(partner.id),
+                    subscriptions.filtered(lambda sub, partner=partner: sub.partner_id == partner),
+                ),
+                retention_handover=True,
+            )
+
+    def _retention_hand_over_note(self, previous, followups, quotations, clubs, subscriptions):
+        self.ensure_one()
+        lines = []
+        if previous:
+            lines.append(self.env._("Previous salesperson: %(name)s", name=previous.name))
+        if self.retention_last_contact_date:
+            lines.append(
+                self.env._(
+                    "Last contact: %(date)s (%(what)s)",
+                    date=format_date(self.env, self.retention_last_contact_date),
+                    what=self.retention_last_contact_label,
+                )
+            )
+        if followups:
+            lines.append(
+                self.env._(
+                    "Follow-ups taken over: %(list)s",
+                    list=", ".join(
+                        f"{activity.summary or activity.activity_type_id.name} "
+                        f"({format_date(self.env, activity.date_deadline)})"
+                        for activity in followups
+                    ),
+                )
+            )
+        if quotations:
+            amounts = {
+                order: formatLang(self.env, order.amount_untaxed, currency_obj=order.currency_id)
+                for order in quotations
+            }
+            lines.append(
+                self.env._(
+                    "Open quotations: %(list)s",
+                    list=", ".join(f"{order.name} ({amounts[order]})" for order in quotations),
+                )
+            )
+        if self.retention_points_balance:
+            lines.append(
+                self.env._(
+                    "Loyalty points: %(points)s",
+                    points=formatLang(self.env, self.retention_points_balance, digits=0),
+                )
+            )
+        if clubs:
+            lines.append(self.env._("Clubs: %(clubs)s", clubs=", ".join(clubs.mapped("name"))))
+        if subscriptions:
+            lines.append(
+                self.env._(
+                    "Subscriptions: %(list)s",
+                    list=", ".join(f"{sub.name} ({sub.state})" for sub in subscriptions),
+                )
+            )
+        if self.retention_single_contact:
+            lines.append(self.env._("Key account with a single contact person: meet others."))
+        return Markup("<ul>%s</ul>") % Markup().join(Markup("<li>%s</li>") % line for line in lines)

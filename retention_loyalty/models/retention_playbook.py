@@ -359,8 +359,10 @@ class RetentionPlaybook(models.Model):
             )
             # Every real touch counts: orders, done activities, messages, events,
             # and this playbook's own earlier runs.
-            touches = self.env["res.partner"].sudo()._retention_last_touches(
-                company, stats.partner_id.ids
+            touches = (
+                self.env["res.partner"]
+                .sudo()
+                ._retention_last_touches(company, stats.partner_id.ids)
             )
             limit = today - timedelta(days=self.trigger_days)
             candidates = {}

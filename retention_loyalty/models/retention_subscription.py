@@ -85,6 +85,7 @@ class RetentionSubscription(models.Model):
     line_ids = fields.One2many("retention.subscription.line", "subscription_id", copy=True)
     interval = fields.Integer(string="Every", default=1, required=True, tracking=True)
     interval_unit = fields.Selection(UNIT_SELECTION, default="month", required=True, tracking=True)
+    recurrence_label = fields.Char(string="Recurrence", compute="_compute_recurrence_label")
     date_start = fields.Date(
         string="Start", required=True, default=fields.Date.context_today, tracking=True
     )
@@ -289,6 +290,11 @@ class RetentionSubscription(models.Model):
         if self.date_end:
             following = min(following, self.date_end + timedelta(days=1))
         return following
+
+    @api.depends("interval", "interval_unit")
+    def _compute_recurrence_label(self):
+        for subscription in self:
+            subscription.recurrence_label = subscription._recurrence_label()
 
     def _recurrence_label(self):
         """How often, in words a customer reads: "Every month", "Every 2 months"."""

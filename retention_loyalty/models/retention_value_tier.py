@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-# name, cumulative share, colour, contact cadence in days (0: none)
-DEFAULT_TIERS = (("A", 80.0, 10, 30), ("B", 95.0, 3, 90), ("C", 100.0, 1, 0))
+# name, cumulative share, colour, contact cadence in days (0: none), key accounts
+DEFAULT_TIERS = (("A", 80.0, 10, 30, True), ("B", 95.0, 3, 90, False), ("C", 100.0, 1, 0, False))
 
 
 class RetentionValueTier(models.Model):
@@ -22,6 +22,11 @@ class RetentionValueTier(models.Model):
         "the highest share takes every remaining customer.",
     )
     color = fields.Integer()
+    key_accounts = fields.Boolean(
+        string="Key Accounts",
+        help="The customers of this tier are key accounts: a warning when they are known "
+        "through a single contact person.",
+    )
     contact_cadence_days = fields.Integer(
         string="Contact Every (Days)",
         help="Contact plan of the tier: each customer should be touched (order, call, "
@@ -84,9 +89,10 @@ class RetentionValueTier(models.Model):
                         "cutoff_percent": cutoff,
                         "color": color,
                         "contact_cadence_days": cadence,
+                        "key_accounts": key_accounts,
                         "company_id": company.id,
                     }
-                    for name, cutoff, color, cadence in DEFAULT_TIERS
+                    for name, cutoff, color, cadence, key_accounts in DEFAULT_TIERS
                 ]
             )
         return tiers.sorted("cutoff_percent")
