@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, safe_eval
+from odoo.tools import SQL, format_date, safe_eval
 
 from ..engine.playbooks import (
     catch_up_window,
@@ -25,6 +25,7 @@ TRIGGERS = [
     ("segment_entered", "Entered a value x risk segment"),
     ("overdue", "Overdue for the next order"),
     ("no_contact", "No contact for N days"),
+    ("reorder_due", "Next order due within N days"),
     ("points_expiring", "Loyalty points expiring"),
     ("subscription_ending", "Subscription ending"),
     ("club_reached", "Club level reached"),
@@ -380,6 +381,17 @@ class RetentionPlaybook(models.Model):
                 if last_contact <= limit:
                     candidates[stat.partner_id.id] = False
             return candidates
+        if self.trigger == "reorder_due":
+            # From each customer's own expected next order; those already
+            # overdue are the "overdue" trigger's.
+            stats = Stat.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("expected_next_order_date", ">=", today),
+                    ("expected_next_order_date", "<=", today + timedelta(days=self.trigger_days)),
+                ]
+            )
+            return dict.fromkeys(stats.partner_id.ids, False)
         if self.trigger == "segment_entered":
             history = (
                 self.env["retention.segment.history"]
@@ -610,8 +622,49 @@ class RetentionPlaybook(models.Model):
         day as covered. Returns the runs logged."""
         self.ensure_one()
         runs = self._follow_up({self: self._candidates(today)}, today)
+        self._remind_unconfirmed_quotations(today)
         self.sudo().write({"last_evaluated": today, "last_failed_on": False, "last_error": False})
         return runs
+
+    def _remind_unconfirmed_quotations(self, today):
+        """A to-do for the salesperson on each usual-basket quotation of this
+        playbook still not confirmed after the action's reminder delay, once."""
+        self.ensure_one()
+        delays = [
+            action.basket_reminder_days
+            for action in self.action_ids
+            if action.kind == "basket" and action.basket_reminder_days
+        ]
+        if not delays:
+            return
+        runs = (
+            self.env["retention.playbook.run"]
+            .sudo()
+            .search(
+                [
+                    ("playbook_id", "=", self.id),
+                    ("quotation_id.state", "in", ("draft", "sent")),
+                    ("quotation_reminded", "=", False),
+                    ("date", "<=", today - timedelta(days=min(delays))),
+                ]
+            )
+        )
+        for run in runs:
+            quotation = run.quotation_id
+            quotation.with_context(mail_activity_quick_update=True).activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=(quotation.user_id or run.partner_id.user_id or self.create_uid).id,
+                summary=self.env._("Usual basket not confirmed yet"),
+                note=self.env._(
+                    "%(customer)s has not confirmed %(quotation)s, proposed on %(date)s by "
+                    "playbook %(playbook)s.",
+                    customer=run.partner_id.display_name,
+                    quotation=quotation.name,
+                    date=format_date(self.env, run.date),
+                    playbook=self.name,
+                ),
+            )
+        runs.quotation_reminded = True
 
     @api.model
     def _follow_up(self, candidates, today):

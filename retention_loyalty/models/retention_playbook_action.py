@@ -1,9 +1,13 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup, escape
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..engine.baskets import usual_basket
 
 
 class RetentionPlaybookAction(models.Model):
@@ -26,6 +30,7 @@ class RetentionPlaybookAction(models.Model):
             ("coupon", "Issue a coupon"),
             ("points", "Grant bonus points"),
             ("club", "Enrol in a club"),
+            ("basket", "Propose the usual basket"),
         ],
         required=True,
         default="activity",
@@ -54,6 +59,28 @@ class RetentionPlaybookAction(models.Model):
     validity_days = fields.Integer(string="Valid (days)", default=60)
     points = fields.Float(string="Bonus Points")
     club_id = fields.Many2one("retention.club", check_company=True)
+    basket_min_orders = fields.Integer(
+        string="Bought in at Least",
+        default=2,
+        help="A product is in the usual basket when the customer bought it in at least this "
+        "many of their last orders.",
+    )
+    basket_last_orders = fields.Integer(
+        string="Of Their Last Orders",
+        default=4,
+        help="How many of the customer's most recent orders are looked at.",
+    )
+    basket_send = fields.Boolean(
+        string="Email the Quotation",
+        default=True,
+        help="Send the quotation with its link to review, sign, pay and confirm online.",
+    )
+    basket_reminder_days = fields.Integer(
+        string="Remind After (days)",
+        default=5,
+        help="An activity for the salesperson when the quotation is still not confirmed "
+        "this many days later. 0: no reminder.",
+    )
 
     @api.constrains(
         "kind",
@@ -63,6 +90,9 @@ class RetentionPlaybookAction(models.Model):
         "points",
         "club_id",
         "validity_days",
+        "basket_min_orders",
+        "basket_last_orders",
+        "basket_reminder_days",
         "assignee",
         "user_id",
     )
@@ -100,6 +130,14 @@ class RetentionPlaybookAction(models.Model):
             return self.env._("bonus points need a positive number and a loyalty program.")
         if self.kind == "club" and not self.club_id:
             return self.env._("choose the club to enrol customers in.")
+        if self.kind == "basket" and not (
+            1 <= self.basket_min_orders <= self.basket_last_orders
+            and self.basket_reminder_days >= 0
+        ):
+            return self.env._(
+                "the usual basket needs products bought in at least one of the last orders "
+                "looked at, and a reminder delay that is not negative."
+            )
         return False
 
     # ------------------------------------------------------------------ running
@@ -303,3 +341,122 @@ class RetentionPlaybookAction(models.Model):
         )
         for membership in memberships:
             results[membership.partner_id.id]["membership_id"] = membership.id
+
+    def _run_basket(self, partners, today, results, notes):
+        """A quotation of each customer's usual basket, at their current
+        prices (pricelist, member and key-account prices included), e-mailed
+        with its link to confirm online. Archived or unsellable products are
+        left out and noted."""
+        company = self.company_id
+        history = self._recent_orders(partners, company)
+        products = (
+            self.env["product.product"]
+            .sudo()
+            .browse(
+                {product for orders in history.values() for order in orders for product in order}
+            )
+        )
+        sellable = products.filtered(
+            lambda product: (
+                product.active
+                and product.sale_ok
+                and product.company_id in (company, company.browse())
+            )
+        )
+        quotation_values = []
+        for partner in partners:
+            basket = usual_basket(
+                history.get(partner.id, []), self.basket_min_orders, self.basket_last_orders
+            )
+            left_out = [product for product, _quantity in basket if product not in sellable.ids]
+            if left_out:
+                notes[partner.id].append(
+                    self.env._(
+                        "Left out (archived or no longer sold): %(products)s",
+                        products=", ".join(products.browse(left_out).mapped("display_name")),
+                    )
+                )
+            lines = [
+                Command.create({"product_id": product, "product_uom_qty": quantity})
+                for product, quantity in basket
+                if product in sellable.ids
+            ]
+            if not lines:
+                notes[partner.id].append(
+                    self.env._("No usual basket yet: no product bought regularly.")
+                )
+                continue
+            quotation_values.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "user_id": partner.user_id.id,
+                    "origin": self.playbook_id.name,
+                    "order_line": lines,
+                }
+            )
+        quotations = (
+            self.env["sale.order"]
+            .sudo()
+            .with_company(company)
+            .with_context(mail_create_nosubscribe=True)
+            .create(quotation_values)
+        )
+        template = self.env.ref("sale.email_template_edi_sale", raise_if_not_found=False)
+        for quotation in quotations:
+            customer = quotation.partner_id
+            results[customer.id]["quotation_id"] = quotation.id
+            if not self.basket_send or not template:
+                continue
+            if not customer.email:
+                notes[customer.id].append(
+                    self.env._("No email address: the quotation waits for the salesperson.")
+                )
+                continue
+            quotation.with_context(proforma=False).message_post_with_source(
+                template,
+                email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
+                subtype_xmlid="mail.mt_comment",
+            )
+            quotation.action_quotation_sent()
+
+    def _recent_orders(self, partners, company):
+        """{customer id: [{product id: quantity}, ...] newest first}: the last
+        ``basket_last_orders`` confirmed orders of each customer (contacts'
+        orders included, subscription periods left out), in one query."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """WITH recent AS (
+                       SELECT so.id AS order_id, p.commercial_partner_id AS customer_id,
+                              row_number() OVER (
+                                  PARTITION BY p.commercial_partner_id
+                                  ORDER BY so.date_order DESC, so.id DESC
+                              ) AS rank
+                         FROM sale_order so
+                         JOIN res_partner p ON p.id = so.partner_id
+                        WHERE so.state = 'sale' AND so.company_id = %(company)s
+                          AND so.retention_subscription_id IS NULL
+                          AND p.commercial_partner_id = ANY(%(customers)s)
+                   )
+                   SELECT recent.customer_id, recent.order_id, line.product_id,
+                          sum(line.product_uom_qty)
+                     FROM recent
+                     JOIN sale_order_line line ON line.order_id = recent.order_id
+                    WHERE recent.rank <= %(last)s AND line.display_type IS NULL
+                      AND line.product_id IS NOT NULL AND line.product_uom_qty > 0
+                      AND line.reward_id IS NULL
+                 GROUP BY recent.customer_id, recent.order_id, recent.rank, line.product_id
+                 ORDER BY recent.customer_id, recent.rank""",
+                company=company.id,
+                customers=partners.ids,
+                last=self.basket_last_orders,
+            )
+        )
+        orders = defaultdict(dict)
+        for customer_id, order_id, product_id, quantity in self.env.cr.fetchall():
+            orders[customer_id, order_id][product_id] = quantity
+        history = defaultdict(list)
+        for (customer_id, _order_id), basket in orders.items():  # already newest first
+            history[customer_id].append(basket)
+        return history

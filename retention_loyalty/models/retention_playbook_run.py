@@ -39,3 +39,9 @@ class RetentionPlaybookRun(models.Model):
         "retention.points.entry", string="Bonus Points", ondelete="set null"
     )
     membership_id = fields.Many2one("retention.club.membership", ondelete="set null")
+    quotation_id = fields.Many2one(
+        "sale.order", string="Proposed Quotation", index="btree_not_null", ondelete="set null"
+    )
+    quotation_reminded = fields.Boolean(
+        copy=False, help="The salesperson was reminded of the unconfirmed quotation."
+    )

@@ -24,3 +24,4 @@ from . import test_contacts
 from . import test_subscription_pause
 from . import test_portal_tour
 from . import test_hand_over
+from . import test_reorder
