@@ -26,6 +26,8 @@ TRIGGERS = [
     ("overdue", "Overdue for the next order"),
     ("no_contact", "No contact for N days"),
     ("reorder_due", "Next order due within N days"),
+    ("invoice_overdue", "Invoice overdue for N days"),
+    ("quotation_lost", "Quotation cancelled or expired"),
     ("points_expiring", "Loyalty points expiring"),
     ("subscription_ending", "Subscription ending"),
     ("club_reached", "Club level reached"),
@@ -392,6 +394,50 @@ class RetentionPlaybook(models.Model):
                 ]
             )
             return dict.fromkeys(stats.partner_id.ids, False)
+        if self.trigger == "invoice_overdue":
+            # Each invoice once: on the day it has been overdue for N days
+            # (days missed while the cron was down are caught up).
+            window = catch_up_window(self.last_evaluated, today)
+            if not window:
+                return {}
+            first, last = window
+            invoices = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("move_type", "=", "out_invoice"),
+                        ("state", "=", "posted"),
+                        ("payment_state", "in", ("not_paid", "partial")),
+                        ("invoice_date_due", ">=", first - timedelta(days=self.trigger_days)),
+                        ("invoice_date_due", "<=", last - timedelta(days=self.trigger_days)),
+                    ]
+                )
+            )
+            return dict.fromkeys(invoices.commercial_partner_id.ids, False)
+        if self.trigger == "quotation_lost":
+            window = catch_up_window(self.last_evaluated, today)
+            if not window:
+                return {}
+            first, last = window
+            Order = self.env["sale.order"].sudo()
+            lost = Order.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("retention_cancelled_on", ">=", first),
+                    ("retention_cancelled_on", "<=", last),
+                ]
+            ) | Order.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "in", ("draft", "sent")),
+                    # Expired the day after its last valid day.
+                    ("validity_date", ">=", first - timedelta(days=1)),
+                    ("validity_date", "<=", last - timedelta(days=1)),
+                ]
+            )
+            return {order.partner_id.commercial_partner_id.id: order.id for order in lost}
         if self.trigger == "segment_entered":
             history = (
                 self.env["retention.segment.history"]

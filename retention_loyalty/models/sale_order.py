@@ -297,11 +297,24 @@ class SaleOrder(models.Model):
             )
         return res
 
+    retention_cancelled_on = fields.Date(
+        string="Cancelled On",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="Day the order or quotation was cancelled: a service signal for playbooks.",
+    )
+
     def _action_cancel(self):
         confirmed = self.filtered(lambda order: order.state == "sale")
         with points_origin("cancel", confirmed):
             res = super()._action_cancel()
-        self.retention_points_to_redeem = 0.0
+        self.write(
+            {
+                "retention_points_to_redeem": 0.0,
+                "retention_cancelled_on": fields.Date.context_today(self),
+            }
+        )
         if confirmed and self.env["retention.club"]._retention_setup()["paid_product_ids"]:
             self.env["retention.club.membership"]._end_purchased(confirmed)
         return res

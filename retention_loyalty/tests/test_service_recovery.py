@@ -1,0 +1,113 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from .common import make_order, make_product
+
+TODAY = date(2026, 6, 30)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestServiceRecoveryTriggers(TransactionCase):
+    """Service failures start playbooks: an invoice overdue for N days (once
+    per invoice), a quotation cancelled or left to expire."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.salesman = new_test_user(
+            cls.env, login="rl_recovery_salesman", groups="sales_team.group_sale_salesman"
+        )
+        cls.product = make_product(cls.env, "Recovery Beans", 30.0)
+        cls.product.invoice_policy = "order"
+        cls.customer, cls.other = cls.env["res.partner"].create(
+            [
+                {"name": "Recovery Customer", "user_id": cls.salesman.id},
+                {"name": "Recovery Other", "user_id": cls.salesman.id},
+            ]
+        )
+        call = cls.env.ref("mail.mail_activity_data_call")
+        cls.actions = [Command.create({"kind": "activity", "activity_type_id": call.id})]
+
+    def _playbook(self, trigger, **values):
+        return self.env["retention.playbook"].create(
+            {
+                "name": f"Recovery {trigger}",
+                "trigger": trigger,
+                "control_percent": 0,
+                "action_ids": self.actions,
+                **values,
+            }
+        )
+
+    def _invoice(self, partner, due):
+        order = make_order(self.env, partner, self.product, 120.0)
+        invoice = order._create_invoices()
+        invoice.invoice_date_due = due
+        invoice.action_post()
+        invoice.invoice_date_due = due  # posting recomputes it from the payment terms
+        return invoice
+
+    def test_an_invoice_overdue_for_n_days_triggers_once(self):
+        playbook = self._playbook("invoice_overdue", trigger_days=7)
+        self._invoice(self.customer, TODAY - timedelta(days=7))
+        self._invoice(self.other, TODAY - timedelta(days=3))  # not yet 7 days
+        self.assertEqual(set(playbook._candidates(TODAY)), {self.customer.id})
+        playbook._evaluate(TODAY)
+        tomorrow = TODAY + timedelta(days=1)
+        self.assertEqual(set(playbook._candidates(tomorrow)), set(), "once per invoice")
+
+    def test_a_paid_invoice_is_not_overdue(self):
+        playbook = self._playbook("invoice_overdue", trigger_days=7)
+        invoice = self._invoice(self.customer, TODAY - timedelta(days=7))
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(set(playbook._candidates(TODAY)), set())
+
+    def test_days_missed_while_the_cron_was_down_are_caught_up(self):
+        playbook = self._playbook("invoice_overdue", trigger_days=7)
+        playbook.last_evaluated = TODAY - timedelta(days=3)
+        self._invoice(self.customer, TODAY - timedelta(days=9))  # 7 days overdue two days ago
+        self.assertEqual(set(playbook._candidates(TODAY)), {self.customer.id})
+
+    def test_cancelled_and_expired_quotations_start_a_recovery_playbook(self):
+        playbook = self._playbook("quotation_lost")
+        cancelled = make_order(self.env, self.customer, self.product, 80.0, confirm=False)
+        cancelled._action_cancel()
+        self.assertEqual(cancelled.retention_cancelled_on, TODAY)
+        expired = make_order(
+            self.env,
+            self.other,
+            self.product,
+            50.0,
+            confirm=False,
+            validity_date=TODAY - timedelta(days=1),
+        )
+        still_valid = make_order(
+            self.env,
+            self.env["res.partner"].create({"name": "Recovery Patient"}),
+            self.product,
+            50.0,
+            confirm=False,
+            validity_date=TODAY,
+        )
+        candidates = playbook._candidates(TODAY)
+        self.assertEqual(candidates, {self.customer.id: cancelled.id, self.other.id: expired.id})
+        self.assertNotIn(still_valid.partner_id.id, candidates)
+        runs = playbook._evaluate(TODAY)
+        self.assertEqual(
+            {(run.partner_id, run.order_id) for run in runs},
+            {(self.customer, cancelled), (self.other, expired)},
+        )
+        # Tomorrow: nothing twice; the quotation valid today has expired then.
+        self.assertEqual(
+            playbook._candidates(TODAY + timedelta(days=1)),
+            {still_valid.partner_id.id: still_valid.id},
+        )
