@@ -139,6 +139,12 @@ def load_customers(env, company, customers, orders, name_prefix):
 def copy_orders(cr, company, partner_ids, orders, written_on):
     """Confirmed orders by COPY: (index into ``partner_ids``, date, amount)."""
     order_ids = reserve_ids(cr, "sale_order", len(orders))
+    # With Inventory (the deliveries bridge), orders need a shipping policy.
+    cr.execute(
+        "SELECT 1 FROM information_schema.columns"
+        " WHERE table_name = 'sale_order' AND column_name = 'picking_policy'"
+    )
+    shipping = ("picking_policy",) if cr.fetchone() else ()
     copy_rows(
         cr,
         "sale_order",
@@ -158,6 +164,7 @@ def copy_orders(cr, company, partner_ids, orders, written_on):
             "amount_total",
             "create_date",
             "write_date",
+            *shipping,
         ),
         (
             (
@@ -176,6 +183,7 @@ def copy_orders(cr, company, partner_ids, orders, written_on):
                 amount,
                 written_on,
                 written_on,
+                *(("direct",) if shipping else ()),
             )
             for oid, (index, day, amount) in zip(order_ids, orders, strict=True)
         ),

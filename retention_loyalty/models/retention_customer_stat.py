@@ -810,10 +810,10 @@ class RetentionCustomerStat(models.Model):
         return [("id", "in" if (operator == "=") == value else "not in", list(due))]
 
     @api.model
-    def _contact_coverage(self, stats):
+    def _contact_coverage(self, stats, today=None):
         """{stat id: contacted within its tier's cadence} for the stats whose
         tier has a cadence, in the stats' companies."""
-        today = fields.Date.context_today(self)
+        today = today or fields.Date.context_today(self)
         covered = {}
         with_cadence = stats.filtered(lambda stat: stat.value_tier_id.contact_cadence_days)
         for company in with_cadence.company_id:
