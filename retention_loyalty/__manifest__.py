@@ -30,6 +30,7 @@
         "views/retention_playbook_views.xml",
         "views/retention_dashboard_views.xml",
         "views/retention_home_views.xml",
+        "views/retention_product_affinity_views.xml",
         "views/portal_subscription_templates.xml",
         "views/portal_templates.xml",
         "views/retention_menus.xml",

@@ -30,3 +30,4 @@ from . import retention_customer_month
 from . import retention_scorecard
 from . import retention_scorecard_line
 from . import retention_dashboard
+from . import retention_product_affinity

@@ -26,3 +26,4 @@ from . import test_portal_tour
 from . import test_hand_over
 from . import test_reorder
 from . import test_service_recovery
+from . import test_product_affinity
