@@ -129,7 +129,7 @@ class TestFollowupOutcome(PlaybookCase):
         following = (
             self.env["mail.activity"]
             .with_user(self.salesman)
-            .with_context(context)
+            .with_context(**context)
             .create({"summary": "Call back", "date_deadline": date(2026, 6, 8)})
         )
         self.assertEqual(following.retention_playbook_id, playbook)
