@@ -156,9 +156,9 @@ class RetentionScorecard(models.Model):
         first = first.replace(month=(first.month - 1) // months * months + 1)
         return first, add_months(first, months) - timedelta(days=1)
 
-    @api.model
     def action_month_to_date(self):
-        """This month's scorecard so far for the current user, computed now:
+        """The list's button (on no particular record): this month's
+        scorecard so far for the current user, computed now:
         a salesperson need not wait for the month's end or an administrator.
         Only their own, whatever the client sends; a draft, which only an
         administrator approves."""

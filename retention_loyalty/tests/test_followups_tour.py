@@ -88,3 +88,28 @@ class TestFollowupsTour(HttpCase):
         self.assertIn("Voicemail; they reorder next week", history)
         self.assertIn("Ordered three bags", history)
         self.assertIn("Call back about the order", history)
+
+    def test_salesperson_sees_their_month_to_date_scorecard(self):
+        seller = new_test_user(
+            self.env,
+            login="rl_tour_seller",
+            name="Tour Seller",
+            groups="sales_team.group_sale_salesman",
+        )
+        other = new_test_user(
+            self.env, login="rl_tour_other", groups="sales_team.group_sale_salesman"
+        )
+        self.env["retention.scorecard"]._compute_period(
+            self.env.company, "month", self.env.cr.now().date(), users=other
+        )
+        self.start_tour(
+            "/odoo/action-retention_loyalty.retention_scorecard_action",
+            "retention_month_to_date_tour",
+            login="rl_tour_seller",
+        )
+        self.assertEqual(
+            self.env["retention.scorecard"]
+            .search([("user_id", "in", (seller | other).ids)])
+            .mapped("state"),
+            ["draft", "draft"],
+        )

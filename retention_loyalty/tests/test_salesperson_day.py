@@ -3,6 +3,7 @@ from datetime import date
 from freezegun import freeze_time
 from lxml import etree
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -159,6 +160,25 @@ class TestFollowupOutcome(PlaybookCase):
         schedule = activity.action_feedback_schedule_next(feedback="Not now; in March")
         self.assertIn("Not now; in March", "".join(self._chatter().mapped("body")))
         self.assertEqual(schedule["context"]["default_retention_playbook_id"], playbook.id)
+
+    @freeze_time("2026-06-01")
+    def test_a_next_step_odoo_chains_itself_stays_a_follow_up(self):
+        visit = self.env["mail.activity.type"].create({"name": "Visit after the call"})
+        call_then_visit = self.env["mail.activity.type"].create(
+            {
+                "name": "Call, then visit",
+                "chaining_type": "trigger",
+                "triggered_next_type_id": visit.id,
+            }
+        )
+        playbook = self._playbook(
+            actions=[Command.create({"kind": "activity", "activity_type_id": call_then_visit.id})]
+        )
+        self._order()
+        activity = self._activities(playbook).with_user(self.salesman)
+        activity.retention_outcome = "Agreed on a visit"
+        self.assertFalse(activity.action_retention_done_schedule_next(), "Odoo chained it")
+        self.assertEqual(self._activities(playbook).activity_type_id, visit)
 
 
 @tagged("post_install", "-at_install")

@@ -108,3 +108,30 @@ registry.category("web_tour.tours").add("retention_followups_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("retention_month_to_date_tour", {
+    steps: () => [
+        {
+            content: "A salesperson asks for this month's scorecard so far",
+            trigger: ".o_control_panel button[name='action_month_to_date']",
+            run: "click",
+        },
+        {
+            content: "Their scorecard of the month opens, to be approved by an administrator",
+            trigger: ".o_form_view:contains('Tour Seller') .o_statusbar_status .o_arrow_button_current:contains('To Approve')",
+        },
+        {
+            content: "which a salesperson cannot approve",
+            trigger: ".o_form_view:not(:has(button[name='action_approve']))",
+        },
+        {
+            content: "Back to the scorecards: theirs is in the list",
+            trigger: ".o_breadcrumb a:contains('Salesperson Scorecards')",
+            run: "click",
+        },
+        {
+            content: "Only their own",
+            trigger: ".o_list_view:not(:has(.o_data_row:not(:contains('Tour Seller')))) .o_data_row:contains('Tour Seller')",
+        },
+    ],
+});
