@@ -18,7 +18,12 @@ registry.category("web_tour.tours").add("retention_followups_tour", {
             run() {
                 const cell = this.anchor;
                 if (cell.scrollWidth > cell.clientWidth + 1) {
-                    throw new Error(`The customer's name is cut: ${cell.textContent}`);
+                    const widths = [...document.querySelectorAll(".o_list_table thead th")].map(
+                        (th) => `${th.dataset.name}:${th.getBoundingClientRect().width}`
+                    );
+                    throw new Error(
+                        `The customer's name is cut: ${cell.scrollWidth} > ${cell.clientWidth} (${widths}) window ${window.innerWidth}`
+                    );
                 }
             },
         },
