@@ -255,3 +255,6 @@ class TestMyCustomers(PlaybookCase):
         )
         my_filter = search.xpath("//filter[@name='my_customers']")
         self.assertEqual(my_filter[0].get("domain"), "[('user_id', '=', uid)]")
+        # A tier's customers (from the tier's settings) are all of them.
+        tier = self.env["retention.value.tier"]._ensure_company_tiers(self.company)[0]
+        self.assertNotIn("my_customers", str(tier.action_view_customers()["context"]))
