@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
@@ -35,6 +36,12 @@ class MailActivity(models.Model):
     retention_last_order_date = fields.Date(
         string="Last Order", compute="_compute_retention_figures"
     )
+    retention_partner_phone = fields.Char(string="Phone", compute="_compute_retention_figures")
+    retention_partner_email = fields.Char(string="Email", compute="_compute_retention_figures")
+    retention_outcome = fields.Text(
+        string="Outcome",
+        help="What came out of the follow-up; posted in the customer's chatter when it is done.",
+    )
 
     def _compute_retention_figures(self):
         """The customer's current figures, read for all activities at once."""
@@ -50,6 +57,8 @@ class MailActivity(models.Model):
             activity.retention_value_tier_id = partner.retention_value_tier_id
             activity.retention_risk_level = partner.retention_risk_level
             activity.retention_last_order_date = partner.retention_last_order_date
+            activity.retention_partner_phone = partner.phone or partner.mobile
+            activity.retention_partner_email = partner.email
 
     def _action_done(self, feedback=False, attachment_ids=None):
         """Keep the date and the assignee of done retention follow-ups on their
@@ -68,6 +77,63 @@ class MailActivity(models.Model):
                     {"activity_done_date": today, "activity_done_user_id": user.id}
                 )
         return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+
+    def _prepare_next_activity_values(self):
+        """A next step that Odoo chains itself stays the playbook's follow-up."""
+        values = super()._prepare_next_activity_values()
+        if self.retention_playbook_id:
+            values.update(self._retention_followup_values())
+        return values
+
+    def _retention_followup_values(self):
+        self.ensure_one()
+        return {
+            "retention_playbook_id": self.retention_playbook_id.id,
+            "retention_value_at_stake": self.retention_value_at_stake,
+        }
+
+    def action_feedback_schedule_next(self, feedback=False, attachment_ids=None):
+        """The next step scheduled after a retention follow-up (Odoo's Done &
+        Schedule Next, from the chatter or the outcome dialog) is a follow-up
+        of the same playbook: it stays in the salesperson's list."""
+        followup = self.retention_playbook_id and self._retention_followup_values()
+        action = super().action_feedback_schedule_next(
+            feedback=feedback, attachment_ids=attachment_ids
+        )
+        if action and followup:
+            action["context"].update({f"default_{name}": value for name, value in followup.items()})
+        return action
+
+    def _retention_outcome(self):
+        self.ensure_one()
+        if not (self.retention_outcome or "").strip():
+            raise UserError(self.env._("Write down the outcome of the follow-up first."))
+        return self.retention_outcome
+
+    def action_retention_log_outcome(self):
+        """Mark Done from the follow-ups list: a dialog with the customer, the
+        reason and the outcome to write, then Done or Done & Schedule Next."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Mark Done"),
+            "res_model": "mail.activity",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [
+                (self.env.ref("retention_loyalty.mail_activity_view_form_retention").id, "form")
+            ],
+            "target": "new",
+        }
+
+    def action_retention_done(self):
+        self.ensure_one()
+        self.action_feedback(feedback=self._retention_outcome())
+        return False
+
+    def action_retention_done_schedule_next(self):
+        self.ensure_one()
+        return self.action_feedback_schedule_next(feedback=self._retention_outcome())
 
     def action_retention_open_customer(self):
         self.ensure_one()

@@ -9,6 +9,9 @@ from odoo.tools import SQL
 
 from ..engine.baskets import usual_basket
 
+# Points expiring within this many days are worth a word in a follow-up's note.
+EXPIRING_SOON_DAYS = 30
+
 
 class RetentionPlaybookAction(models.Model):
     """One thing a playbook does for each customer it reaches."""
@@ -200,6 +203,53 @@ class RetentionPlaybookAction(models.Model):
             note = note.replace(placeholder, escape(str(value)))
         return note
 
+    def _expiring_points(self, partners, today):
+        """``{customer id: "145 points expire on 2026-12-07"}``: each customer's
+        next points to expire soon (per loyalty program, contacts' cards
+        included), read in one query for all the customers of the run. Soon is
+        within a month, or within a points-expiring playbook's own window."""
+        horizon = EXPIRING_SOON_DAYS
+        if self.playbook_id.trigger == "points_expiring":
+            horizon = max(horizon, self.playbook_id.trigger_days)
+        self.env["retention.points.entry"].flush_model(
+            ["partner_id", "program_id", "company_id", "remaining", "expiry_date"]
+        )
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT ON (partner.commercial_partner_id, entry.program_id)
+                       partner.commercial_partner_id, entry.expiry_date,
+                       SUM(entry.remaining) OVER (
+                           PARTITION BY partner.commercial_partner_id, entry.program_id,
+                                        entry.expiry_date
+                       )
+                  FROM retention_points_entry entry
+                  JOIN res_partner partner ON partner.id = entry.partner_id
+                 WHERE partner.commercial_partner_id = ANY(%(partners)s)
+                   AND entry.company_id = %(company)s
+                   AND entry.remaining > 0
+                   AND entry.expiry_date > %(today)s
+                   AND entry.expiry_date <= %(until)s
+                 ORDER BY partner.commercial_partner_id, entry.program_id, entry.expiry_date
+                """,
+                partners=partners.ids,
+                company=self.company_id.id,
+                today=today,
+                until=today + timedelta(days=horizon),
+            )
+        )
+        lines = {}
+        for partner_id, expiry_date, points in rows:
+            lines.setdefault(partner_id, []).append(
+                self.env._(
+                    "%(points)s points expire on %(date)s",
+                    points=f"{points:.2f}".rstrip("0").rstrip("."),
+                    date=expiry_date,
+                )
+            )
+        return {partner_id: "; ".join(texts) for partner_id, texts in lines.items()}
+
     def _suggested_products(self, partners):
         """Products each customer bought most recently, read in one query."""
         lines = (
@@ -229,6 +279,7 @@ class RetentionPlaybookAction(models.Model):
         stats = self._figures(partners)
         assignees = self._assignees(partners)
         products = self._suggested_products(partners) if "{products}" in str(self.note) else {}
+        expiring = self._expiring_points(partners, today)
         model_id = self.env["ir.model"]._get_id("res.partner")
         activities = (
             # No "you have been assigned" email per activity: salespeople work
@@ -247,6 +298,11 @@ class RetentionPlaybookAction(models.Model):
                         "summary": self.playbook_id.name,
                         "note": self._render_note(
                             partner, stats.get(partner.id), products.get(partner.id, "")
+                        )
+                        + (
+                            Markup("<p>%s.</p>") % expiring[partner.id]
+                            if partner.id in expiring
+                            else Markup()
                         ),
                         "retention_playbook_id": self.playbook_id.id,
                         "retention_value_at_stake": stats[partner.id].value_at_stake

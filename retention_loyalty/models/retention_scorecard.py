@@ -2,8 +2,8 @@ import logging
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, clean_context
 
 from ..engine import scorecards
 from ..engine.customer_movement import month_start, period_months
@@ -156,10 +156,36 @@ class RetentionScorecard(models.Model):
         first = first.replace(month=(first.month - 1) // months * months + 1)
         return first, add_months(first, months) - timedelta(days=1)
 
+    def action_month_to_date(self):
+        """The list's button (on no particular record): this month's
+        scorecard so far for the current user, computed now:
+        a salesperson need not wait for the month's end or an administrator.
+        Only their own, whatever the client sends; a draft, which only an
+        administrator approves."""
+        if not self.env.user.has_group("retention_loyalty.group_retention_user"):
+            raise AccessError(self.env._("Only retention users have scorecards."))
+        company = self.env.company  # checked against the user's companies
+        today = fields.Date.context_today(self)
+        user = self.env.user
+        card = (
+            self.sudo()
+            .with_context(clean_context(self.env.context))
+            ._compute_period(company, "month", today, users=user)
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Month to Date"),
+            "res_model": self._name,
+            "res_id": card.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
     @api.model
-    def _compute_period(self, company, period_kind, day):
+    def _compute_period(self, company, period_kind, day, users=None):
         """(Re)compute every salesperson's scorecard of ``company`` for the
-        period holding ``day``; approved ones are kept. Returns the scorecards."""
+        period holding ``day``, or only those of ``users`` (one each, even
+        without figures); approved ones are kept. Returns the scorecards."""
         if period_kind not in PERIOD_MONTHS:
             raise UserError(self.env._("Unknown scorecard period: %s", period_kind))
         company = company.sudo()
@@ -180,11 +206,14 @@ class RetentionScorecard(models.Model):
         followups = self._read_followups(company, start, end, today)
         portfolio = self._read_portfolio(company, month_start(end))
         user_ids = {uid for uid in (*cards, *followups, *portfolio) if uid}
+        if users is not None:
+            user_ids = set(users.ids)
         kept = self.search(
             [
                 ("company_id", "=", company.id),
                 ("period_kind", "=", period_kind),
                 ("date_start", "=", start),
+                *([("user_id", "in", users.ids)] if users is not None else []),
             ]
         )
         approved = kept.filtered(lambda c: c.state == "approved")

@@ -103,4 +103,5 @@ class RetentionValueTier(models.Model):
             "retention_loyalty.retention_customer_stat_action"
         )
         action["domain"] = [("value_tier_id", "=", self.id)]
+        action["context"] = {}  # all the tier's customers, not only the user's
         return action

@@ -27,3 +27,4 @@ from . import test_hand_over
 from . import test_reorder
 from . import test_service_recovery
 from . import test_product_affinity
+from . import test_salesperson_day

@@ -468,6 +468,55 @@ class TestRetentionDashboard(TransactionCase):
         )
         self.assertFalse(self.Scorecard.with_user(self.manager).search([]))
 
+    @freeze_time("2026-06-15")
+    def test_salesperson_sees_their_month_to_date_scorecard(self):
+        # June so far: Fay bought 400 with S1; Ben churned on 3 June, his last
+        # order was S2's (lost 500 >= 150: penalty 80).
+        make_order(self.env, self.fay, self.product, 400.0, date(2026, 6, 10), user_id=self.s1.id)
+        drafts = self.Scorecard._compute_period(self.company, "month", date(2026, 6, 1))
+        s2_draft = drafts.filtered(lambda card: card.user_id == self.s2)
+        as_s1 = self.Scorecard.with_user(self.s1).with_context(
+            default_user_id=self.s2.id, default_state="approved"
+        )
+        action = as_s1.action_month_to_date()
+        mine = as_s1.browse(action["res_id"])
+        self.assertRecordValues(
+            mine,
+            [
+                {
+                    "user_id": self.s1.id,
+                    "period_kind": "month",
+                    "date_start": date(2026, 6, 1),
+                    "date_end": date(2026, 6, 30),
+                    "revenue": 400.0,
+                    "state": "draft",
+                }
+            ],
+        )
+        self.assertTrue(s2_draft.exists(), "another salesperson's scorecard is left alone")
+        self.assertEqual(as_s1.search([]).user_id, self.s1, "a salesperson sees only their own")
+        theirs = self.Scorecard.with_user(self.s2).browse(
+            self.Scorecard.with_user(self.s2).action_month_to_date()["res_id"]
+        )
+        self.assertRecordValues(
+            theirs,
+            [
+                {
+                    "user_id": self.s2.id,
+                    "churned_count": 1,
+                    "high_value_churned_count": 1,
+                    "revenue_lost": 500.0,
+                    "churn_penalty": 80.0,
+                    "bonus": 0.0,
+                }
+            ],
+        )
+        with self.assertRaises(AccessError):
+            mine.action_approve()
+        outsider = new_test_user(self.env, login="rl_dash_outsider", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.Scorecard.with_user(outsider).action_month_to_date()
+
     def test_crons_handle_one_company_per_call_until_all_are_done(self):
         companies = self.env["res.company"].search([])
         with freeze_time("2026-06-15 06:00:00"):

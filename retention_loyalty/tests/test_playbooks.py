@@ -394,7 +394,8 @@ class TestPlaybookAccessAndCost(PlaybookCase):
         for days in range(30):
             self._order(partner=long, day=date(2026, 5, 1) - timedelta(days=days))
         counts = []
-        for partner, budget in ((warm, None), (short, 100), (long, 100)):
+        # Each playbook plans an activity: its note reads the points expiring soon.
+        for partner, budget in ((warm, None), (short, 105), (long, 105)):
             order = self._order(partner=partner, confirm=False)
             self.env.flush_all()
             self.env.invalidate_all()
@@ -415,8 +416,18 @@ class TestPlaybookAccessAndCost(PlaybookCase):
         """The query budget of a time-based playbook's daily run: an activity
         for each overdue customer, in a fixed number of queries whether 6 or
         15 customers are due. Each run reaches customers new to the
-        salesperson (who starts following them) and others already followed."""
+        salesperson (who starts following them) and others already followed.
+        Their points expiring soon are read for all of them at once."""
         today = date(2026, 6, 30)
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Budget points",
+                "program_type": "loyalty",
+                "trigger": "auto",
+                "retention_expiry_policy": "earned",
+                "retention_expiry_months": 1,
+            }
+        )
 
         def overdue_customers(prefix, count):
             partners = self.env["res.partner"].create(
@@ -429,6 +440,13 @@ class TestPlaybookAccessAndCost(PlaybookCase):
                 for days_ago in (300, 270, 240):
                     self._order(partner=partner, day=today - timedelta(days=days_ago))
             self.env["retention.customer.stat"]._recompute_company(self.company, today=today)
+            with freeze_time("2026-06-10"):  # expire on 2026-07-10
+                self.env["loyalty.card"].create(
+                    [
+                        {"program_id": program.id, "partner_id": partner.id, "points": 20}
+                        for partner in partners
+                    ]
+                )
             return partners
 
         def evaluate(budget=None):
@@ -447,12 +465,14 @@ class TestPlaybookAccessAndCost(PlaybookCase):
         warm = overdue_customers("Warm", 3)
         evaluate()  # warm-up
         few = warm | overdue_customers("Few", 3)
-        few_runs, few_queries = evaluate(32)
+        few_runs, few_queries = evaluate(33)
         many = few | overdue_customers("Many", 9)
-        many_runs, many_queries = evaluate(32)
+        many_runs, many_queries = evaluate(33)
         self.assertEqual(few_runs.partner_id, few)
         self.assertEqual(many_runs.partner_id, many)
         self.assertEqual(len(many_runs.activity_id), 15)
+        for note in many_runs.activity_id.mapped("note"):
+            self.assertIn("20 points expire on 2026-07-10", note)
         self.assertEqual(few_queries, many_queries)
 
 
