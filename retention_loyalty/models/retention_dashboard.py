@@ -45,7 +45,9 @@ class RetentionDashboard(models.AbstractModel):
         return self.env[model].has_access("read")
 
     def _list_action(self, xmlid, domain, context=None):
-        """``xmlid``'s action, narrowed to ``domain`` (and opened as a list)."""
+        """``xmlid``'s action, narrowed to ``domain`` and opened as a list; its
+        default filters are left out (``context`` replaces the action's): the
+        list shows exactly what the tile counts."""
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["domain"] = domain
         action["context"] = context or {}
@@ -103,7 +105,7 @@ class RetentionDashboard(models.AbstractModel):
             "action": self._list_action(
                 "retention_loyalty.mail_activity_action_retention_followups",
                 domain,
-                {"group_by": ["user_id"]} if team else {},
+                {"create": False, **({"group_by": ["user_id"]} if team else {})},
             ),
         }
 
