@@ -37,7 +37,7 @@ class ResPartner(models.Model):
     retention_first_order_date = fields.Date(related="retention_stat_id.first_order_date")
     retention_last_order_date = fields.Date(related="retention_stat_id.last_order_date")
     retention_order_count = fields.Integer(related="retention_stat_id.order_count")
-    retention_median_gap_days = fields.Float(related="retention_stat_id.median_gap_days")
+    retention_usual_gap_days = fields.Float(related="retention_stat_id.usual_gap_days")
     retention_days_since_last_order = fields.Integer(
         related="retention_stat_id.days_since_last_order"
     )
@@ -54,6 +54,8 @@ class ResPartner(models.Model):
     retention_expected_next_order_date = fields.Date(
         related="retention_stat_id.expected_next_order_date"
     )
+    retention_overdue_since = fields.Date(related="retention_stat_id.overdue_since")
+    retention_risk_reason = fields.Char(related="retention_stat_id.risk_reason")
     retention_clv = fields.Monetary(
         related="retention_stat_id.clv", currency_field="retention_currency_id"
     )

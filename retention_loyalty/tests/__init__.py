@@ -18,3 +18,4 @@ from . import test_entry_points
 from . import test_cron_recovery
 from . import test_time_zones
 from . import test_screens
+from . import test_risk_consistency
