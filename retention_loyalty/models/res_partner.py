@@ -284,6 +284,19 @@ class ResPartner(models.Model):
             clubs[membership.partner_id.id] |= membership.club_id
         return clubs
 
+    def action_view_loyalty_cards(self):
+        # Odoo's card action is called "Coupons" whatever the cards are: name
+        # it after the kinds of programs of the customer's cards.
+        action = super().action_view_loyalty_cards()
+        cards = self.env["loyalty.card"].search(action["domain"])
+        item_names = self.env["loyalty.program"]._program_items_name()
+        names = list(
+            dict.fromkeys(item_names[kind] for kind in cards.program_id.mapped("program_type"))
+        )
+        if names:
+            action["name"] = action["display_name"] = ", ".join(names)
+        return action
+
     def action_view_retention_points(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
