@@ -140,9 +140,7 @@ def main():
         )
         timed(
             "Cohort retention list (12 cohorts x 12 months)",
-            lambda: user_env["retention.cohort"].search_read(
-                [("cohort_month", ">=", first_month)]
-            ),
+            lambda: user_env["retention.cohort"].search_read([("cohort_month", ">=", first_month)]),
             results,
         )
         timed(

@@ -181,6 +181,7 @@ class RetentionCustomerStat(models.Model):
         return super()._read_group_orderby(order, groupby_terms, query)
 
     @api.depends(
+        "last_order_date",
         "days_since_last_order",
         "usual_gap_days",
         "purchase_day_count",
