@@ -30,6 +30,7 @@ import io
 import itertools
 import pstats
 import resource
+import statistics
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -238,9 +239,10 @@ def naive_recompute(env, company, fit):
         t_age = (TODAY - days[0]).days / 7
         p_alive = float(bgnbd.p_alive(params, [x], [t_x], [t_age])[0]) if params else 1.0
         gaps = [(b - a).days for a, b in itertools.pairwise(days)]
-        overdue = segments.overdue_ratio(
-            [(TODAY - days[-1]).days], [sum(gaps) / len(gaps) if gaps else float("nan")], 30.0
+        usual_gap = segments.usual_gap_days(
+            [len(gaps)], [statistics.median(gaps) if gaps else float("nan")], 30.0, 30.0
         )
+        overdue = segments.overdue_ratio([(TODAY - days[-1]).days], usual_gap)
         risk = segments.RISK_LEVELS[int(segments.risk_levels([p_alive], overdue)[0])]
         values = {
             "first_order_date": days[0],

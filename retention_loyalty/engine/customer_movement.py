@@ -28,7 +28,6 @@ is positive (refund-only days count for revenue, not as purchases).
 import bisect
 import functools
 import itertools
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -98,13 +97,6 @@ def _purchase_days(orders, as_of):
         total, count, user = by_day.get(day, (0.0, 0, None))
         by_day[day] = (total + amount, count + 1, user_id or user)
     return by_day
-
-
-def first_purchase_month(orders, as_of):
-    """The customer's cohort: the month of their first purchase day, if any."""
-    by_day = _purchase_days(orders, as_of)
-    first = min((day for day, (amount, _, _) in by_day.items() if amount > 0), default=None)
-    return month_start(first) if first else None
 
 
 def customer_months(orders, as_of, settings):
@@ -191,25 +183,6 @@ def customer_months(orders, as_of, settings):
             )
         )
     return rows
-
-
-def cohort_sizes(orders_by_customer, as_of):
-    """{first purchase month: number of customers} of {customer: orders}."""
-    sizes = defaultdict(int)
-    for orders in orders_by_customer.values():
-        cohort = first_purchase_month(orders, as_of)
-        if cohort:
-            sizes[cohort] += 1
-    return dict(sizes)
-
-
-def cohort_share(row, sizes):
-    """The customer's part, in percent, of their cohort's retention in the
-    row's month: 100 / cohort size when they bought, else nothing. Summed over
-    a cohort and month, it is the share of the cohort who bought then."""
-    if not row.bought or row.cohort_month is None:
-        return None
-    return 100.0 / sizes[row.cohort_month]
 
 
 def repeat_rate(row):

@@ -1,32 +1,41 @@
 """From purchase summaries to retention scores: P(alive), expected orders,
-expected order value, lifetime value, value at stake, overdue ratio and risk.
+expected order value, lifetime value, value at stake, overdue ratio, risk and
+the next order (or since when it is overdue).
 
 Two methods, and the result says which one ran:
 
 - ``bgnbd``: BG/NBD for the purchase process and Gamma-Gamma for order values,
   fitted by maximum likelihood on all customers of a company (time in weeks);
 - ``heuristic``: with too few repeat customers for a model (or when the fit
-  fails), each customer is measured against their own purchase rhythm: P(alive)
-  is 1 until the usual gap has passed and then decays as exp(-(overdue - 1)),
-  and they are expected to keep buying at that rhythm while alive.
+  fails), each customer is expected to keep buying at their usual rhythm while
+  alive.
+
+Either way the figures shown together are made to agree (readme/USAGE.md):
+
+- the **rhythm** P(alive) is 1 until the usual gap has passed and then decays
+  as exp(-(overdue - 1)); P(alive) is the lower of it and the model's (BG/NBD
+  gives one-order customers 1 whatever their age);
+- the **value if they stay** is the discounted value over the horizon of a
+  customer still active; the lifetime value is that times P(alive) and the
+  value at stake that times 1 - P(alive): the two add up to it;
+- the next order is due one usual gap after the last; past that day the
+  customer is overdue since then and has no next order date.
 
 Days are the unit of the summaries; models work in weeks; the lifetime value
 is summed month by month over the horizon and discounted monthly.
 """
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 
 from . import bgnbd, gamma_gamma
-from .segments import RiskThresholds, overdue_ratio, risk_levels
+from .segments import RiskThresholds, overdue_ratio, risk_levels, usual_gap_days
 
 DAYS_PER_WEEK = 7.0
 DAYS_PER_MONTH = 365.25 / 12
 DEFAULT_TYPICAL_GAP_DAYS = 90.0
-EXPECTED_NEXT_ORDER_MAX_DAYS = 3 * 365
 NEXT_ORDER_MIN_P_ALIVE = 0.5
 
 
@@ -47,6 +56,7 @@ class PurchaseSummary:
     median_gap_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
     repeat_order_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     average_order_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    second_purchase_gap_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     ARRAYS = (
         "partner_ids",
@@ -60,6 +70,7 @@ class PurchaseSummary:
         "median_gap_days",
         "repeat_order_value",
         "average_order_value",
+        "second_purchase_gap_days",
     )
 
     @classmethod
@@ -70,7 +81,8 @@ class PurchaseSummary:
     def from_rows(cls, rows, end):
         """Rows of (partner id, first date, last date, orders, purchase days,
         revenue, revenue 12 months, mean gap, median gap, mean repeat purchase
-        amount, average order value); None means "not defined"."""
+        amount, average order value, days from the first to the second
+        purchase); None means "not defined"."""
         if not rows:
             return cls.empty(end)
         columns = list(zip(*rows, strict=True))
@@ -91,6 +103,7 @@ class PurchaseSummary:
             median_gap_days=floats(8),
             repeat_order_value=floats(9),
             average_order_value=np.nan_to_num(floats(10)),
+            second_purchase_gap_days=floats(11),
         )
 
     @classmethod
@@ -153,6 +166,12 @@ class FittedModel:
     typical_gap_days: float
     bgnbd_params: object = None
     gamma_params: object = None
+    # None (a fit stored before it was measured): the typical gap.
+    typical_second_order_gap_days: float = None
+
+    @property
+    def second_order_gap_days(self):
+        return self.typical_second_order_gap_days or self.typical_gap_days
 
     def parameter_values(self):
         values = {}
@@ -184,12 +203,22 @@ class ScoringResult:
     value_at_stake: np.ndarray
     overdue: np.ndarray
     risk_index: np.ndarray
+    usual_gap_days: np.ndarray
+    value_if_retained: np.ndarray
+    overdue_since_days: np.ndarray  # days after the summary's end (<= 0); NaN: not overdue
+
+    @staticmethod
+    def _dates(today, days):
+        return [
+            None if not np.isfinite(day) else today + timedelta(days=int(day))
+            for day in days.tolist()
+        ]
 
     def next_order_dates(self, today):
-        return [
-            None if not np.isfinite(days) else today + timedelta(days=math.ceil(days))
-            for days in self.next_order_days.tolist()
-        ]
+        return self._dates(today, self.next_order_days)
+
+    def overdue_since_dates(self, today):
+        return self._dates(today, self.overdue_since_days)
 
 
 @dataclass(frozen=True)
@@ -208,10 +237,21 @@ def typical_gap_days(summary):
     return float(np.median(gaps)) if gaps.size else DEFAULT_TYPICAL_GAP_DAYS
 
 
+def typical_second_order_gap_days(summary):
+    """Median days from the first to the second purchase of the repeat
+    customers: how long a one-order customer may take before being late."""
+    gaps = summary.second_purchase_gap_days[
+        (summary.frequency > 0) & np.isfinite(summary.second_purchase_gap_days)
+    ]
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if gaps.size else typical_gap_days(summary)
+
+
 def fit(summary, settings):
     """Fit BG/NBD and Gamma-Gamma, or choose the rhythm heuristic and say why."""
     settings.validate()
     gap = typical_gap_days(summary)
+    second_gap = typical_second_order_gap_days(summary)
     repeat = summary.frequency > 0
     n_repeat = int(repeat.sum())
     if n_repeat < settings.min_repeat_customers:
@@ -223,6 +263,7 @@ def fit(summary, settings):
                 f"each customer's purchase rhythm (typical gap {gap:.0f} days)."
             ),
             typical_gap_days=gap,
+            typical_second_order_gap_days=second_gap,
         )
     x, t_x, t_age = _bgnbd_inputs(summary)
     try:
@@ -236,6 +277,7 @@ def fit(summary, settings):
             note=f"The statistical model could not be fitted ({error}); scores follow "
             f"each customer's purchase rhythm (typical gap {gap:.0f} days).",
             typical_gap_days=gap,
+            typical_second_order_gap_days=second_gap,
         )
     check = bgnbd.conditional_expected_purchases(purchase_params, 52.0, x, t_x, t_age)
     if not np.all(np.isfinite(check)) or np.any(check < 0):
@@ -244,6 +286,7 @@ def fit(summary, settings):
             note=f"The fitted model gives undefined predictions ({purchase_params}); scores "
             f"follow each customer's purchase rhythm (typical gap {gap:.0f} days).",
             typical_gap_days=gap,
+            typical_second_order_gap_days=second_gap,
         )
     correlation = gamma_gamma.frequency_value_correlation(
         summary.frequency[usable], monetary[usable]
@@ -258,35 +301,53 @@ def fit(summary, settings):
         method="bgnbd",
         note=note + ".",
         typical_gap_days=gap,
+        typical_second_order_gap_days=second_gap,
         bgnbd_params=purchase_params,
         gamma_params=value_params,
+    )
+
+
+def customer_usual_gaps(summary, fitted):
+    return usual_gap_days(
+        summary.frequency,
+        summary.median_gap_days,
+        fitted.typical_gap_days,
+        fitted.second_order_gap_days,
     )
 
 
 def score(summary, fitted, settings):
     """Scores of every customer in ``summary`` with a fitted model."""
     settings.validate()
-    gap = fitted.typical_gap_days
-    overdue = overdue_ratio(summary.days_since_last, summary.median_gap_days, gap)
+    gaps = customer_usual_gaps(summary, fitted)
+    overdue = overdue_ratio(summary.days_since_last, gaps)
     if fitted.method == "bgnbd":
-        result = _score_bgnbd(summary, fitted, settings)
+        model_p_alive, orders_if_alive, order_value, value_if_retained = _score_bgnbd(
+            summary, fitted, settings
+        )
     else:
-        result = _score_heuristic(summary, overdue, gap, settings)
-    p_alive, expected_orders, next_days, order_value, clv, clv_if_alive = result
+        model_p_alive = np.ones(summary.size)
+        orders_if_alive, order_value, value_if_retained = _score_heuristic(summary, gaps, settings)
+    p_alive = np.minimum(model_p_alive, _rhythm_p_alive(overdue))
+    # Due one usual gap after the last order; past it, overdue since that day.
+    due_days = np.ceil(gaps - summary.days_since_last)
+    is_overdue = overdue > 1.0
     # A next order date for customers who have more likely left than not
     # would read as a promise; they get none.
-    next_days = np.where(p_alive >= NEXT_ORDER_MIN_P_ALIVE, next_days, np.nan)
-    risk = risk_levels(p_alive, overdue, settings.risk_thresholds)
+    next_days = np.where(~is_overdue & (p_alive >= NEXT_ORDER_MIN_P_ALIVE), due_days, np.nan)
     return ScoringResult(
         method=fitted.method,
         p_alive=p_alive,
-        expected_orders=expected_orders,
+        expected_orders=p_alive * orders_if_alive,
         next_order_days=next_days,
         expected_order_value=order_value,
-        clv=clv,
-        value_at_stake=clv_if_alive * (1.0 - p_alive),
+        clv=p_alive * value_if_retained,
+        value_at_stake=(1.0 - p_alive) * value_if_retained,
         overdue=overdue,
-        risk_index=risk,
+        risk_index=risk_levels(p_alive, overdue, settings.risk_thresholds),
+        usual_gap_days=gaps,
+        value_if_retained=value_if_retained,
+        overdue_since_days=np.where(is_overdue, due_days, np.nan),
     )
 
 
@@ -302,11 +363,9 @@ def holdout_quality(calibration, actual_counts, holdout_days, settings):
             fitted.bgnbd_params, horizon_weeks, x, t_x, t_age
         )
     else:
-        overdue = overdue_ratio(
-            calibration.days_since_last, calibration.median_gap_days, fitted.typical_gap_days
-        )
-        gaps = _own_or_typical_gap(calibration, fitted.typical_gap_days)
-        predicted = _heuristic_p_alive(overdue) * holdout_days / gaps
+        gaps = customer_usual_gaps(calibration, fitted)
+        overdue = overdue_ratio(calibration.days_since_last, gaps)
+        predicted = _rhythm_p_alive(overdue) * holdout_days / gaps
     total_actual = float(actual_counts.sum())
     total_predicted = float(predicted.sum())
     return HoldoutQuality(
@@ -348,44 +407,24 @@ def _score_bgnbd(summary, fitted, settings):
     )
     monthly = np.diff(np.hstack([np.zeros((summary.size, 1)), cumulative]), axis=1)
     clv = order_value * (monthly @ _monthly_discount_factors(settings))
-    expected_orders = cumulative[:, -1]
-    # E[purchases | x, t_x, T] = P(alive) * E[purchases | alive]: the value a
-    # customer brings if they stay is the lifetime value over P(alive).
+    # E[purchases | x, t_x, T] = P(alive) * E[purchases | alive]: what a
+    # customer brings if they stay is the model's expectation over P(alive).
     with np.errstate(divide="ignore", invalid="ignore"):
-        clv_if_alive = np.where(p_alive > 0, clv / p_alive, 0.0)
-    next_weeks = bgnbd.expected_time_to_next_purchase(
-        params, x, t_x, t_age, max_time=EXPECTED_NEXT_ORDER_MAX_DAYS / DAYS_PER_WEEK
-    )
-    return p_alive, expected_orders, next_weeks * DAYS_PER_WEEK, order_value, clv, clv_if_alive
+        orders_if_alive = np.where(p_alive > 0, cumulative[:, -1] / p_alive, 0.0)
+        value_if_retained = np.where(p_alive > 0, clv / p_alive, 0.0)
+    return p_alive, orders_if_alive, order_value, value_if_retained
 
 
-def _own_or_typical_gap(summary, typical_gap):
-    gaps = summary.median_gap_days
-    return np.where(np.isfinite(gaps) & (gaps > 0), gaps, typical_gap)
-
-
-def _heuristic_p_alive(overdue):
+def _rhythm_p_alive(overdue):
     return np.exp(-np.maximum(overdue - 1.0, 0.0))
 
 
-def _score_heuristic(summary, overdue, typical_gap, settings):
-    gaps = _own_or_typical_gap(summary, typical_gap)
-    p_alive = _heuristic_p_alive(overdue)
+def _score_heuristic(summary, gaps, settings):
     orders_per_month = DAYS_PER_MONTH / gaps
     order_value = np.where(
         summary.average_order_value > 0,
         summary.average_order_value,
         float(np.mean(summary.average_order_value)) if summary.size else 0.0,
     )
-    clv_if_alive = orders_per_month * order_value * _monthly_discount_factors(settings).sum()
-    expected_if_alive = orders_per_month * settings.horizon_months
-    # The next order is due one usual gap after the last one (today if overdue).
-    next_days = np.maximum(gaps - summary.days_since_last, 0.0)
-    return (
-        p_alive,
-        p_alive * expected_if_alive,
-        next_days,
-        order_value,
-        p_alive * clv_if_alive,
-        clv_if_alive,
-    )
+    value_if_retained = orders_per_month * order_value * _monthly_discount_factors(settings).sum()
+    return orders_per_month * settings.horizon_months, order_value, value_if_retained

@@ -5,11 +5,16 @@
   valuable down, a customer belongs to the first tier whose cumulative share
   of the total value was not yet reached before them. With cut-offs 80 % and
   95 %, "A" customers bring the first 80 % of the value.
+- A customer's **usual gap** is their median gap between purchase days, with
+  the company's typical gap counted as one more observation: a customer with
+  two orders a day apart has no one-day rhythm. One-order customers are
+  measured against the company's typical gap between a first and a second
+  purchase.
 - A **risk level** (low, medium, high, lost) combines the probability that the
-  customer is still active (P(alive)) with how overdue their next order is
-  against their usual rhythm: days since the last order divided by their own
-  median gap between orders or, for customers with one order, the typical gap
-  of all customers. Whichever signal is worse decides.
+  customer is still active (P(alive)) with how overdue they are: days since
+  the last order divided by their usual gap. Whichever signal is worse
+  decides, except that a customer still within their usual gap is at most
+  medium (they are not late) and a customer past it is at least medium.
 """
 
 from dataclasses import dataclass
@@ -22,12 +27,14 @@ RISK_LEVELS = ("low", "medium", "high", "lost")
 @dataclass(frozen=True)
 class RiskThresholds:
     """P(alive) below, or overdue ratio at or above, a level's threshold puts
-    the customer at that level or worse."""
+    the customer at that level or worse. Past their usual gap (overdue ratio
+    above 1) a customer is medium at least, so a medium overdue ratio above 1
+    changes nothing."""
 
     medium_p_alive: float = 0.6
     high_p_alive: float = 0.3
     lost_p_alive: float = 0.1
-    medium_overdue: float = 1.5
+    medium_overdue: float = 1.0
     high_overdue: float = 2.5
     lost_overdue: float = 4.0
 
@@ -46,18 +53,37 @@ class RiskThresholds:
         return self
 
 
-def overdue_ratio(days_since_last, own_gap_days, typical_gap_days):
-    """Days since the last order over the customer's usual gap.
-
-    ``own_gap_days`` is NaN (or <= 0) for customers without a repeat purchase;
-    they are measured against ``typical_gap_days``, the population's gap."""
-    if not typical_gap_days or typical_gap_days <= 0 or not np.isfinite(typical_gap_days):
+def _check_gap(days):
+    if not days or days <= 0 or not np.isfinite(days):
         raise ValueError("The typical gap between orders must be a positive number of days.")
-    days = np.asarray(days_since_last, dtype=float)
-    gaps = np.asarray(own_gap_days, dtype=float)
-    usable = np.isfinite(gaps) & (gaps > 0)
-    gaps = np.where(usable, gaps, typical_gap_days)
-    return np.maximum(days, 0.0) / gaps
+    return float(days)
+
+
+def usual_gap_days(gap_count, median_gap_days, typical_gap_days, typical_second_order_gap_days):
+    """Each customer's usual gap between purchase days.
+
+    With ``n`` gaps of median ``m``: (n m + typical) / (n + 1), the company's
+    typical gap weighing as one more gap, so a rhythm seen once or twice is
+    not taken at its word. Without a gap (one purchase day, or ``m`` NaN or
+    <= 0): the typical gap between a first and a second purchase. Rounded to
+    hundredths of a day."""
+    typical = _check_gap(typical_gap_days)
+    second = _check_gap(typical_second_order_gap_days)
+    count = np.asarray(gap_count, dtype=float)
+    median = np.asarray(median_gap_days, dtype=float)
+    own = (count > 0) & np.isfinite(median) & (median > 0)
+    with np.errstate(invalid="ignore"):
+        blended = (count * median + typical) / (count + 1.0)
+    # Hundredths of a day: a whole-day rhythm stays whole, whatever the float error.
+    return np.round(np.where(own, blended, second), 2)
+
+
+def overdue_ratio(days_since_last, usual_gaps):
+    """Days since the last order over the customer's usual gap."""
+    gaps = np.asarray(usual_gaps, dtype=float)
+    if np.any(~np.isfinite(gaps) | (gaps <= 0)):
+        raise ValueError("The usual gap between orders must be a positive number of days.")
+    return np.maximum(np.asarray(days_since_last, dtype=float), 0.0) / gaps
 
 
 def risk_levels(p_alive, overdue, thresholds=None):
@@ -85,7 +111,9 @@ def risk_levels(p_alive, overdue, thresholds=None):
         [3, 2, 1],
         default=0,
     )
-    return np.maximum(by_p_alive, by_overdue)
+    level = np.maximum(by_p_alive, by_overdue)
+    # Not late yet: at most medium whatever the model says; late: at least medium.
+    return np.where(overdue > 1.0, np.maximum(level, 1), np.minimum(level, 1))
 
 
 def validate_cutoffs(cumulative_cutoffs):

@@ -62,7 +62,12 @@ class ResCompany(models.Model):
     retention_medium_p_alive = fields.Float(string="Medium Risk Below P(alive)", default=0.6)
     retention_high_p_alive = fields.Float(string="High Risk Below P(alive)", default=0.3)
     retention_lost_p_alive = fields.Float(string="Lost Below P(alive)", default=0.1)
-    retention_medium_overdue = fields.Float(string="Medium Risk From Overdue Ratio", default=1.5)
+    retention_medium_overdue = fields.Float(
+        string="Medium Risk From Overdue Ratio",
+        default=1.0,
+        help="A customer past their usual gap (ratio above 1) is at least Medium; "
+        "a ratio below 1 flags them before.",
+    )
     retention_high_overdue = fields.Float(string="High Risk From Overdue Ratio", default=2.5)
     retention_lost_overdue = fields.Float(string="Lost From Overdue Ratio", default=4.0)
     retention_value_tier_ids = fields.One2many(

@@ -48,7 +48,7 @@ class ResPartner(models.Model):
     retention_first_order_date = fields.Date(related="retention_stat_id.first_order_date")
     retention_last_order_date = fields.Date(related="retention_stat_id.last_order_date")
     retention_order_count = fields.Integer(related="retention_stat_id.order_count")
-    retention_median_gap_days = fields.Float(related="retention_stat_id.median_gap_days")
+    retention_usual_gap_days = fields.Float(related="retention_stat_id.usual_gap_days")
     retention_days_since_last_order = fields.Integer(
         related="retention_stat_id.days_since_last_order"
     )
@@ -65,6 +65,8 @@ class ResPartner(models.Model):
     retention_expected_next_order_date = fields.Date(
         related="retention_stat_id.expected_next_order_date"
     )
+    retention_overdue_since = fields.Date(related="retention_stat_id.overdue_since")
+    retention_risk_reason = fields.Char(related="retention_stat_id.risk_reason")
     retention_clv = fields.Monetary(
         related="retention_stat_id.clv", currency_field="retention_currency_id"
     )
@@ -292,6 +294,19 @@ class ResPartner(models.Model):
         for membership in memberships:
             clubs[membership.partner_id.id] |= membership.club_id
         return clubs
+
+    def action_view_loyalty_cards(self):
+        # Odoo's card action is called "Coupons" whatever the cards are: name
+        # it after the kinds of programs of the customer's cards.
+        action = super().action_view_loyalty_cards()
+        cards = self.env["loyalty.card"].search(action["domain"])
+        item_names = self.env["loyalty.program"]._program_items_name()
+        names = list(
+            dict.fromkeys(item_names[kind] for kind in cards.program_id.mapped("program_type"))
+        )
+        if names:
+            action["name"] = action["display_name"] = ", ".join(names)
+        return action
 
     def action_view_retention_points(self):
         self.ensure_one()

@@ -44,11 +44,15 @@ COLUMNS = (
     "reactivated_count",
     "churned_count",
     "repeat_rate",
-    "cohort_share",
     "revenue_lost",
     "reactivated_user_id",
     "churned_user_id",
 )
+
+
+# Counts of customers in a state at the end of the month, counted once per
+# customer over several months.
+DISTINCT_CUSTOMER_COUNTS = ("active_count", "buyer_count", "retained_count")
 
 
 class RetentionCustomerMonth(models.Model):
@@ -109,12 +113,6 @@ class RetentionCustomerMonth(models.Model):
         aggregator="avg",
         help="Share of the buying customers who had bought before.",
     )
-    cohort_share = fields.Float(
-        string="Cohort Retention (%)",
-        readonly=True,
-        help="Summed over a first purchase month and a later month: the share of that "
-        "month's new customers who bought again then.",
-    )
     revenue_lost = fields.Monetary(
         readonly=True,
         help="For a churned customer: what they bought in the active period up to their "
@@ -132,6 +130,22 @@ class RetentionCustomerMonth(models.Model):
         readonly=True,
         help="Salesperson of the customer's last purchase before they churned.",
     )
+
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        # Customers who are active, buy or are retained in a month are counted
+        # once over several months (the total of a year is not twelve
+        # monthly counts added up); new, reactivated and churned are events.
+        fname, _dot, func = aggregate_spec.partition(":")
+        if fname in DISTINCT_CUSTOMER_COUNTS and func == "sum":
+            flag = self._field_to_sql(self._table, fname, query)
+            partner = self._field_to_sql(self._table, "partner_id", query)
+            return SQL(
+                "COUNT(DISTINCT %(partner)s) FILTER (WHERE %(flag)s = 1)",
+                partner=partner,
+                flag=flag,
+            )
+        return super()._read_group_select(aggregate_spec, query)
 
     def init(self):
         self.env.cr.execute(
@@ -222,12 +236,11 @@ class RetentionCustomerMonth(models.Model):
         orders = defaultdict(list)
         for partner_id, day, amount, user_id in self._read_purchases(company, as_of):
             orders[partner_id].append((day, amount, user_id))
-        sizes = customer_movement.cohort_sizes(orders, as_of)
         buffer = io.StringIO()
         count = 0
         for partner_id, customer_orders in orders.items():
             for row in customer_movement.customer_months(customer_orders, as_of, settings):
-                buffer.write(_copy_line(company.id, partner_id, row, sizes))
+                buffer.write(_copy_line(company.id, partner_id, row))
                 count += 1
         del orders
         cr.execute(SQL("DELETE FROM retention_customer_month WHERE company_id = %s", company.id))
@@ -272,9 +285,8 @@ class RetentionCustomerMonth(models.Model):
         return self.partner_id._get_records_action()
 
 
-def _copy_line(company_id, partner_id, row, sizes):
+def _copy_line(company_id, partner_id, row):
     repeat_rate = customer_movement.repeat_rate(row)
-    cohort_share = customer_movement.cohort_share(row, sizes)
     values = (
         company_id,
         partner_id,
@@ -294,7 +306,6 @@ def _copy_line(company_id, partner_id, row, sizes):
         int(row.reactivated),
         int(row.churned),
         "" if repeat_rate is None else repeat_rate,
-        "" if cohort_share is None else cohort_share,
         row.revenue_lost,
         row.reactivated_user_id or "",
         row.churned_user_id or "",

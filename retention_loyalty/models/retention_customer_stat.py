@@ -9,7 +9,7 @@ import numpy as np
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..engine import customer_scoring, segments
 from ..engine.contacts import contacted_within
@@ -76,12 +76,29 @@ class RetentionCustomerStat(models.Model):
         help="Average amount of the purchase days after the first one (order value model input).",
     )
     days_since_last_order = fields.Integer(readonly=True)
+    usual_gap_days = fields.Float(
+        string="Usual Days Between Orders",
+        digits=(16, 0),
+        readonly=True,
+        help="The customer's median gap between purchase days, with the company's typical "
+        "gap counted as one more gap; for one-order customers, the company's typical gap "
+        "between a first and a second order.",
+    )
     overdue_ratio = fields.Float(
         string="Times the Usual Gap",
         digits=(16, 2),
         readonly=True,
-        help="Days since the last order divided by the customer's usual gap between orders "
-        "(the typical gap of all customers for one-order customers).",
+        help="Days since the last order divided by the customer's usual gap between orders.",
+    )
+    overdue_since = fields.Date(
+        readonly=True,
+        help="The day the usual gap after the last order ran out, for customers who have "
+        "not ordered since.",
+    )
+    risk_reason = fields.Char(
+        string="Why",
+        compute="_compute_risk_reason",
+        help="What the risk level rests on.",
     )
     p_alive = fields.Float(
         string="P(alive)",
@@ -94,15 +111,25 @@ class RetentionCustomerStat(models.Model):
     )
     expected_next_order_date = fields.Date(
         readonly=True,
-        help="When one more order is expected (the expected number of orders reaches one); "
-        "empty for customers more likely gone than not.",
+        help="One usual gap after the last order; empty once that day has passed (see "
+        "Overdue Since) and for customers more likely gone than not.",
     )
     expected_order_value = fields.Monetary(readonly=True)
-    clv = fields.Monetary(string="Predicted Lifetime Value", readonly=True)
+    value_if_retained = fields.Monetary(
+        string="Value If They Stay",
+        readonly=True,
+        help="What the customer brings over the horizon if they keep buying: the predicted "
+        "lifetime value plus the value at stake.",
+    )
+    clv = fields.Monetary(
+        string="Predicted Lifetime Value",
+        readonly=True,
+        help="The value if they stay times P(alive).",
+    )
     value_at_stake = fields.Monetary(
         readonly=True,
-        help="What the customer would bring over the horizon if they stay, times the "
-        "probability that they leave.",
+        help="The value if they stay times the probability that they leave (1 - P(alive)): "
+        "with the predicted lifetime value it makes up the value if they stay.",
     )
     method = fields.Selection(
         METHOD_SELECTION,
@@ -154,6 +181,50 @@ class RetentionCustomerStat(models.Model):
                 ),
             )
         return super()._read_group_orderby(order, groupby_terms, query)
+
+    @api.depends(
+        "last_order_date",
+        "days_since_last_order",
+        "usual_gap_days",
+        "purchase_day_count",
+        "overdue_since",
+        "expected_next_order_date",
+        "computed_on",
+        "risk_level",
+        "p_alive",
+    )
+    def _compute_risk_reason(self):
+        for stat in self:
+            if not stat.last_order_date:
+                stat.risk_reason = False
+                continue
+            days, usual = stat.days_since_last_order, round(stat.usual_gap_days)
+            if stat.purchase_day_count > 1:
+                reason = self.env._(
+                    "%(days)s days since the last order; usually %(usual)s.",
+                    days=days,
+                    usual=usual,
+                )
+            else:
+                reason = self.env._(
+                    "One order, %(days)s days ago; a second order usually follows within "
+                    "%(usual)s days.",
+                    days=days,
+                    usual=usual,
+                )
+            if stat.overdue_since:
+                reason += " " + self.env._(
+                    "Overdue since %(date)s.", date=format_date(self.env, stat.overdue_since)
+                )
+            elif stat.expected_next_order_date and stat.expected_next_order_date <= (
+                stat.computed_on or stat.expected_next_order_date
+            ):
+                reason += " " + self.env._("Due now.")
+            elif stat.risk_level != "low":
+                reason += " " + self.env._(
+                    "Chance of buying again: %(percent)s %%.", percent=round(stat.p_alive * 100)
+                )
+            stat.risk_reason = reason
 
     def _compute_segment_history_ids(self):
         histories = self.env["retention.segment.history"].search(
@@ -443,7 +514,10 @@ class RetentionCustomerStat(models.Model):
                 SELECT partner_id, day, amount, documents, amount > 0 AS is_purchase,
                        CASE WHEN amount > 0 THEN
                            day - LAG(day) OVER (PARTITION BY partner_id, amount > 0 ORDER BY day)
-                       END AS gap
+                       END AS gap,
+                       CASE WHEN amount > 0 THEN
+                           ROW_NUMBER() OVER (PARTITION BY partner_id, amount > 0 ORDER BY day)
+                       END AS purchase_number
                   FROM days
             )
             SELECT partner_id,
@@ -457,7 +531,8 @@ class RetentionCustomerStat(models.Model):
                    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY gap),
                    AVG(amount) FILTER (WHERE gap IS NOT NULL),
                    SUM(amount) FILTER (WHERE is_purchase)
-                       / SUM(documents) FILTER (WHERE is_purchase)
+                       / SUM(documents) FILTER (WHERE is_purchase),
+                   MIN(gap) FILTER (WHERE purchase_number = 2)
               FROM flagged
              GROUP BY partner_id
             HAVING COUNT(*) FILTER (WHERE is_purchase) > 0
@@ -478,7 +553,8 @@ class RetentionCustomerStat(models.Model):
                 """
                 SELECT partner_id, first_order_date, last_order_date, order_count,
                        purchase_day_count, revenue_total, revenue_12m, mean_gap_days,
-                       median_gap_days, repeat_order_value, average_order_value
+                       median_gap_days, repeat_order_value, average_order_value,
+                       NULL::float
                   FROM retention_customer_stat
                  WHERE company_id = %(company)s
                    AND partner_id NOT IN (SELECT unnest(%(exclude)s::int[]))
@@ -521,6 +597,7 @@ class RetentionCustomerStat(models.Model):
             "customer_count": summary.size,
             "repeat_customer_count": int((summary.frequency > 0).sum()),
             "typical_gap_days": fitted.typical_gap_days,
+            "typical_second_order_gap_days": fitted.second_order_gap_days,
             "holdout_days": company.retention_holdout_days,
             **fitted.parameter_values(),
             **holdout,
@@ -625,10 +702,13 @@ class RetentionCustomerStat(models.Model):
             "median_gap_days": summary.median_gap_days,
             "repeat_order_value": summary.repeat_order_value,
             "days_since_last_order": summary.days_since_last,
+            "usual_gap_days": result.usual_gap_days,
             "p_alive": result.p_alive,
             "expected_orders": result.expected_orders,
             "expected_next_order_date": result.next_order_dates(today),
+            "overdue_since": result.overdue_since_dates(today),
             "expected_order_value": result.expected_order_value,
+            "value_if_retained": result.value_if_retained,
             "clv": result.clv,
             "value_at_stake": result.value_at_stake,
             "overdue_ratio": result.overdue,

@@ -550,6 +550,8 @@ class RetentionDemoGenerator(models.AbstractModel):
                 balances[entry.card_id] += entry.points
             for card, points in balances.items():
                 card.points = points
+        # Odoo's history of the cards (form, portal) tells the same, on the same days.
+        entries._retention_write_loyalty_history()
         while env["loyalty.card"]._retention_expire_due(batch_size=50000)[0]:
             pass
         cards.invalidate_recordset(["points"])

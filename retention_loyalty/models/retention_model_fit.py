@@ -36,7 +36,13 @@ class RetentionModelFit(models.Model):
     gamma_v = fields.Float(string="v")
     typical_gap_days = fields.Float(
         string="Typical Days Between Orders",
-        help="Median gap of all repeat customers; one-order customers are measured against it.",
+        help="Median of the repeat customers' median gaps; each customer's usual gap counts "
+        "it as one more gap.",
+    )
+    typical_second_order_gap_days = fields.Float(
+        string="Typical Days to a Second Order",
+        help="Median days from the first to the second purchase of repeat customers; "
+        "one-order customers are measured against it.",
     )
     holdout_days = fields.Integer("Holdout Window (days)")
     holdout_customers = fields.Integer()
@@ -79,6 +85,7 @@ class RetentionModelFit(models.Model):
             method=self.method,
             note=self.note or "",
             typical_gap_days=self.typical_gap_days or customer_scoring.DEFAULT_TYPICAL_GAP_DAYS,
+            typical_second_order_gap_days=self.typical_second_order_gap_days or None,
             bgnbd_params=bgnbd_params,
             gamma_params=gamma_params,
         )

@@ -348,7 +348,7 @@ class RetentionPlaybook(models.Model):
                 for stat in stats
                 if is_overdue(
                     stat.days_since_last_order,
-                    stat.median_gap_days,
+                    stat.usual_gap_days,
                     self.overdue_factor,
                     self.trigger_days,
                 )

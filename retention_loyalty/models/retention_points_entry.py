@@ -1,5 +1,8 @@
+from datetime import datetime, time
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .loyalty_card import is_ledger_posting
 
@@ -80,17 +83,40 @@ class RetentionPointsEntry(models.Model):
 
     def _retention_write_loyalty_history(self):
         """Mirror entries into Odoo's ``loyalty.history``, which the portal
-        shows, for changes Odoo itself does not record."""
-        self.env["loyalty.history"].sudo().create(
-            [
-                {
-                    "card_id": entry.card_id.id,
-                    "description": entry.description,
-                    "issued": max(entry.points, 0.0),
-                    "used": max(-entry.points, 0.0),
-                    "order_model": "sale.order" if entry.order_id else False,
-                    "order_id": entry.order_id.id,
-                }
-                for entry in self
-            ]
+        shows, for changes Odoo itself does not record. History rows are
+        dated by their creation: those of entries dated before today (a
+        history loaded afterwards) get the entry's day (at noon, the same
+        day in every time zone near UTC), as the ledger shows it."""
+        rows = (
+            self.env["loyalty.history"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "card_id": entry.card_id.id,
+                        "description": entry.description,
+                        "issued": max(entry.points, 0.0),
+                        "used": max(-entry.points, 0.0),
+                        "order_model": "sale.order" if entry.order_id else False,
+                        "order_id": entry.order_id.id,
+                    }
+                    for entry in self
+                ]
+            )
         )
+        today = fields.Date.context_today(self)
+        backdated = [
+            (row.id, datetime.combine(entry.date, time(12)))
+            for row, entry in zip(rows, self, strict=True)
+            if entry.date < today
+        ]
+        if backdated:
+            rows.flush_recordset()
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE loyalty_history h SET create_date = v.day
+                         FROM (VALUES %s) AS v(id, day) WHERE h.id = v.id""",
+                    SQL(", ").join(SQL("(%s, %s::timestamp)", *row) for row in backdated),
+                )
+            )
+            rows.invalidate_recordset(["create_date"])

@@ -1,3 +1,4 @@
 from . import retention_points_liability
 from . import retention_subscription_month
 from . import retention_playbook_effect
+from . import retention_cohort

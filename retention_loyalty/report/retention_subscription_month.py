@@ -3,8 +3,13 @@ from odoo.tools import SQL
 
 
 class RetentionSubscriptionMonth(models.Model):
-    """One row per subscription and month it was running (from its start to
-    its closing or today): active subscriptions and MRR over time.
+    """One row per subscription and month it was running at the end of the
+    month (today for the current month): active subscriptions and MRR over
+    time. Paused and closed subscriptions bring no MRR, as on the
+    subscriptions list, whose Active subscriptions add up to the current
+    month: there the subscription's status decides, in past months its
+    latest event by then (paused or closed, or started, resumed or
+    reopened) and closing date.
 
     A row's id is its subscription's id and month, as a bigint (which the ORM
     takes as any id): it stays the same from one query to the next."""
@@ -41,7 +46,23 @@ class RetentionSubscriptionMonth(models.Model):
                            date_trunc('month', s.date_start),
                            date_trunc('month', COALESCE(s.date_closed, CURRENT_DATE)),
                            interval '1 month') AS months(month)
+                     CROSS JOIN LATERAL (
+                           SELECT LEAST((months.month + interval '1 month - 1 day')::date,
+                                        CURRENT_DATE) AS day
+                     ) AS evaluated
                      WHERE s.state != 'draft'
+                       AND (s.date_closed IS NULL OR s.date_closed > evaluated.day)
+                       AND CASE
+                           WHEN evaluated.day >= CURRENT_DATE THEN s.state = 'active'
+                           ELSE s.date_start <= evaluated.day
+                                AND COALESCE((
+                                    SELECT event.kind
+                                      FROM retention_subscription_event event
+                                     WHERE event.subscription_id = s.id
+                                       AND event.date <= evaluated.day
+                                     ORDER BY event.date DESC, event.id DESC
+                                     LIMIT 1), 'start') NOT IN ('pause', 'close')
+                       END
                 )""",
                 SQL.identifier(self._table),
             )

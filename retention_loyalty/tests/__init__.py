@@ -28,3 +28,4 @@ from . import test_reorder
 from . import test_service_recovery
 from . import test_product_affinity
 from . import test_salesperson_day
+from . import test_risk_consistency

@@ -46,6 +46,9 @@ class TestRetentionDashboard(TransactionCase):
         cls.product = make_product(cls.env, "Dashboard Coffee", 10.0)
         cls.s1 = new_test_user(cls.env, login="rl_dash_s1", groups="sales_team.group_sale_salesman")
         cls.s2 = new_test_user(cls.env, login="rl_dash_s2", groups="sales_team.group_sale_salesman")
+        cls.admin = new_test_user(
+            cls.env, login="rl_dash_admin", groups="retention_loyalty.group_retention_manager"
+        )
         cls.manager = new_test_user(
             cls.env, login="rl_dash_manager", groups="sales_team.group_sale_manager"
         )
@@ -171,25 +174,70 @@ class TestRetentionDashboard(TransactionCase):
         self.assertEqual((fay_april.user_id, fay_april.order_count), (self.s2, 2))
 
     def test_cohort_retention(self):
+        """One row per month of first purchases, empty months included, with
+        its size and the share of it who bought 1, 2, ... months later (empty
+        until that month has come); grouped, a weighted share, never a sum."""
         self.Month._rebuild_company(self.company, as_of=AS_OF)
-        groups = self.Month._read_group(
-            [("company_id", "=", self.company.id), ("buyer_count", "=", 1)],
-            ["cohort_month:month", "month_offset"],
-            ["cohort_share:sum"],
+        Cohort = self.env["retention.cohort"].with_user(self.admin)
+        months = [f"month_{offset}" for offset in range(1, 13)]
+        rows = Cohort.search_read(
+            [("company_id", "=", self.company.id)], ["cohort_month", "customer_count", *months]
         )
-        shares = {(cohort, offset): share for cohort, offset, share in groups}
+        table = {
+            row["cohort_month"]: (row["customer_count"], [row[m] for m in months]) for row in rows
+        }
+        none = [False] * 12
+
+        def shares(*values):
+            return list(values) + [False] * (12 - len(values))
+
         self.assertEqual(
-            {key: round(share, 6) for key, share in shares.items()},
+            table,
             {
-                (date(2025, 9, 1), 0): 100.0,
-                (date(2025, 9, 1), 5): 100.0,  # Cleo came back in February
-                (date(2026, 1, 1), 0): 100.0,
-                (date(2026, 1, 1), 2): 50.0,  # Ben, one of Ann and Ben, in March
-                (date(2026, 3, 1), 0): 100.0,
-                (date(2026, 3, 1), 1): 100.0,  # Fay and Gus in April
-                (date(2026, 5, 1), 0): 100.0,
+                # Cleo came back in February, 5 months later; June is month 9.
+                date(2025, 9, 1): (1, shares(0, 0, 0, 0, 1, 0, 0, 0, 0)),
+                date(2025, 10, 1): (0, none),
+                date(2025, 11, 1): (0, none),
+                date(2025, 12, 1): (0, none),
+                # Ben, one of Ann and Ben, bought in March.
+                date(2026, 1, 1): (2, shares(0, 0.5, 0, 0, 0)),
+                date(2026, 2, 1): (0, none),
+                # Fay and Gus both bought in April.
+                date(2026, 3, 1): (2, shares(1, 0, 0)),
+                date(2026, 4, 1): (0, none),
+                date(2026, 5, 1): (1, shares(0)),
+                date(2026, 6, 1): (0, none),
             },
         )
+        # By year: cohort sizes add up; a month's share is that of all the
+        # customers of the cohorts that reached it (2026, month 1: Fay and
+        # Gus of Ann, Ben, Fay, Gus and Dan; month 2: Ben of the first four).
+        (year,) = Cohort._read_group(
+            [("company_id", "=", self.company.id), ("cohort_month", ">=", date(2026, 1, 1))],
+            [],
+            ["customer_count:sum", "month_1:avg", "month_2:avg", "month_6:avg"],
+        )
+        self.assertEqual(year, (5, 2 / 5, 1 / 4, False))  # nobody reached month 6 yet
+
+    def test_overview_totals_count_customers_once(self):
+        """Over several months, active, buying and retained customers are
+        counted once each, not once per month; events add up."""
+        self.Month._rebuild_company(self.company, as_of=AS_OF)
+        (total,) = self.Month.with_user(self.admin)._read_group(
+            [("company_id", "=", self.company.id)],
+            [],
+            [
+                "active_count:sum",
+                "buyer_count:sum",
+                "retained_count:sum",
+                "new_count:sum",
+                "churned_count:sum",
+            ],
+        )
+        # Six customers, each active at some month end, each bought and each
+        # still active at the end of the month after a purchase; six new
+        # customers; four churns (Cleo twice). Month by month: 23 active.
+        self.assertEqual(total, (6, 6, 6, 6, 4))
 
     def test_definitions_are_company_settings(self):
         self.Month._rebuild_company(self.company, as_of=AS_OF)

@@ -1,5 +1,5 @@
 import random
-from datetime import date
+from datetime import date, datetime
 
 from freezegun import freeze_time
 
@@ -653,3 +653,49 @@ class TestPointsEdgeFlows(PointsCase):
         with freeze_time("2026-07-01"):
             self._confirmed(10.0)
         self.assertRecordValues(lot, [{"reminder_sent": False, "expiry_date": date(2027, 1, 1)}])
+
+
+@tagged("post_install", "-at_install")
+class TestLoyaltyCardScreens(PointsCase):
+    """The card form tells the same story in Odoo's History Lines as in the
+    Points Ledger, and is reached under its own name."""
+
+    @freeze_time("2026-03-10 09:00:00")
+    def test_history_lines_carry_the_ledger_dates(self):
+        card = self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": self.customer.id}
+        )
+        # A history loaded afterwards (the demo data, an import): dated in the past.
+        self.env["loyalty.card"]._retention_post(
+            [
+                {
+                    "card": card,
+                    "kind": "bonus",
+                    "points": 50,
+                    "date": date(2026, 1, 5),
+                    "description": "Welcome bonus",
+                },
+                {"card": card, "kind": "bonus", "points": 20, "description": "Today's bonus"},
+            ],
+            write_history=True,
+        )
+        ledger = {entry.description: entry.date for entry in self._entries(card)}
+        self.assertEqual(
+            ledger, {"Welcome bonus": date(2026, 1, 5), "Today's bonus": date(2026, 3, 10)}
+        )
+        # Today's change keeps the moment it was made (the transaction's).
+        history = {line.description: line.create_date for line in card.history_ids}
+        self.assertEqual(
+            history,
+            {"Welcome bonus": datetime(2026, 1, 5, 12, 0), "Today's bonus": self.env.cr.now()},
+        )
+
+    def test_the_customer_cards_button_names_loyalty_cards(self):
+        self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": self.customer.id}
+        )
+        action = self.customer.action_view_loyalty_cards()
+        self.assertEqual(
+            (action["name"], action["display_name"]), ("Loyalty Cards", "Loyalty Cards")
+        )
+        self.assertEqual(self.env["loyalty.card"].search(action["domain"]).program_id, self.program)

@@ -1,7 +1,8 @@
 """The scores of a small hand-built customer base, checked as numbers.
 
 Each customer's P(alive), expected orders, order value, lifetime value, value
-at stake, overdue ratio, risk, tier and next order date are computed here from
+at stake, usual gap, overdue ratio, risk, tier and next order date (or since
+when they are overdue) are computed here from
 the orders the test creates, with the published closed forms written out by
 hand (BG/NBD: Fader, Hardie & Lee 2005 and 2008; Gamma-Gamma: Fader, Hardie &
 Lee 2005, "RFM and CLV", and Hardie's note 025) and the documented rules of
@@ -22,7 +23,7 @@ import math
 import statistics
 from datetime import datetime, time, timedelta
 
-from scipy import optimize, special
+from scipy import special
 
 from odoo import Command
 from odoo.tests import freeze_time, new_test_user, tagged
@@ -32,11 +33,9 @@ from .common import TODAY, RetentionCase
 
 NOW = datetime.combine(TODAY, time(12))
 DAYS_PER_MONTH = 365.25 / 12
-# The next order date is looked for up to three years ahead.
-NEXT_ORDER_SEARCH_DAYS = 3 * 365
 # The defaults of the settings (Retention > Settings > Risk levels).
 P_ALIVE_BELOW = {"medium": 0.6, "high": 0.3, "lost": 0.1}
-OVERDUE_FROM = {"medium": 1.5, "high": 2.5, "lost": 4.0}
+OVERDUE_FROM = {"medium": 1.0, "high": 2.5, "lost": 4.0}
 RISK_ORDER = ("low", "medium", "high", "lost")
 RISK_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "lost": "Lost"}
 # Default tiers: cumulative share of the value in %.
@@ -86,7 +85,9 @@ MODEL_NOISE = {"With noise": [(15, 500.0, "cancel"), (-5, 999.0, "sale"), (30, 0
 
 RHYTHM_BASE = {
     "On rhythm": [(130, 80.0), (100, 60.0), (70, 90.0), (40, 70.0), (10, 100.0)],
-    "Due exactly": [(140, 200.0), (100, 150.0), (60, 250.0)],  # 60 days / 40: overdue 1.5
+    "Due exactly": [(140, 200.0), (100, 150.0), (60, 250.0)],
+    # Gaps of 35, the typical gap: due today, at the medium overdue ratio of 1.
+    "Due today": [(105, 90.0), (70, 110.0), (35, 100.0)],
     "Slipping": [(270, 40.0), (220, 60.0), (170, 50.0), (120, 30.0)],
     "Gone": [(170, 20.0), (150, 25.0), (130, 30.0), (110, 15.0), (90, 35.0)],
     "Once recent": [(15, 300.0)],
@@ -118,6 +119,7 @@ def history(orders, noise=()):
     purchase_revenue = sum(by_day[day] for day in purchases)
     order_count = sum(orders_of_day[day] for day in purchases)
     return {
+        "second_gap": gaps[0] if gaps else None,
         "x": len(purchases) - 1,
         "t_x": (purchases[-1] - purchases[0]).days / 7,
         "T": (TODAY - purchases[0]).days / 7,
@@ -136,12 +138,37 @@ def typical_gap(histories):
     return statistics.median(h["median_gap"] for h in histories.values() if h["x"] > 0)
 
 
-def overdue_ratio(h, typical):
-    return h["days_since"] / (h["median_gap"] if h["x"] > 0 else typical)
+def typical_second_gap(histories):
+    """Median days from the first to the second purchase of the repeat customers."""
+    return statistics.median(h["second_gap"] for h in histories.values() if h["x"] > 0)
+
+
+def usual_gap(h, histories):
+    """The own median gap with the typical gap as one more gap, to hundredths
+    of a day; the typical second-order gap for one-order customers."""
+    if h["x"] == 0:
+        return typical_second_gap(histories)
+    return round((h["x"] * h["median_gap"] + typical_gap(histories)) / (h["x"] + 1), 2)
+
+
+def rhythm_p_alive(overdue):
+    """1 until the usual gap has passed, then exp(-(overdue - 1))."""
+    return math.exp(-max(overdue - 1, 0))
+
+
+def next_order_or_overdue_since(h, gap, p_alive):
+    """Due one usual gap after the last order: the next order date while
+    that day has not passed (none for customers more likely gone than not),
+    else the day since which the customer is overdue."""
+    due = TODAY + timedelta(days=math.ceil(gap - h["days_since"]))
+    if h["days_since"] > gap:
+        return None, due
+    return (due if p_alive >= 0.5 else None), None
 
 
 def risk_level(p_alive, overdue):
-    """The worse of the P(alive) and the overdue signal."""
+    """The worse of the P(alive) and the overdue signal; at most medium
+    within the usual gap, at least medium past it."""
     by_p_alive = "low"
     for level in ("medium", "high", "lost"):
         if p_alive < P_ALIVE_BELOW[level]:
@@ -150,7 +177,10 @@ def risk_level(p_alive, overdue):
     for level in ("medium", "high", "lost"):
         if overdue >= OVERDUE_FROM[level]:
             by_overdue = level
-    return max(by_p_alive, by_overdue, key=RISK_ORDER.index)
+    worse = max(by_p_alive, by_overdue, key=RISK_ORDER.index)
+    if overdue > 1:
+        return max(worse, "medium", key=RISK_ORDER.index)
+    return min(worse, "medium", key=RISK_ORDER.index)
 
 
 def value_tiers(values):
@@ -258,10 +288,11 @@ def gamma_gamma_log_likelihood(params, histories):
 
 
 def expected_model_scores(fit, histories, horizon_months, monthly_rate):
-    typical = typical_gap(histories)
     scores = {}
     for name, h in histories.items():
-        p_alive = bgnbd_p_alive(fit, h)
+        gap = usual_gap(h, histories)
+        overdue = h["days_since"] / gap
+        p_alive = min(bgnbd_p_alive(fit, h), rhythm_p_alive(overdue))
         value = gamma_gamma_value(fit, h)
         if_alive = [
             bgnbd_purchases_if_alive(fit, h, month * DAYS_PER_MONTH / 7)
@@ -271,64 +302,48 @@ def expected_model_scores(fit, histories, horizon_months, monthly_rate):
             (if_alive[month] - if_alive[month - 1]) / (1 + monthly_rate) ** month
             for month in range(1, horizon_months + 1)
         )
-        overdue = overdue_ratio(h, typical)
+        next_order, overdue_since = next_order_or_overdue_since(h, gap, p_alive)
         scores[name] = {
             "p_alive": p_alive,
             "expected_orders": p_alive * if_alive[-1],
             "expected_order_value": value,
+            "value_if_retained": value_if_alive,
             "clv": p_alive * value_if_alive,
             "value_at_stake": (1 - p_alive) * value_if_alive,
+            "usual_gap_days": gap,
             "overdue_ratio": overdue,
             "risk_level": risk_level(p_alive, overdue),
-            "next_order_date": _model_next_order_date(fit, h, p_alive),
+            "next_order_date": next_order,
+            "overdue_since": overdue_since,
         }
     return scores
-
-
-def _model_next_order_date(fit, h, p_alive):
-    """The day one more purchase is expected (expected purchases reach 1);
-    none for customers more likely gone than not."""
-    if p_alive < 0.5:
-        return None
-    search_weeks = NEXT_ORDER_SEARCH_DAYS / 7
-
-    def missing(weeks):
-        return p_alive * bgnbd_purchases_if_alive(fit, h, weeks) - 1.0
-
-    if missing(search_weeks) < 0:
-        return None
-    weeks = optimize.brentq(missing, 0.0, search_weeks, xtol=1e-13, rtol=1e-15)
-    days = weeks * 7
-    # A root a hair from a whole day would make the date depend on rounding.
-    assert abs(days - round(days)) > 1e-6, f"ambiguous next order day {days}"
-    return TODAY + timedelta(days=math.ceil(days))
 
 
 def expected_rhythm_scores(histories, horizon_months, monthly_rate):
     """The rhythm heuristic: P(alive) 1 until the usual gap has passed, then
     exp(-(overdue - 1)); while alive, one purchase per usual gap at the
     customer's average order value."""
-    typical = typical_gap(histories)
     annuity = sum(1 / (1 + monthly_rate) ** month for month in range(1, horizon_months + 1))
     scores = {}
     for name, h in histories.items():
-        gap = h["median_gap"] if h["x"] > 0 else typical
+        gap = usual_gap(h, histories)
         overdue = h["days_since"] / gap
-        p_alive = math.exp(-max(overdue - 1, 0))
+        p_alive = rhythm_p_alive(overdue)
         purchases_per_month = DAYS_PER_MONTH / gap
         value_if_alive = purchases_per_month * h["average_order_value"] * annuity
-        next_day = None
-        if p_alive >= 0.5:
-            next_day = TODAY + timedelta(days=math.ceil(max(gap - h["days_since"], 0)))
+        next_order, overdue_since = next_order_or_overdue_since(h, gap, p_alive)
         scores[name] = {
             "p_alive": p_alive,
             "expected_orders": p_alive * purchases_per_month * horizon_months,
             "expected_order_value": h["average_order_value"],
+            "value_if_retained": value_if_alive,
             "clv": p_alive * value_if_alive,
             "value_at_stake": (1 - p_alive) * value_if_alive,
+            "usual_gap_days": gap,
             "overdue_ratio": overdue,
             "risk_level": risk_level(p_alive, overdue),
-            "next_order_date": next_day,
+            "next_order_date": next_order,
+            "overdue_since": overdue_since,
         }
     return scores
 
@@ -429,7 +444,8 @@ class TestScoringNumbers(RetentionCase):
             SQL(
                 """
                 SELECT partner_id, p_alive, expected_orders, expected_order_value, clv,
-                       value_at_stake, overdue_ratio, risk_level, expected_next_order_date,
+                       value_at_stake, value_if_retained, usual_gap_days, overdue_ratio,
+                       risk_level, expected_next_order_date, overdue_since,
                        method, value_tier_id, segment
                   FROM retention_customer_stat
                  WHERE company_id = %s
@@ -450,6 +466,8 @@ class TestScoringNumbers(RetentionCase):
                     "expected_order_value",
                     "clv",
                     "value_at_stake",
+                    "value_if_retained",
+                    "usual_gap_days",
                     "overdue_ratio",
                 )
             }
@@ -457,6 +475,7 @@ class TestScoringNumbers(RetentionCase):
                 **numbers,
                 "risk_level": row["risk_level"],
                 "next_order_date": row["expected_next_order_date"],
+                "overdue_since": row["overdue_since"],
                 "method": row["method"],
                 "tier": tiers[row["value_tier_id"]],
                 "segment": row["segment"],
@@ -473,6 +492,8 @@ class TestScoringNumbers(RetentionCase):
                 "expected_order_value",
                 "clv",
                 "value_at_stake",
+                "value_if_retained",
+                "usual_gap_days",
                 "overdue_ratio",
             ):
                 self.assertTrue(
@@ -481,6 +502,7 @@ class TestScoringNumbers(RetentionCase):
                 )
             self.assertEqual(row["risk_level"], figures["risk_level"], f"{name}: risk")
             self.assertEqual(row["next_order_date"], figures["next_order_date"], f"{name}: next")
+            self.assertEqual(row["overdue_since"], figures["overdue_since"], f"{name}: overdue")
             self.assertEqual(row["tier"], tiers[name], f"{name}: tier")
             self.assertEqual(
                 row["segment"], f"{tiers[name]} / {RISK_LABELS[figures['risk_level']]}", name
@@ -496,6 +518,7 @@ class TestScoringNumbers(RetentionCase):
         self.assertEqual(fit.customer_count, len(MODEL_BASE))
         self.assertEqual(fit.repeat_customer_count, sum(h["x"] > 0 for h in histories.values()))
         self.assertEqual(fit.typical_gap_days, typical_gap(histories))
+        self.assertEqual(fit.typical_second_order_gap_days, typical_second_gap(histories))
         # The stored parameters maximise the likelihood of this base.
         bgnbd = [fit.bgnbd_r, fit.bgnbd_alpha, fit.bgnbd_a, fit.bgnbd_b]
         gamma = [fit.gamma_p, fit.gamma_q, fit.gamma_v]
@@ -518,12 +541,15 @@ class TestScoringNumbers(RetentionCase):
         self._assert_scores(
             self._stored(self.model_company, self.model_customers), expected, tiers, "bgnbd"
         )
-        # The base covers every risk level and tier, and customers with and without a next order.
+        # The base covers every risk level and tier, customers with and without a
+        # next order and customers overdue.
         self.assertEqual({s["risk_level"] for s in expected.values()}, set(RISK_ORDER))
         self.assertEqual(set(tiers.values()), {"A", "B", "C"})
         next_dates = [s["next_order_date"] for s in expected.values()]
         self.assertIn(None, next_dates)
-        self.assertGreater(len(set(next_dates)), 10)
+        self.assertGreater(len(set(next_dates)), 5)
+        overdue = [s["overdue_since"] for s in expected.values() if s["overdue_since"]]
+        self.assertGreater(len(set(overdue)), 5)
 
         total = sum(value for value in revenue.values() if value > 0)
         for name, partner in self.model_customers.items():
@@ -541,6 +567,7 @@ class TestScoringNumbers(RetentionCase):
         self.assertEqual(fit.method, "heuristic")
         self.assertIn(f"{repeat} customers with a repeat purchase, fewer than the 30", fit.note)
         self.assertEqual(fit.typical_gap_days, typical_gap(histories))
+        self.assertEqual(fit.typical_second_order_gap_days, typical_second_gap(histories))
         expected = expected_rhythm_scores(histories, RHYTHM_HORIZON_MONTHS, RHYTHM_DISCOUNT_RATE)
         # Tiers by lifetime value, as the company is set.
         tiers = value_tiers({name: figures["clv"] for name, figures in expected.items()})
@@ -549,5 +576,6 @@ class TestScoringNumbers(RetentionCase):
         self.assertEqual({s["risk_level"] for s in expected.values()}, set(RISK_ORDER))
         self.assertEqual(set(tiers.values()), {"A", "B", "C"})
         # Exactly at the medium overdue ratio: "at or above" the threshold.
-        self.assertEqual(expected["Due exactly"]["overdue_ratio"], OVERDUE_FROM["medium"])
-        self.assertEqual(stored["Due exactly"]["risk_level"], "medium")
+        self.assertEqual(expected["Due today"]["overdue_ratio"], OVERDUE_FROM["medium"])
+        self.assertEqual(stored["Due today"]["risk_level"], "medium")
+        self.assertEqual(stored["Due today"]["next_order_date"], TODAY)

@@ -213,7 +213,12 @@ class TestScreens(TransactionCase):
             "retention_loyalty.mail_activity_action_retention_followups",
             "retention_loyalty.retention_subscription_action",
         ]
-        admin_actions = ["retention_loyalty.retention_points_liability_action"]
+        admin_actions = [
+            "retention_loyalty.retention_points_liability_action",
+            "retention_loyalty.retention_customer_month_action",
+            "retention_loyalty.retention_customer_month_action_cohort",
+            "retention_loyalty.retention_subscription_month_action",
+        ]
         for user, xmlids in ((self.admin, actions + admin_actions), (self.salesman, actions)):
             for xmlid in xmlids:
                 action = self.env.ref(xmlid)

@@ -2,6 +2,7 @@ import threading
 from datetime import date
 from unittest.mock import patch
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
 
@@ -606,12 +607,13 @@ class TestSubscriptionReport(SubscriptionCase):
         domain = [("subscription_id", "=", subscription.id)]
         with self.env.cr.savepoint():
             rows = Month.search_read(domain, ["month", "mrr"], order="month")
+        # Closed in March: no MRR at the end of March.
         self.assertEqual(
             [(row["month"], row["mrr"]) for row in rows],
-            [(date(2026, 1, 1), 45.0), (date(2026, 2, 1), 45.0), (date(2026, 3, 1), 45.0)],
+            [(date(2026, 1, 1), 45.0), (date(2026, 2, 1), 45.0)],
         )
         ids = [row["id"] for row in rows]
-        self.assertEqual(len(set(ids)), 3)
+        self.assertEqual(len(set(ids)), 2)
         self.assertEqual(Month.search(domain, order="month").ids, ids, "ids are stable")
         self.assertEqual(Month.browse(ids).mapped("subscription_id"), subscription)
 
@@ -721,3 +723,58 @@ class TestSubscriptionConcurrency(TransactionCase):
         self.assertEqual(orders.state, "sale")
         self.assertRecordValues(subscription, [{"last_error": False, "next_period": 1}])
         env.cr.rollback()
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionMonths(SubscriptionCase):
+    """Subscriptions over Time counts what the subscriptions list counts:
+    MRR of the subscriptions running at the end of each month; paused and
+    closed ones bring none. (The report reads the database's date: the
+    months are taken around the real today.)"""
+
+    def test_paused_and_closed_months_bring_no_mrr(self):
+        this_month = date.today().replace(day=1)
+        m1, m2, m3 = (this_month - relativedelta(months=n) for n in (1, 2, 3))
+        running = self._subscription(m3)
+        with freeze_time(m3):
+            paused = self._subscription(m3)
+            pause_and_resume = self._subscription(m3)
+            closed = self._subscription(m3)
+        with freeze_time(m2 + relativedelta(days=3)):
+            pause_and_resume.action_pause()
+        with freeze_time(m1 + relativedelta(days=3)):
+            pause_and_resume.action_resume()
+        with freeze_time(m1 + relativedelta(days=5)):
+            paused.action_pause()
+        with freeze_time(m1 + relativedelta(days=10)):
+            closed._close(self.reason)
+        subscriptions = running | paused | pause_and_resume | closed
+        self.assertEqual(set(subscriptions.mapped("mrr")), {45.0})
+        manager = new_test_user(
+            self.env, login="rl_sub_month_manager", groups="sales_team.group_sale_manager"
+        )
+        Month = self.env["retention.subscription.month"].with_user(manager)
+        rows = Month.search_read(
+            [("subscription_id", "in", subscriptions.ids)], ["month", "subscription_id"]
+        )
+        months = {
+            subscription: sorted(
+                row["month"] for row in rows if row["subscription_id"][0] == subscription.id
+            )
+            for subscription in subscriptions
+        }
+        self.assertEqual(months[running], [m3, m2, m1, this_month])
+        self.assertEqual(months[paused], [m3, m2])
+        self.assertEqual(months[pause_and_resume], [m3, m1, this_month])
+        self.assertEqual(months[closed], [m3, m2])
+        # This month's MRR is the total of the Active subscriptions on the list.
+        (this_month_mrr,) = Month._read_group(
+            [("subscription_id", "in", subscriptions.ids), ("month", "=", this_month)],
+            [],
+            ["mrr:sum"],
+        )[0]
+        active = self.Subscription.with_user(manager).search(
+            [("id", "in", subscriptions.ids), ("state", "=", "active")]
+        )
+        self.assertEqual(active, running | pause_and_resume)
+        self.assertEqual(this_month_mrr, sum(active.mapped("mrr")))

@@ -4,8 +4,6 @@ import pytest
 
 from retention_loyalty.engine.customer_movement import (
     MovementSettings,
-    cohort_share,
-    cohort_sizes,
     customer_months,
     period_months,
     repeat_rate,
@@ -93,23 +91,17 @@ def test_refunds_only_are_revenue_without_customer_status():
     assert customer_months([], AS_OF, SETTINGS) == []
 
 
-def test_cohort_shares_and_repeat_rate():
+def test_repeat_rate():
     orders = {
         1: [(date(2026, 1, 5), 10.0, None), (date(2026, 2, 5), 10.0, None)],
         2: [(date(2026, 1, 20), 10.0, None)],
         3: [(date(2026, 2, 1), 10.0, None)],
         4: [(date(2026, 2, 3), -10.0, None)],  # refunds only: in no cohort
     }
-    sizes = cohort_sizes(orders, AS_OF)
-    assert sizes == {date(2026, 1, 1): 2, date(2026, 2, 1): 1}
     february = {
         pid: by_month(customer_months(rows, AS_OF, SETTINGS)).get(date(2026, 2, 1))
         for pid, rows in orders.items()
     }
-    assert cohort_share(february[1], sizes) == 50.0  # one of January's two
-    assert cohort_share(february[2], sizes) is None  # did not buy
-    assert cohort_share(february[3], sizes) == 100.0
-    assert cohort_share(february[4], sizes) is None
     assert repeat_rate(february[1]) == 100.0
     assert repeat_rate(february[3]) == 0.0
     assert repeat_rate(february[2]) is None

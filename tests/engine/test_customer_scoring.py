@@ -60,6 +60,7 @@ def summary_from_orders(orders_by_customer, end, amounts=None):
                 float(np.median(gaps)) if gaps else None,
                 amount if gaps else None,
                 amount,
+                float(gaps[0]) if gaps else None,
             )
         )
     return PurchaseSummary.from_rows(rows, end)
@@ -102,9 +103,10 @@ def test_demo_base_uses_the_model_and_ranks_rhythms():
     risk_lapsed = result.risk_index[rhythm == "lapsed"].mean()
     assert risk_lapsed > result.risk_index[rhythm == "loyal"].mean()
     assert np.mean(result.risk_index[rhythm == "lapsed"] >= 2) > 0.8
-    # One-order customers get P(alive) 1 from BG/NBD: their risk comes from overdue time.
+    # BG/NBD gives one-order customers P(alive) 1; the rhythm (days since
+    # their order against the typical second-order gap) does not.
     one_off = rhythm == "one_off"
-    assert np.all(result.p_alive[one_off] == 1.0)
+    assert np.all(result.p_alive[one_off] < 1.0)
     assert result.risk_index[one_off].mean() > 1
     assert result.clv[rhythm == "loyal"].mean() > result.clv[rhythm == "lapsed"].mean()
     assert result.expected_orders[rhythm == "loyal"].mean() > 3
@@ -137,6 +139,7 @@ def test_clv_matches_lifetimes_on_cdnow():
         median_gap_days=np.full(n, np.nan),
         repeat_order_value=np.where(data["x"] > 0, data["zbar"], np.nan),
         average_order_value=data["zbar"],
+        second_purchase_gap_days=np.full(n, np.nan),
     )
     settings = ScoringSettings(horizon_months=12, monthly_discount_rate=0.01)
     fitted = fit(summary, settings)
@@ -168,7 +171,14 @@ def test_clv_matches_lifetimes_on_cdnow():
         discount_rate=0.01,
         freq="W",
     )
-    np.testing.assert_allclose(result.clv, expected.to_numpy(), rtol=1e-8)
+    # The model's lifetime value is the value if they stay times the model's
+    # P(alive); the shown one uses the lower of it and the rhythm's.
+    x, t_x, t_age = data["x"], recency_days / 7, age_days / 7
+    model_p_alive = bgnbd.p_alive(fitted.bgnbd_params, x, t_x, t_age)
+    np.testing.assert_allclose(
+        result.value_if_retained * model_p_alive, expected.to_numpy(), rtol=1e-8
+    )
+    assert np.all(result.clv <= result.value_if_retained * model_p_alive * (1 + 1e-12))
 
 
 def test_few_repeat_customers_fall_back_to_the_rhythm_heuristic():

@@ -8,6 +8,7 @@ from retention_loyalty.engine.segments import (
     risk_levels,
     tier_thresholds,
     tiers_by_threshold,
+    usual_gap_days,
     validate_cutoffs,
     value_tiers,
 )
@@ -69,18 +70,23 @@ def test_bad_cutoffs(cutoffs, message):
         validate_cutoffs(cutoffs)
 
 
-def test_overdue_ratio_uses_own_rhythm_or_the_typical_one():
-    ratio = overdue_ratio([60, 60, 10, -3], [30, np.nan, 0, 20], typical_gap_days=40)
+def test_overdue_ratio_is_days_over_the_usual_gap():
+    ratio = overdue_ratio([60, 60, 10, -3], [30, 40, 40, 20])
     assert ratio.tolist() == [2.0, 1.5, 0.25, 0.0]
+    with pytest.raises(ValueError, match="usual gap"):
+        overdue_ratio([1], [0])
+    with pytest.raises(ValueError, match="usual gap"):
+        overdue_ratio([1], [float("nan")])
     with pytest.raises(ValueError, match="typical gap"):
-        overdue_ratio([1], [1], typical_gap_days=0)
+        usual_gap_days([1], [1.0], 0.0, 10.0)
     with pytest.raises(ValueError, match="typical gap"):
-        overdue_ratio([1], [1], typical_gap_days=float("nan"))
+        usual_gap_days([1], [1.0], 10.0, float("nan"))
 
 
 def test_risk_levels_take_the_worse_signal():
     p_alive = [0.95, 0.5, 0.95, 0.2, 0.05, 0.95, 1.0]
-    overdue = [0.5, 0.5, 1.6, 0.5, 0.5, 4.0, 3.0]
+    # Past the usual gap (above 1) the P(alive) signal may make them worse.
+    overdue = [0.5, 0.5, 1.6, 1.2, 1.2, 4.0, 3.0]
     levels = risk_levels(p_alive, overdue)
     assert [RISK_LEVELS[i] for i in levels] == [
         "low",
@@ -94,7 +100,7 @@ def test_risk_levels_take_the_worse_signal():
 
 
 def test_tiny_probabilities_are_compared_not_clamped():
-    levels = risk_levels([1e-300, 0.0999999], [0.0, 0.0])
+    levels = risk_levels([1e-300, 0.0999999], [1.1, 1.1])
     assert levels.tolist() == [3, 3]
 
 
