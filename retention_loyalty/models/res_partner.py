@@ -440,6 +440,27 @@ class ResPartner(models.Model):
         )
         return [chatter, orders]
 
+    retention_suggested_product_ids = fields.Many2many(
+        "product.product",
+        compute="_compute_retention_suggested_product_ids",
+        string="Suggested Products",
+        help="Products bought together with this customer's that they do not buy yet, the "
+        "strongest links first (Retention > Reporting > Products Bought Together).",
+    )
+
+    @api.depends_context("company")
+    def _compute_retention_suggested_product_ids(self):
+        suggestions = (
+            self.env["retention.product.affinity"]
+            .sudo()
+            ._suggestions(self.env.company, self.commercial_partner_id.ids)
+        )
+        empty = self.env["product.product"]
+        for partner in self:
+            partner.retention_suggested_product_ids = suggestions.get(
+                partner.commercial_partner_id.id, empty
+            )
+
     # ------------------------------------------------------------------ key accounts and hand-over
 
     retention_key_account = fields.Boolean(

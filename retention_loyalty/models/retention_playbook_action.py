@@ -53,7 +53,8 @@ class RetentionPlaybookAction(models.Model):
     deadline_days = fields.Integer(string="Deadline (days)", default=3)
     note = fields.Html(
         help="Placeholders: {customer}, {tier}, {risk}, {clv}, {revenue}, {last_order}, "
-        "{p_alive}, {products}."
+        "{p_alive}, {products} (bought recently), {suggestions} (products bought together with "
+        "theirs that they do not buy yet)."
     )
     mail_template_id = fields.Many2one(
         "mail.template", string="Email Template", domain=[("model", "=", "res.partner")]
@@ -184,7 +185,7 @@ class RetentionPlaybookAction(models.Model):
         )
         return {stat.partner_id.id: stat for stat in stats}
 
-    def _render_note(self, partner, stat, products):
+    def _render_note(self, partner, stat, products, suggestions=""):
         """The note with the customer's figures in place of the placeholders,
         escaped: a customer's name is text, never HTML."""
         risk_labels = dict(self.env["retention.customer.stat"]._fields["risk_level"].selection)
@@ -197,6 +198,7 @@ class RetentionPlaybookAction(models.Model):
             "{last_order}": str(stat.last_order_date or "") if stat else "",
             "{p_alive}": f"{stat.p_alive:.0%}" if stat else "",
             "{products}": products,
+            "{suggestions}": suggestions,
         }
         note = self.note or Markup()
         for placeholder, value in values.items():
@@ -279,6 +281,15 @@ class RetentionPlaybookAction(models.Model):
         stats = self._figures(partners)
         assignees = self._assignees(partners)
         products = self._suggested_products(partners) if "{products}" in str(self.note) else {}
+        suggestions = {}
+        if "{suggestions}" in str(self.note):
+            suggestions = {
+                partner_id: ", ".join(related.mapped("display_name"))
+                for partner_id, related in self.env["retention.product.affinity"]
+                .sudo()
+                ._suggestions(self.company_id, partners.ids)
+                .items()
+            }
         expiring = self._expiring_points(partners, today)
         model_id = self.env["ir.model"]._get_id("res.partner")
         activities = (
@@ -297,7 +308,10 @@ class RetentionPlaybookAction(models.Model):
                         "date_deadline": today + timedelta(days=self.deadline_days),
                         "summary": self.playbook_id.name,
                         "note": self._render_note(
-                            partner, stats.get(partner.id), products.get(partner.id, "")
+                            partner,
+                            stats.get(partner.id),
+                            products.get(partner.id, ""),
+                            suggestions.get(partner.id, ""),
                         )
                         + (
                             Markup("<p>%s.</p>") % expiring[partner.id]

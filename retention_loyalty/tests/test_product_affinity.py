@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import date, datetime, time
 
 from odoo import Command
@@ -109,3 +110,35 @@ class TestProductAffinity(TransactionCase):
         )
         self.filters.sale_ok = False
         self.assertEqual(self.Affinity._suggestions(self.company, [customer.id]), {})
+
+    def test_follow_up_notes_and_the_thank_you_email_suggest_them(self):
+        customer = self.customers[5]  # beans and mugs: filters go with beans
+        call = self.env.ref("mail.mail_activity_data_call")
+        playbook = self.env["retention.playbook"].create(
+            {
+                "name": "Affinity call",
+                "trigger": "no_contact",
+                "trigger_days": 1,
+                "control_percent": 0,
+                "action_ids": [
+                    Command.create(
+                        {
+                            "kind": "activity",
+                            "activity_type_id": call.id,
+                            "note": "<p>Suggest: {suggestions}</p>",
+                        }
+                    )
+                ],
+            }
+        )
+        results = defaultdict(dict)
+        playbook.action_ids._run(customer, TODAY, results, defaultdict(list))
+        note = self.env["mail.activity"].browse(results[customer.id]["activity_id"]).note
+        self.assertIn("Suggest: Affinity Filters", str(note))
+        # Created in this transaction, the customer's x2many caches start empty.
+        customer.invalidate_recordset()
+        self.assertEqual(customer.retention_suggested_product_ids, self.filters)
+        template = self.env.ref("retention_loyalty.mail_template_playbook_thank_you")
+        body = template._render_field("body_html", customer.ids)[customer.id]
+        self.assertIn("You may also like", str(body))
+        self.assertIn("Affinity Filters", str(body))
