@@ -116,6 +116,18 @@ def risk_levels(p_alive, overdue, thresholds=None):
     return np.where(overdue > 1.0, np.maximum(level, 1), np.minimum(level, 1))
 
 
+def raised_by_service_signals(risk_index, signalled):
+    """Risk one level up for customers with a recent service failure (late
+    delivery, return, overdue invoice, lost quotation, unhappy answer): at
+    least medium, at most high; lost stays lost."""
+    risk_index = np.asarray(risk_index)
+    signalled = np.asarray(signalled, dtype=bool)
+    if risk_index.shape != signalled.shape:
+        raise ValueError("One service flag per customer.")
+    raised = np.clip(risk_index + 1, 1, 2)
+    return np.where(signalled & (risk_index < 3), np.maximum(risk_index, raised), risk_index)
+
+
 def validate_cutoffs(cumulative_cutoffs):
     """Cut-offs are cumulative shares in (0, 1], strictly increasing, the
     last one 1 (every customer gets a tier)."""

@@ -15,6 +15,16 @@ from ..engine import customer_scoring, segments
 from ..engine.contacts import contacted_within
 from .retention_customer_month import CONCURRENCY_ERRORS
 
+# Service failures of the last 90 days raise the risk; an invoice counts once
+# it is 15 days overdue. Bridges add late deliveries, returns, unhappy answers.
+SERVICE_SIGNAL_DAYS = 90
+INVOICE_OVERDUE_SIGNAL_DAYS = 15
+SERVICE_SIGNALS = [
+    ("invoice_overdue", "Invoice overdue"),
+    ("order_cancelled", "Order cancelled"),
+    ("quotation_expired", "Quotation expired"),
+]
+
 _logger = logging.getLogger(__name__)
 
 RISK_LEVEL_SELECTION = [
@@ -95,6 +105,15 @@ class RetentionCustomerStat(models.Model):
         help="The day the usual gap after the last order ran out, for customers who have "
         "not ordered since.",
     )
+    service_signal = fields.Selection(
+        SERVICE_SIGNALS,
+        string="Service Failure",
+        readonly=True,
+        help="The latest service failure of the last 90 days (overdue invoice, cancelled order "
+        "or expired quotation; late delivery, return or unhappy survey answer with the "
+        "bridges): it raises the risk one level.",
+    )
+    service_signal_date = fields.Date(string="Service Failure On", readonly=True)
     risk_reason = fields.Char(
         string="Why",
         compute="_compute_risk_reason",
@@ -192,6 +211,8 @@ class RetentionCustomerStat(models.Model):
         "computed_on",
         "risk_level",
         "p_alive",
+        "service_signal",
+        "service_signal_date",
     )
     def _compute_risk_reason(self):
         for stat in self:
@@ -224,7 +245,18 @@ class RetentionCustomerStat(models.Model):
                 reason += " " + self.env._(
                     "Chance of buying again: %(percent)s %%.", percent=round(stat.p_alive * 100)
                 )
+            if stat.service_signal:
+                reason += " " + stat._service_signal_text()
             stat.risk_reason = reason
+
+    def _service_signal_text(self):
+        self.ensure_one()
+        labels = dict(self._fields["service_signal"]._description_selection(self.env))
+        return self.env._(
+            "%(failure)s on %(date)s.",
+            failure=labels[self.service_signal],
+            date=format_date(self.env, self.service_signal_date),
+        )
 
     def _compute_segment_history_ids(self):
         histories = self.env["retention.segment.history"].search(
@@ -681,7 +713,12 @@ class RetentionCustomerStat(models.Model):
         if not summary.size:
             return
         tier_ids = np.array(tiers.ids)[tier_index]
-        risk_names = np.array([key for key, _label in RISK_LEVEL_SELECTION])[result.risk_index]
+        partner_ids = summary.partner_ids.tolist()
+        signals = self._service_signals(company, partner_ids, today)
+        risk_index = segments.raised_by_service_signals(
+            result.risk_index, [pid in signals for pid in partner_ids]
+        )
+        risk_names = np.array([key for key, _label in RISK_LEVEL_SELECTION])[risk_index]
         tier_names = {tier.id: tier.name for tier in tiers}
         risk_labels = dict(RISK_LEVEL_SELECTION)
         segment_names = [
@@ -716,6 +753,8 @@ class RetentionCustomerStat(models.Model):
             "value_tier_id": tier_ids,
             "risk_level": risk_names,
             "segment": segment_names,
+            "service_signal": [signals.get(pid, (None, None))[0] for pid in partner_ids],
+            "service_signal_date": [signals.get(pid, (None, None))[1] for pid in partner_ids],
         }
         self._upsert(company, today, columns)
         self._log_segment_changes(company, today, columns, old)
@@ -839,6 +878,18 @@ class RetentionCustomerStat(models.Model):
                 changes.append((partner_id, previous, tier_id, risk, segment))
         if not changes:
             return
+        signals = {
+            partner_id: (kind, day)
+            for partner_id, kind, day in zip(
+                columns["partner_id"].tolist(),
+                columns["service_signal"],
+                columns["service_signal_date"],
+                strict=True,
+            )
+            if kind
+        }
+        labels = dict(self._fields["service_signal"]._description_selection(self.env))
+        rank = {key: index for index, (key, _label) in enumerate(RISK_LEVEL_SELECTION)}
         self.env["retention.segment.history"].create(
             [
                 {
@@ -851,10 +902,82 @@ class RetentionCustomerStat(models.Model):
                     "value_tier_id": tier_id,
                     "risk_level": risk,
                     "segment": segment,
+                    # A risk raised by a service failure says which.
+                    "reason": self.env._(
+                        "%(failure)s on %(date)s",
+                        failure=labels[signals[partner_id][0]],
+                        date=format_date(self.env, signals[partner_id][1]),
+                    )
+                    if partner_id in signals and rank[risk] > rank.get(previous[1], -1)
+                    else False,
                 }
                 for partner_id, previous, tier_id, risk, segment in changes
             ]
         )
+
+    # ------------------------------------------------------------------ service failures
+
+    @api.model
+    def _service_signals(self, company, partner_ids, today):
+        """{customer id: (kind, day)} of each customer's latest service failure
+        of the last SERVICE_SIGNAL_DAYS days, in one query over every source."""
+        if not partner_ids:
+            return {}
+        self.env.flush_all()
+        since = today - timedelta(days=SERVICE_SIGNAL_DAYS)
+        sources = self._service_signal_queries(company, list(partner_ids), since, today)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT ON (customer_id) customer_id, kind, day
+                     FROM (%s) signals (customer_id, kind, day)
+                 ORDER BY customer_id, day DESC, kind""",
+                SQL(" UNION ALL ").join(SQL("(%s)", source) for source in sources),
+            )
+        )
+        return {partner_id: (kind, day) for partner_id, kind, day in rows}
+
+    @api.model
+    def _service_signal_queries(self, company, partner_ids, since, today):
+        """Queries of (customer, kind, day) between ``since`` and ``today``,
+        one row per customer at most; bridge addons add their own sources."""
+        invoices = SQL(
+            """SELECT DISTINCT ON (move.commercial_partner_id)
+                      move.commercial_partner_id, 'invoice_overdue', move.invoice_date_due
+                 FROM account_move move
+                WHERE move.company_id = %(company)s AND move.move_type = 'out_invoice'
+                  AND move.state = 'posted' AND move.payment_state IN ('not_paid', 'partial')
+                  AND move.invoice_date_due BETWEEN %(since)s AND %(overdue)s
+                  AND move.commercial_partner_id = ANY(%(partners)s)
+             ORDER BY move.commercial_partner_id, move.invoice_date_due DESC""",
+            company=company.id,
+            since=since,
+            overdue=today - timedelta(days=INVOICE_OVERDUE_SIGNAL_DAYS),
+            partners=partner_ids,
+        )
+        orders = SQL(
+            """SELECT DISTINCT ON (customer_id) customer_id, kind, day
+                 FROM (
+                      SELECT p.commercial_partner_id AS customer_id,
+                             'order_cancelled' AS kind, so.retention_cancelled_on AS day
+                        FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                       WHERE so.company_id = %(company)s
+                         AND so.retention_cancelled_on BETWEEN %(since)s AND %(today)s
+                         AND p.commercial_partner_id = ANY(%(partners)s)
+                      UNION ALL
+                      SELECT p.commercial_partner_id, 'quotation_expired', so.validity_date + 1
+                        FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                       WHERE so.company_id = %(company)s AND so.state IN ('draft', 'sent')
+                         AND so.validity_date BETWEEN %(since)s AND %(yesterday)s
+                         AND p.commercial_partner_id = ANY(%(partners)s)
+                 ) lost
+             ORDER BY customer_id, day DESC""",
+            company=company.id,
+            since=since,
+            today=today,
+            yesterday=today - timedelta(days=1),
+            partners=partner_ids,
+        )
+        return [invoices, orders]
 
     # ------------------------------------------------------------------ contact
 

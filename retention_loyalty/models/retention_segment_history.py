@@ -24,3 +24,4 @@ class RetentionSegmentHistory(models.Model):
     risk_level = fields.Selection(RISK_LEVEL_SELECTION, string="Risk")
     old_segment = fields.Char(string="Previous Segment")
     segment = fields.Char()
+    reason = fields.Char(help="The service failure that raised the risk, if one did.")

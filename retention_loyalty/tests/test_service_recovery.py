@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .common import make_order, make_product
+from .common import RetentionCase, make_order, make_product
 
 TODAY = date(2026, 6, 30)
 
@@ -111,3 +111,59 @@ class TestServiceRecoveryTriggers(TransactionCase):
             playbook._candidates(TODAY + timedelta(days=1)),
             {still_valid.partner_id.id: still_valid.id},
         )
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestServiceSignalsRaiseRisk(RetentionCase):
+    """A service failure of the last 90 days raises a customer's risk one
+    level, says so in the reason and in the segment history."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # A service: no delivery that the deliveries bridge could find late.
+        cls.product.write({"type": "service", "invoice_policy": "order"})
+        cls._regular_customers(12)
+        cls.loyal = cls._customer("Signal Loyal")
+        cls._orders(cls.loyal, range(310, 0, -30))
+
+    def test_an_invoice_fifteen_days_overdue_raises_the_risk_with_its_reason(self):
+        self._recompute(full=True)
+        stat = self._stat(self.loyal)
+        self.assertEqual(stat.risk_level, "low")
+        self.assertFalse(stat.service_signal)
+        order = self.loyal.sale_order_ids.sorted("date_order")[-1]
+        invoice = order._create_invoices()
+        invoice.action_post()
+        invoice.invoice_date_due = TODAY - timedelta(days=14)
+        self._recompute()
+        stat.invalidate_recordset()
+        self.assertEqual(stat.risk_level, "low", "14 days overdue is not a failure yet")
+        invoice.invoice_date_due = TODAY - timedelta(days=15)
+        self.env["res.company"].invalidate_model()
+        self.company.retention_last_reage = TODAY - timedelta(days=1)
+        self._recompute()
+        stat.invalidate_recordset()
+        self.assertEqual(stat.risk_level, "medium")
+        self.assertEqual(
+            (stat.service_signal, stat.service_signal_date),
+            ("invoice_overdue", TODAY - timedelta(days=15)),
+        )
+        self.assertIn("Invoice overdue on 06/15/2026.", stat.risk_reason)
+        history = self.env["retention.segment.history"].search(
+            [("partner_id", "=", self.loyal.id)], order="id desc", limit=1
+        )
+        self.assertEqual((history.old_risk_level, history.risk_level), ("low", "medium"))
+        self.assertEqual(history.reason, "Invoice overdue on 06/15/2026")
+
+    def test_a_cancelled_order_is_a_failure_and_it_fades_after_ninety_days(self):
+        order = make_order(self.env, self.loyal, self.product, 40.0, confirm=False)
+        with freeze_time(TODAY - timedelta(days=91)):
+            order._action_cancel()
+        self._recompute(full=True)
+        self.assertFalse(self._stat(self.loyal).service_signal, "91 days ago: forgotten")
+        order.retention_cancelled_on = TODAY - timedelta(days=90)
+        self._recompute(full=True)
+        stat = self._stat(self.loyal)
+        self.assertEqual((stat.service_signal, stat.risk_level), ("order_cancelled", "medium"))

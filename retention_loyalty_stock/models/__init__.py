@@ -1,1 +1,2 @@
 from . import retention_playbook
+from . import retention_customer_stat

@@ -102,3 +102,30 @@ class TestDeliveryTriggers(TransactionCase):
         runs = playbook._evaluate(TODAY)
         self.assertEqual(runs.order_id, order)
         self.assertTrue(runs.activity_id)
+
+    def test_deliveries_validated_late_and_returns_raise_the_risk_open_ones_do_not(self):
+        Stat = self.env["retention.customer.stat"]
+        company = self.env.company
+        order, picking = self._delivery(self.customer, TODAY - timedelta(days=10))
+        self.assertEqual(Stat._service_signals(company, [self.customer.id], TODAY), {})
+        self._deliver(picking, TODAY - timedelta(days=8))  # two days late
+        self.assertEqual(
+            Stat._service_signals(company, [self.customer.id], TODAY),
+            {self.customer.id: ("delivery_late", TODAY - timedelta(days=10))},
+        )
+        _order, on_time = self._delivery(self.other, TODAY - timedelta(days=10))
+        self._deliver(on_time, TODAY - timedelta(days=9))  # the next day: in time
+        self.assertEqual(Stat._service_signals(company, [self.other.id], TODAY), {})
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(active_id=on_time.id, active_model="stock.picking")
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 1
+        returned = wizard._create_return()
+        returned.move_ids.quantity = 1
+        returned.button_validate()
+        self.assertEqual(
+            Stat._service_signals(company, [self.other.id], TODAY),
+            {self.other.id: ("goods_returned", TODAY)},
+        )

@@ -1,2 +1,3 @@
 from . import retention_playbook_action
 from . import survey_user_input
+from . import retention_customer_stat

@@ -140,3 +140,13 @@ def test_thresholds_of_an_empty_tier():
     assert tier_thresholds(np.array([10.0, 1.0]), np.array([0, 2]), 3) == [10.0, 10.0]
     with pytest.raises(ValueError, match="must not increase"):
         tiers_by_threshold([1.0], [1.0, 5.0])
+
+
+def test_a_service_failure_raises_risk_one_level_up_to_high():
+    from retention_loyalty.engine.segments import raised_by_service_signals
+
+    risk = np.array([0, 1, 2, 3, 0])
+    flagged = np.array([True, True, True, True, False])
+    assert raised_by_service_signals(risk, flagged).tolist() == [1, 2, 2, 3, 0]
+    with pytest.raises(ValueError):
+        raised_by_service_signals(risk, flagged[:2])
