@@ -32,6 +32,7 @@
         "views/retention_home_views.xml",
         "views/portal_subscription_templates.xml",
         "views/portal_templates.xml",
+        "views/portal_quick_reorder_templates.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

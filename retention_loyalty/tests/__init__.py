@@ -25,3 +25,4 @@ from . import test_subscription_pause
 from . import test_portal_tour
 from . import test_hand_over
 from . import test_reorder
+from . import test_quick_reorder
