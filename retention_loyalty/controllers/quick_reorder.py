@@ -49,7 +49,7 @@ class RetentionQuickReorderPortal(CustomerPortal):
         }
 
     def _render_quick_reorder(self, contact, error=None, quantities=None, standing=None):
-        company = request.env.company
+        company = request.env.company.sudo()
         # Read as the server after the key-account check: the customer's order
         # history, products and prices, for this contact's company only.
         contact_sudo = contact.sudo()
@@ -97,7 +97,7 @@ class RetentionQuickReorderPortal(CustomerPortal):
         try:
             with request.env.cr.savepoint():
                 order = contact.sudo()._retention_quick_reorder_order(
-                    request.env.company, quantities
+                    request.env.company.sudo(), quantities
                 )
         except (UserError, ValidationError) as error:
             return self._render_quick_reorder(contact, error=error.args[0], quantities=quantities)
@@ -119,7 +119,7 @@ class RetentionQuickReorderPortal(CustomerPortal):
                 ) from error
             with request.env.cr.savepoint():
                 subscription = contact.sudo()._retention_standing_order(
-                    request.env.company, quantities, interval, unit, first_day
+                    request.env.company.sudo(), quantities, interval, unit, first_day
                 )
         except (UserError, ValidationError) as error:
             return self._render_quick_reorder(contact, error=error.args[0], quantities=quantities)

@@ -26,3 +26,4 @@ from . import test_portal_tour
 from . import test_hand_over
 from . import test_reorder
 from . import test_quick_reorder
+from . import test_quick_reorder_routes_tour
