@@ -867,4 +867,12 @@ class ResPartner(models.Model):
         )
         if company.retention_standing_order_state == "active":
             subscription.action_activate()
+        elif customer.user_id:
+            subscription.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=customer.user_id.id,
+                summary=self.env._(
+                    "Start the standing order %(customer)s asked for", customer=customer.name
+                ),
+            )
         return subscription

@@ -279,6 +279,11 @@ class TestQuickReorder(QuickReorderCase):
             [(line.product_id, line.quantity, line.price_unit) for line in draft.line_ids],
             [(self.beans, 2, 17.0), (self.filters, 1, 4.0)],
         )
+        self.assertEqual(
+            draft.activity_ids.mapped(lambda activity: (activity.user_id, activity.summary)),
+            [(self.salesman, "Start the standing order Quick Key Co asked for")],
+            "the salesperson is asked to start it",
+        )
         self.company.write(
             {"retention_standing_order_state": "active", "retention_quick_reorder_confirm": True}
         )
@@ -289,6 +294,7 @@ class TestQuickReorder(QuickReorderCase):
             running,
             [{"state": "active", "date_start": date(2026, 7, 6), "auto_confirm": True}],
         )
+        self.assertFalse(running.activity_ids)
         self.assertIn(
             running,
             self.env["retention.subscription"]
