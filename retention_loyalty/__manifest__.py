@@ -33,6 +33,7 @@
         "views/retention_product_affinity_views.xml",
         "views/portal_subscription_templates.xml",
         "views/portal_templates.xml",
+        "views/portal_quick_reorder_templates.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

@@ -7,6 +7,7 @@ from . import retention_model_fit
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import product_product
 from . import retention_demo_generator
 from . import retention_points_entry
 from . import loyalty_program

@@ -95,6 +95,34 @@ class ResCompany(models.Model):
         default=True,
         help="Customers may pause or close their subscriptions in the portal.",
     )
+    retention_quick_reorder_min_orders = fields.Integer(
+        string="Quick Reorder: Usual When Bought in",
+        default=2,
+        required=True,
+        help="On the key accounts' Quick reorder page, a product is usual (and its typical "
+        "quantity proposed) when bought in at least this many of the last orders looked at.",
+    )
+    retention_quick_reorder_last_orders = fields.Integer(
+        string="Quick Reorder: Last Orders Looked At",
+        default=4,
+        required=True,
+        help="The Quick reorder page offers the products of this many of the customer's most "
+        "recent orders.",
+    )
+    retention_quick_reorder_confirm = fields.Boolean(
+        string="Quick Reorder Confirms the Order",
+        help="The Quick reorder page confirms the order at once, instead of making a quotation "
+        "the customer signs or pays online. Standing orders asked for there then confirm "
+        "their orders too.",
+    )
+    retention_standing_order_state = fields.Selection(
+        [("draft", "Our team starts it"), ("active", "Starts at once")],
+        string="Standing Orders from the Portal",
+        default="draft",
+        required=True,
+        help="A standing order a key account asks for on the Quick reorder page is a draft "
+        "subscription the team starts, or runs at once.",
+    )
     retention_club_last_run = fields.Date(
         string="Club Memberships Updated On", readonly=True, copy=False
     )
@@ -205,6 +233,23 @@ class ResCompany(models.Model):
             high_overdue=self.retention_high_overdue,
             lost_overdue=self.retention_lost_overdue,
         )
+
+    @api.constrains("retention_quick_reorder_min_orders", "retention_quick_reorder_last_orders")
+    def _check_retention_quick_reorder(self):
+        for company in self:
+            if not (
+                1
+                <= company.retention_quick_reorder_min_orders
+                <= company.retention_quick_reorder_last_orders
+                <= 50
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Quick reorder of %(company)s: a product is usual when bought in at least "
+                        "one of the last orders looked at (at most 50).",
+                        company=company.name,
+                    )
+                )
 
     @api.constrains(
         "retention_medium_p_alive",

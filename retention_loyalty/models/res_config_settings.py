@@ -13,6 +13,18 @@ class ResConfigSettings(models.TransientModel):
     retention_subscription_portal_manage = fields.Boolean(
         related="company_id.retention_subscription_portal_manage", readonly=False
     )
+    retention_quick_reorder_min_orders = fields.Integer(
+        related="company_id.retention_quick_reorder_min_orders", readonly=False
+    )
+    retention_quick_reorder_last_orders = fields.Integer(
+        related="company_id.retention_quick_reorder_last_orders", readonly=False
+    )
+    retention_quick_reorder_confirm = fields.Boolean(
+        related="company_id.retention_quick_reorder_confirm", readonly=False
+    )
+    retention_standing_order_state = fields.Selection(
+        related="company_id.retention_standing_order_state", readonly=False
+    )
     retention_clv_horizon_months = fields.Integer(
         related="company_id.retention_clv_horizon_months", readonly=False
     )

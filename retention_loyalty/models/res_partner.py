@@ -1,13 +1,17 @@
+import math
 from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, formatLang
 
+from ..engine.baskets import PastOrder, reorder_lines
 from ..engine.clubs import next_level, window_end
 from ..engine.contacts import Touch, latest_touch
+from ..engine.recurrence import Recurrence
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
 CONTACT_KINDS = [
@@ -643,3 +647,268 @@ class ResPartner(models.Model):
         if self.retention_single_contact:
             lines.append(self.env._("Key account with a single contact person: meet others."))
         return Markup("<ul>%s</ul>") % Markup().join(Markup("<li>%s</li>") % line for line in lines)
+
+    # ------------------------------------------------------------------ quick reorder
+
+    def _retention_recent_orders(self, company, last_orders):
+        """{customer id: [PastOrder, ...] newest first} for these commercial
+        partners: their last ``last_orders`` confirmed orders in ``company``
+        (contacts' orders included; subscription periods and rewards left
+        out), each product's quantity and unit price paid (net of discounts,
+        before taxes), in one query."""
+        if not self:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """WITH recent AS (
+                       SELECT so.id AS order_id, so.currency_id,
+                              p.commercial_partner_id AS customer_id,
+                              row_number() OVER (
+                                  PARTITION BY p.commercial_partner_id
+                                  ORDER BY so.date_order DESC, so.id DESC
+                              ) AS rank
+                         FROM sale_order so
+                         JOIN res_partner p ON p.id = so.partner_id
+                        WHERE so.state = 'sale' AND so.company_id = %(company)s
+                          AND so.retention_subscription_id IS NULL
+                          AND p.commercial_partner_id = ANY(%(customers)s)
+                   )
+                   SELECT recent.customer_id, recent.order_id, recent.currency_id,
+                          line.product_id, sum(line.product_uom_qty),
+                          sum(line.price_subtotal) / sum(line.product_uom_qty)
+                     FROM recent
+                     JOIN sale_order_line line ON line.order_id = recent.order_id
+                    WHERE recent.rank <= %(last)s AND line.display_type IS NULL
+                      AND line.product_id IS NOT NULL AND line.product_uom_qty > 0
+                      AND line.reward_id IS NULL
+                 GROUP BY recent.customer_id, recent.order_id, recent.rank, recent.currency_id,
+                          line.product_id
+                 ORDER BY recent.customer_id, recent.rank""",
+                company=company.id,
+                customers=self.ids,
+                last=last_orders,
+            )
+        )
+        orders = {}
+        for (
+            customer_id,
+            order_id,
+            currency_id,
+            product_id,
+            quantity,
+            price,
+        ) in self.env.cr.fetchall():
+            order = orders.setdefault((customer_id, order_id), PastOrder({}, {}, currency_id))
+            order.quantities[product_id] = quantity
+            order.prices[product_id] = price
+        history = defaultdict(list)
+        for (customer_id, _order_id), order in orders.items():  # already newest first
+            history[customer_id].append(order)
+        return history
+
+    def _retention_quick_reorder_allowed(self):
+        """Whether this portal contact may use the Quick reorder page: their
+        company (commercial partner) is a key account in the current company.
+        Read as the server: key accounts come from internal figures."""
+        self.ensure_one()
+        return bool(self.commercial_partner_id.sudo().retention_is_key_account)
+
+    def _retention_quick_reorder_pricelist(self, company):
+        """The pricelist a quotation of this contact gets in ``company``
+        (theirs, or their club's): the prices the page shows."""
+        self.ensure_one()
+        order = (
+            self.env["sale.order"]
+            .with_company(company)
+            .new({"partner_id": self.id, "company_id": company.id})
+        )
+        return order.pricelist_id
+
+    def _retention_quick_reorder_offer(self, company):
+        """What the Quick reorder page offers this contact in ``company``:
+        {"lines": [{product, usual, quantity, last_quantity, last_price,
+        last_currency, price}] (usual products first), "left_out": products
+        of their last orders no longer sold, "currency": of the current
+        prices}. A constant number of queries, whatever the history."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        history = customer._retention_recent_orders(
+            company, company.retention_quick_reorder_last_orders
+        ).get(customer.id, [])
+        offered = reorder_lines(
+            history,
+            company.retention_quick_reorder_min_orders,
+            company.retention_quick_reorder_last_orders,
+        )
+        products = (
+            self.env["product.product"]
+            .with_company(company)
+            .with_context(active_test=False)
+            .browse([line.product for line in offered])
+        )
+        sellable = products._retention_sellable_in(company)
+        pricelist = self._retention_quick_reorder_pricelist(company)
+        currency = pricelist.currency_id or company.currency_id
+        prices = (
+            pricelist._get_products_price(sellable, 1.0, currency=currency)
+            if pricelist
+            else {product.id: product.lst_price for product in sellable}
+        )
+        currencies = self.env["res.currency"].browse({line.last_currency for line in offered})
+        return {
+            "lines": [
+                {
+                    **line._asdict(),
+                    "product": products.browse(line.product),
+                    "last_currency": currencies.browse(line.last_currency),
+                    "price": prices[line.product],
+                }
+                for line in offered
+                if line.product in sellable.ids
+            ],
+            "left_out": products - sellable,
+            "currency": currency,
+        }
+
+    def _retention_quick_reorder_basket(self, company, quantities):
+        """The basket this contact asks for: ``quantities`` as submitted
+        ({product id: quantity}, texts), checked. Returns ([(product,
+        quantity)], archived products left out). Raises UserError on anything
+        else than positive numbers (0 or empty skips a product) for products
+        sold in ``company``."""
+        basket = []
+        unknown = False
+        for product_key, quantity_text in quantities.items():
+            try:
+                quantity = float(quantity_text or 0)
+            except (TypeError, ValueError) as error:
+                raise UserError(
+                    self.env._("Quantities must be numbers (0 to leave a product out).")
+                ) from error
+            if not math.isfinite(quantity) or quantity < 0:
+                raise UserError(
+                    self.env._("Quantities must be positive numbers (0 to leave a product out).")
+                )
+            if not quantity:
+                continue
+            try:
+                basket.append((int(product_key), quantity))
+            except ValueError:
+                unknown = True
+        products = (
+            self.env["product.product"]
+            .with_company(company)
+            .with_context(active_test=False)
+            .browse([product_id for product_id, _quantity in basket])
+            .exists()
+        )
+        archived = products.filtered(lambda product: not product.active)
+        unknown = unknown or {product_id for product_id, _quantity in basket} - set(products.ids)
+        if unknown or (products - archived) - (products - archived)._retention_sellable_in(company):
+            raise UserError(self.env._("Some of these products cannot be ordered here."))
+        lines = [
+            (products.browse(product_id), quantity)
+            for product_id, quantity in basket
+            if product_id not in archived.ids
+        ]
+        if not lines:
+            raise UserError(self.env._("Choose a quantity for at least one product."))
+        return lines, archived
+
+    def _retention_quick_reorder_order(self, company, quantities):
+        """A normal sales order of the submitted basket for this contact's
+        company, this contact ordering: a quotation sent to them, or a
+        confirmed order when the company says so. Archived products are left
+        out and noted on the order."""
+        self.ensure_one()
+        lines, archived = self._retention_quick_reorder_basket(company, quantities)
+        order = (
+            self.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": self.id,
+                    "company_id": company.id,
+                    "origin": self.env._("Quick reorder"),
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": quantity})
+                        for product, quantity in lines
+                    ],
+                }
+            )
+        )
+        order.message_post(
+            body=self.env._("Ordered by %(name)s from the Quick reorder page.", name=self.name),
+            author_id=self.id,
+        )
+        if archived:
+            order.message_post(
+                body=self.env._(
+                    "Left out (no longer sold): %(products)s",
+                    products=", ".join(archived.mapped("display_name")),
+                ),
+                subtype_xmlid="mail.mt_comment",
+            )
+        if company.retention_quick_reorder_confirm:
+            order.action_confirm()
+        else:
+            order.action_quotation_sent()
+        return order
+
+    def _retention_standing_order(self, company, quantities, interval, unit, first_day=None):
+        """A subscription of the submitted basket for this contact's company,
+        at their prices at each order: a draft the team starts, or running
+        at once, as the company says. ``first_day``: of the first order, after
+        today; by default one period from today."""
+        self.ensure_one()
+        lines, _archived = self._retention_quick_reorder_basket(company, quantities)
+        recurrence = Recurrence(interval, unit)
+        try:
+            recurrence.validate()
+        except ValueError as error:
+            raise UserError(str(error)) from error
+        Subscription = self.env["retention.subscription"].with_company(company)
+        today = Subscription._company_today(company)
+        first_day = first_day or recurrence.period_start(today, 1)
+        if first_day <= today:
+            raise UserError(
+                self.env._(
+                    "Choose a first order after today (%(today)s).",
+                    today=format_date(self.env, today),
+                )
+            )
+        customer = self.commercial_partner_id
+        subscription = Subscription.create(
+            {
+                "partner_id": customer.id,
+                "company_id": company.id,
+                "user_id": customer.user_id.id,
+                "interval": interval,
+                "interval_unit": unit,
+                "date_start": first_day,
+                "pricelist_id": self._retention_quick_reorder_pricelist(company).id,
+                "price_mode": "pricelist",
+                "auto_confirm": company.retention_quick_reorder_confirm,
+                "requested_by_id": self.id,
+                "line_ids": [
+                    Command.create({"product_id": product.id, "quantity": quantity})
+                    for product, quantity in lines
+                ],
+            }
+        )
+        subscription.message_post(
+            body=self.env._("Asked for by %(name)s from the Quick reorder page.", name=self.name),
+            author_id=self.id,
+        )
+        if company.retention_standing_order_state == "active":
+            subscription.action_activate()
+        elif customer.user_id:
+            subscription.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=customer.user_id.id,
+                summary=self.env._(
+                    "Start the standing order %(customer)s asked for", customer=customer.name
+                ),
+            )
+        return subscription

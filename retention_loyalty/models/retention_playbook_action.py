@@ -1,11 +1,9 @@
-from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
 from ..engine.baskets import usual_basket
 
@@ -418,7 +416,12 @@ class RetentionPlaybookAction(models.Model):
         with its link to confirm online. Archived or unsellable products are
         left out and noted."""
         company = self.company_id
-        history = self._recent_orders(partners, company)
+        history = {
+            customer_id: [order.quantities for order in orders]
+            for customer_id, orders in partners._retention_recent_orders(
+                company, self.basket_last_orders
+            ).items()
+        }
         products = (
             self.env["product.product"]
             .sudo()
@@ -426,13 +429,7 @@ class RetentionPlaybookAction(models.Model):
                 {product for orders in history.values() for order in orders for product in order}
             )
         )
-        sellable = products.filtered(
-            lambda product: (
-                product.active
-                and product.sale_ok
-                and product.company_id in (company, company.browse())
-            )
-        )
+        sellable = products._retention_sellable_in(company)
         quotation_values = []
         for partner in partners:
             basket = usual_basket(
@@ -489,44 +486,3 @@ class RetentionPlaybookAction(models.Model):
                 subtype_xmlid="mail.mt_comment",
             )
             quotation.action_quotation_sent()
-
-    def _recent_orders(self, partners, company):
-        """{customer id: [{product id: quantity}, ...] newest first}: the last
-        ``basket_last_orders`` confirmed orders of each customer (contacts'
-        orders included, subscription periods left out), in one query."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """WITH recent AS (
-                       SELECT so.id AS order_id, p.commercial_partner_id AS customer_id,
-                              row_number() OVER (
-                                  PARTITION BY p.commercial_partner_id
-                                  ORDER BY so.date_order DESC, so.id DESC
-                              ) AS rank
-                         FROM sale_order so
-                         JOIN res_partner p ON p.id = so.partner_id
-                        WHERE so.state = 'sale' AND so.company_id = %(company)s
-                          AND so.retention_subscription_id IS NULL
-                          AND p.commercial_partner_id = ANY(%(customers)s)
-                   )
-                   SELECT recent.customer_id, recent.order_id, line.product_id,
-                          sum(line.product_uom_qty)
-                     FROM recent
-                     JOIN sale_order_line line ON line.order_id = recent.order_id
-                    WHERE recent.rank <= %(last)s AND line.display_type IS NULL
-                      AND line.product_id IS NOT NULL AND line.product_uom_qty > 0
-                      AND line.reward_id IS NULL
-                 GROUP BY recent.customer_id, recent.order_id, recent.rank, line.product_id
-                 ORDER BY recent.customer_id, recent.rank""",
-                company=company.id,
-                customers=partners.ids,
-                last=self.basket_last_orders,
-            )
-        )
-        orders = defaultdict(dict)
-        for customer_id, order_id, product_id, quantity in self.env.cr.fetchall():
-            orders[customer_id, order_id][product_id] = quantity
-        history = defaultdict(list)
-        for (customer_id, _order_id), basket in orders.items():  # already newest first
-            history[customer_id].append(basket)
-        return history

@@ -132,6 +132,14 @@ class RetentionSubscription(models.Model):
     send_reminder_email = fields.Boolean(string="Email the Customer", groups="base.group_user")
     reminder_done = fields.Boolean(copy=False, readonly=True, groups="base.group_user")
     origin_order_id = fields.Many2one("sale.order", string="From Order", copy=False, readonly=True)
+    requested_by_id = fields.Many2one(
+        "res.partner",
+        string="Asked For By",
+        copy=False,
+        readonly=True,
+        help="The customer's contact who asked for this standing order on the portal's Quick "
+        "reorder page.",
+    )
     order_ids = fields.One2many("sale.order", "retention_subscription_id", string="Orders")
     order_count = fields.Integer(compute="_compute_order_count")
     event_ids = fields.One2many(

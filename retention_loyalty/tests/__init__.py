@@ -29,3 +29,5 @@ from . import test_service_recovery
 from . import test_product_affinity
 from . import test_salesperson_day
 from . import test_risk_consistency
+from . import test_quick_reorder
+from . import test_quick_reorder_routes_tour
