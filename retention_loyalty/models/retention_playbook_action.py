@@ -4,6 +4,7 @@ from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..engine.baskets import usual_basket
 

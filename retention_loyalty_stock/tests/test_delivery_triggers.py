@@ -106,7 +106,7 @@ class TestDeliveryTriggers(TransactionCase):
     def test_deliveries_validated_late_and_returns_raise_the_risk_open_ones_do_not(self):
         Stat = self.env["retention.customer.stat"]
         company = self.env.company
-        order, picking = self._delivery(self.customer, TODAY - timedelta(days=10))
+        _order, picking = self._delivery(self.customer, TODAY - timedelta(days=10))
         self.assertEqual(Stat._service_signals(company, [self.customer.id], TODAY), {})
         self._deliver(picking, TODAY - timedelta(days=8))  # two days late
         self.assertEqual(
