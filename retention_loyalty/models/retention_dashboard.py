@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
 from ..engine.customer_movement import month_start
@@ -67,12 +67,12 @@ class RetentionDashboard(models.AbstractModel):
         )
         return {
             "key": "at_risk",
-            "title": _("Customers at Risk"),
+            "title": self.env._("Customers at Risk"),
             "value": count,
             "kind": "integer",
             "detail_value": at_stake,
             "detail_kind": "monetary",
-            "detail": _("value at stake"),
+            "detail": self.env._("value at stake"),
             "action": self._list_action(
                 "retention_loyalty.retention_customer_stat_action_at_risk", domain
             ),
@@ -96,12 +96,14 @@ class RetentionDashboard(models.AbstractModel):
         )
         return {
             "key": "followups",
-            "title": _("Follow-ups Due (Team)") if team else _("My Follow-ups Due"),
+            "title": (
+                self.env._("Follow-ups Due (Team)") if team else self.env._("My Follow-ups Due")
+            ),
             "value": due,
             "kind": "integer",
             "detail_value": overdue,
             "detail_kind": "integer",
-            "detail": _("overdue"),
+            "detail": self.env._("overdue"),
             "action": self._list_action(
                 "retention_loyalty.mail_activity_action_retention_followups",
                 domain,
@@ -126,12 +128,14 @@ class RetentionDashboard(models.AbstractModel):
         due = [stat_id for stat_id, ok in covered.items() if not ok]
         return {
             "key": "contact_coverage",
-            "title": _("Contact Plan Kept") if team else _("My Contact Plan Kept"),
+            "title": (
+                self.env._("Contact Plan Kept") if team else self.env._("My Contact Plan Kept")
+            ),
             "value": 100.0 * (len(covered) - len(due)) / len(covered),
             "kind": "percent",
             "detail_value": len(due),
             "detail_kind": "integer",
-            "detail": _("customers to contact"),
+            "detail": self.env._("customers to contact"),
             "action": self._list_action(
                 "retention_loyalty.retention_customer_stat_action",
                 [*domain, ("contact_due", "=", True)],
@@ -163,13 +167,13 @@ class RetentionDashboard(models.AbstractModel):
         ]
         return {
             "key": "retained_revenue",
-            "title": _("Revenue from Existing Customers"),
-            "subtitle": _("this month"),
+            "title": self.env._("Revenue from Existing Customers"),
+            "subtitle": self.env._("this month"),
             "value": by_month.get(this_month, 0.0),
             "kind": "monetary",
             "detail_value": by_month.get(last_month, 0.0),
             "detail_kind": "monetary",
-            "detail": _("last month"),
+            "detail": self.env._("last month"),
             "action": self._list_action(
                 "retention_loyalty.retention_customer_month_action_revenue", this_month_domain
             ),
@@ -195,12 +199,12 @@ class RetentionDashboard(models.AbstractModel):
         )
         return {
             "key": "points_liability",
-            "title": _("Points Liability"),
+            "title": self.env._("Points Liability"),
             "value": value or 0.0,
             "kind": "monetary",
             "detail_value": points or 0.0,
             "detail_kind": "integer",
-            "detail": _(
+            "detail": self.env._(
                 "points outstanding, %(expiring)s of them expire within %(days)s days",
                 expiring=formatLang(self.env, expiring or 0.0, digits=0),
                 days=EXPIRY_HORIZON_DAYS,
@@ -219,12 +223,12 @@ class RetentionDashboard(models.AbstractModel):
         )
         return {
             "key": "mrr",
-            "title": _("Monthly Recurring Revenue"),
+            "title": self.env._("Monthly Recurring Revenue"),
             "value": mrr,
             "kind": "monetary",
             "detail_value": count,
             "detail_kind": "integer",
-            "detail": _("active subscriptions"),
+            "detail": self.env._("active subscriptions"),
             "action": self._list_action("retention_loyalty.retention_subscription_action", domain),
         }
 
@@ -242,13 +246,13 @@ class RetentionDashboard(models.AbstractModel):
         )
         return {
             "key": "churn",
-            "title": _("Churned MRR"),
-            "subtitle": _("this month"),
+            "title": self.env._("Churned MRR"),
+            "subtitle": self.env._("this month"),
             "value": churned_mrr,
             "kind": "monetary",
             "detail_value": closed,
             "detail_kind": "integer",
-            "detail": _("subscriptions closed"),
+            "detail": self.env._("subscriptions closed"),
             "action": self._list_action(
                 "retention_loyalty.retention_subscription_event_action_churn", domain
             ),

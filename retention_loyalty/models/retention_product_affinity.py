@@ -59,7 +59,7 @@ class RetentionProductAffinity(models.Model):
     @api.model
     def _cron_refresh(self):
         """Rebuild every company's pairs, each company committed on its own."""
-        for company in self.env["res.company"].search([]):
+        for company in self.env["res.company"].search([]):  # pylint: disable=no-search-all
             try:
                 with self.env.cr.savepoint():
                     self._refresh_company(company)

@@ -23,7 +23,6 @@ class RetentionValueTier(models.Model):
     )
     color = fields.Integer()
     key_accounts = fields.Boolean(
-        string="Key Accounts",
         help="The customers of this tier are key accounts: a warning when they are known "
         "through a single contact person.",
     )

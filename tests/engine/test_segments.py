@@ -5,6 +5,7 @@ from retention_loyalty.engine.segments import (
     RISK_LEVELS,
     RiskThresholds,
     overdue_ratio,
+    raised_by_service_signals,
     risk_levels,
     tier_thresholds,
     tiers_by_threshold,
@@ -143,8 +144,6 @@ def test_thresholds_of_an_empty_tier():
 
 
 def test_a_service_failure_raises_risk_one_level_up_to_high():
-    from retention_loyalty.engine.segments import raised_by_service_signals
-
     risk = np.array([0, 1, 2, 3, 0])
     flagged = np.array([True, True, True, True, False])
     assert raised_by_service_signals(risk, flagged).tolist() == [1, 2, 2, 3, 0]
