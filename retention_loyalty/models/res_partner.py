@@ -1,6 +1,6 @@
 import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from markupsafe import Markup
 
@@ -359,15 +359,16 @@ class ResPartner(models.Model):
                 partner.retention_last_contact_label = False
 
     @api.model
-    def _retention_last_touches(self, company, customer_ids):
+    def _retention_last_touches(self, company, customer_ids, until=None):
         """{commercial partner id: latest Touch} for ``customer_ids`` in
-        ``company``: a few set-based queries, whatever the number of customers."""
+        ``company`` (up to the day ``until``, if given): a few set-based
+        queries, whatever the number of customers."""
         if not customer_ids:
             return {}
         self.env.flush_all()
         touches = defaultdict(list)
         activity_types = {}
-        for query in self._retention_touch_queries(company, list(customer_ids)):
+        for query in self._retention_touch_queries(company, list(customer_ids), until):
             self.env.cr.execute(query)
             for customer_id, day, kind, user_id, activity_type_id in self.env.cr.fetchall():
                 touches[customer_id].append((day, kind, user_id, activity_type_id))
@@ -386,9 +387,11 @@ class ResPartner(models.Model):
         }
 
     @api.model
-    def _retention_touch_queries(self, company, customer_ids):
+    def _retention_touch_queries(self, company, customer_ids, until=None):
         """Queries of (customer, day, kind, user, activity type), at most one
-        row per customer and source; bridge addons add their own touches."""
+        row per customer and source, up to the day ``until`` if given; bridge
+        addons add their own touches."""
+        until = until or date.max
         xmlid_to_id = self.env["ir.model.data"]._xmlid_to_res_id
         activity_done = xmlid_to_id("mail.mt_activities")
         comment = xmlid_to_id("mail.mt_comment")
@@ -406,7 +409,7 @@ class ResPartner(models.Model):
                         JOIN res_users u ON u.partner_id = m.author_id AND NOT u.share
                        WHERE m.model = 'res.partner'
                          AND p.commercial_partner_id = ANY(%(customers)s)
-                         AND %(touching)s
+                         AND m.date::date <= %(until)s AND %(touching)s
                       UNION ALL
                       SELECT p.commercial_partner_id, m.date::date,
                              CASE WHEN m.mail_activity_type_id IS NULL
@@ -418,11 +421,12 @@ class ResPartner(models.Model):
                         JOIN res_users u ON u.partner_id = m.author_id AND NOT u.share
                        WHERE m.model = 'sale.order'
                          AND p.commercial_partner_id = ANY(%(customers)s)
-                         AND %(touching)s
+                         AND m.date::date <= %(until)s AND %(touching)s
                  ) touches
              ORDER BY customer_id, at DESC""",
             customers=customer_ids,
             company=company.id,
+            until=until,
             touching=SQL(
                 """((m.subtype_id = %s AND m.mail_activity_type_id IS NOT NULL)
                     OR (m.subtype_id = %s
@@ -437,10 +441,12 @@ class ResPartner(models.Model):
                  FROM sale_order so
                  JOIN res_partner p ON p.id = so.partner_id
                 WHERE so.state = 'sale' AND so.company_id = %(company)s
+                  AND so.date_order::date <= %(until)s
                   AND p.commercial_partner_id = ANY(%(customers)s)
              ORDER BY p.commercial_partner_id, so.date_order DESC""",
             customers=customer_ids,
             company=company.id,
+            until=until,
         )
         return [chatter, orders]
 

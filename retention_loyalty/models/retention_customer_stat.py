@@ -1024,7 +1024,7 @@ class RetentionCustomerStat(models.Model):
                 lambda stat, company=company: stat.company_id == company
             )
             touches = self.env["res.partner"]._retention_last_touches(
-                company, in_company.partner_id.ids
+                company, in_company.partner_id.ids, until=today
             )
             for stat in in_company:
                 touch = touches.get(stat.partner_id.id)

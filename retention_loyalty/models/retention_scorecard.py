@@ -103,6 +103,22 @@ class RetentionScorecard(models.Model):
         aggregator="avg",
         help="Average of 1 - P(alive) over those customers, from their current statistics.",
     )
+    contact_plan_count = fields.Integer(
+        string="Customers with a Contact Plan",
+        readonly=True,
+        help="The salesperson's customers whose value tier asks for a contact every N days.",
+    )
+    contact_plan_kept_count = fields.Integer(
+        string="Contacted in Time",
+        readonly=True,
+        help="Of those, the customers touched within their cadence at the end of the period.",
+    )
+    contact_coverage = fields.Float(
+        string="Contact Plan Kept (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 0),
+    )
     bonus_expansion_percent = fields.Float(string="Bonus on Expansion (%)", readonly=True)
     bonus_per_reactivated = fields.Monetary(readonly=True)
     bonus_churn_penalty = fields.Monetary(string="Penalty per High-Value Churn", readonly=True)
@@ -205,6 +221,7 @@ class RetentionScorecard(models.Model):
         cards = scorecards.scorecards(revenue, previous, movements, plan)
         followups = self._read_followups(company, start, end, today)
         portfolio = self._read_portfolio(company, month_start(end))
+        coverage = self._read_contact_coverage(company, min(end, today))
         user_ids = {uid for uid in (*cards, *followups, *portfolio) if uid}
         if users is not None:
             user_ids = set(users.ids)
@@ -224,6 +241,7 @@ class RetentionScorecard(models.Model):
             card = cards.get(user_id) or scorecards.Scorecard(user_id)
             open_count, overdue_count, done_count = followups.get(user_id, (0, 0, 0))
             portfolio_count, portfolio_risk = portfolio.get(user_id, (0, 0.0))
+            kept_count, plan_count = coverage.get(user_id, (0, 0))
             values.append(
                 {
                     "company_id": company.id,
@@ -238,6 +256,9 @@ class RetentionScorecard(models.Model):
                     "followup_done_count": done_count,
                     "portfolio_count": portfolio_count,
                     "portfolio_risk": portfolio_risk,
+                    "contact_plan_count": plan_count,
+                    "contact_plan_kept_count": kept_count,
+                    "contact_coverage": 100.0 * kept_count / plan_count if plan_count else 0.0,
                     "bonus_expansion_percent": plan.expansion_percent,
                     "bonus_per_reactivated": plan.per_reactivated,
                     "bonus_churn_penalty": plan.churn_penalty,
@@ -384,6 +405,25 @@ class RetentionScorecard(models.Model):
             )
         )
         return {user_id: (count, risk or 0.0) for user_id, count, risk in rows}
+
+    @api.model
+    def _read_contact_coverage(self, company, as_of):
+        """{salesperson: (customers contacted within their tier's cadence,
+        customers with a cadence)} as of the day ``as_of``."""
+        Stat = self.env["retention.customer.stat"].sudo()
+        stats = Stat.search(
+            [
+                ("company_id", "=", company.id),
+                ("user_id", "!=", False),
+                ("value_tier_id.contact_cadence_days", ">", 0),
+            ]
+        )
+        kept = Stat._contact_coverage(stats, today=as_of)
+        coverage = {}
+        for stat in stats:
+            covered, total = coverage.get(stat.user_id.id, (0, 0))
+            coverage[stat.user_id.id] = (covered + kept[stat.id], total + 1)
+        return coverage
 
     @api.model
     def _cron_compute_last_month(self):

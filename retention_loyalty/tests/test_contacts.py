@@ -173,3 +173,30 @@ class TestContactThatCounts(TransactionCase):
         # One query per source of touches (chatter, orders, and a bridge's events).
         self.assertLessEqual(queries(few), 3)
         self.assertEqual(queries(many), queries(few))
+
+    @freeze_time(TODAY)
+    def test_scorecards_show_the_contact_plan_kept_at_the_end_of_the_period(self):
+        kept = self.env["res.partner"].create({"name": "Contact Kept", "user_id": self.salesman.id})
+        self.env["retention.customer.stat"].create(
+            {"partner_id": kept.id, "company_id": self.company.id, "value_tier_id": self.tier.id}
+        )
+        self._log_call_on(kept, date(2026, 5, 25))  # within 30 days of 31 May
+        self._log_call_on(self.customer, date(2026, 6, 20))  # after May: not counted for May
+        may = self.env["retention.scorecard"]._compute_period(
+            self.company, "month", date(2026, 5, 1), users=self.salesman
+        )
+        self.assertEqual(
+            (may.contact_plan_count, may.contact_plan_kept_count, may.contact_coverage),
+            (2, 1, 50.0),
+        )
+        june = self.env["retention.scorecard"]._compute_period(
+            self.company, "month", date(2026, 6, 1), users=self.salesman
+        )
+        # On 30 June: the customer called on 20 June is kept, the one called on 25 May is not.
+        self.assertEqual((june.contact_plan_count, june.contact_plan_kept_count), (2, 1))
+
+    def _log_call_on(self, partner, day):
+        with freeze_time(day):
+            partner.activity_schedule(
+                "mail.mail_activity_data_call", user_id=self.salesman.id
+            ).action_feedback(feedback="Fine")
