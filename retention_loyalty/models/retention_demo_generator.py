@@ -1,4 +1,5 @@
 import logging
+import random
 import time as clock
 from collections import defaultdict
 from datetime import datetime, time, timedelta
@@ -14,6 +15,31 @@ DEMO_XMLID_PREFIX = "retention_loyalty.demo_"
 DEMO_SEED = 42
 DEMO_CUSTOMERS = 300
 PRODUCT_CODE_PREFIX = "RL-"
+# Ready-made playbooks the demo turns on and runs over past months. Playbooks
+# that send emails stay off: a demo database has no mail server.
+DEMO_PLAYBOOKS = (
+    "retention_loyalty.playbook_a_tier_cadence",
+    "retention_loyalty.playbook_high_value_at_risk",
+    "retention_loyalty.playbook_welcome_call",
+    "retention_loyalty.playbook_points_expiring",
+)
+# A larger control group than the default 10 %: with a few hundred customers
+# the effect is then measured on more than a handful of them.
+DEMO_CONTROL_PERCENT = 20.0
+# The playbooks ran every 30 days, the last time 5 days ago, after the nightly
+# statistics of that day; then once more today.
+DEMO_ROUNDS = 7
+DEMO_ROUND_DAYS = 30
+DEMO_LAST_ROUND_DAYS_AGO = 5
+# Salespeople leave some follow-ups open; some of the customers they call
+# order again within days (the control group is not called).
+DEMO_FORGOTTEN_SHARE = 0.15
+DEMO_REORDER_SHARE = 0.45
+DEMO_FEEDBACK = (
+    "Called: they will order next week.",
+    "Left a voicemail and sent our new catalogue.",
+    "Spoke to the buyer: happy, stock is running low.",
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -75,7 +101,9 @@ class RetentionDemoGenerator(models.AbstractModel):
             for key in ("vip_tag", "campaign")
         ]
         self.env["ir.model.data"]._update_xmlids(xmlids)
-        # Demo databases open with figures, tiers, risks and club levels already there.
+        # Past months of statistics, segment changes and follow-ups, then
+        # today's: demo databases open with every screen alive.
+        playbooks = self._demo_followup_history(self.env.company, created)
         self.env["retention.customer.stat"]._recompute_company(self.env.company, full=True)
         clubs = self._demo_clubs(self.env, self.env.company, created["customers"])
         clubs.update(self._demo_subscriptions(self.env, created["customers"], created["products"]))
@@ -85,6 +113,9 @@ class RetentionDemoGenerator(models.AbstractModel):
                 for key, record in clubs.items()
             ]
         )
+        self._demo_playbook_round(
+            playbooks, fields.Date.context_today(self), created, since=playbooks[:1].last_evaluated
+        )
         self._demo_dashboard(self.env.company)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
@@ -93,6 +124,146 @@ class RetentionDemoGenerator(models.AbstractModel):
             clock.monotonic() - started,
         )
         return True
+
+    @api.model
+    def _demo_followup_history(self, company, created):
+        """Turn on a few ready-made playbooks and replay their past rounds with
+        the real code: the statistics as of each round's day (whose changes
+        fill the segment history), the playbooks run as of that day (control
+        group included), the salespeople's follow-ups done in the following
+        days, some forgotten, and reorders of some customers they called.
+        Returns the playbooks."""
+        env = self.env(
+            context=dict(
+                self.env.context,
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_notrack=True,
+                mail_activity_quick_update=True,
+                sale_no_log_for_new_lines=True,
+            )
+        )
+        playbooks = env["retention.playbook"].browse(
+            [env.ref(xmlid).id for xmlid in DEMO_PLAYBOOKS]
+        )
+        playbooks.write({"active": True, "control_percent": DEMO_CONTROL_PERCENT})
+        today = fields.Date.context_today(self)
+        rng = random.Random(DEMO_SEED)
+        forgotten = set()
+        previous = None
+        for rounds_ago in range(DEMO_ROUNDS - 1, -1, -1):
+            day = today - timedelta(days=DEMO_LAST_ROUND_DAYS_AGO + DEMO_ROUND_DAYS * rounds_ago)
+            if previous:
+                self._demo_work_followups(env, previous, day, rng, forgotten, created)
+            env["retention.customer.stat"]._recompute_company(company, today=day, full=True)
+            self._demo_playbook_round(playbooks, day, created, since=previous)
+            previous = day
+        return playbooks
+
+    @api.model
+    def _demo_playbook_round(self, playbooks, day, created, since):
+        """Run ``playbooks`` as of ``day`` as the daily job and the order
+        confirmations would have: time-based ones over the days after
+        ``since``, order ones for the orders confirmed in those days."""
+        on_order = playbooks.filtered(lambda playbook: playbook._runs_on_confirmation())
+        for playbook in playbooks - on_order:
+            playbook.sudo().last_evaluated = since
+            playbook._evaluate(day)
+        if since and on_order:
+            orders = created["orders"].filtered(
+                lambda order: since < order.date_order.date() <= day
+            )
+            on_order._follow_up(on_order._order_candidates(orders), day)
+
+    @api.model
+    def _demo_work_followups(self, env, start, end, rng, forgotten, created):
+        """The follow-ups opened on day ``start`` done between it and ``end``
+        by their salesperson (a few forgotten, left open), dated as if done
+        then; some called customers order again a few days later."""
+        activities = env["mail.activity"].search(
+            [
+                ("retention_playbook_id", "!=", False),
+                ("id", "not in", list(forgotten)),
+                ("date_deadline", "<", end),
+            ],
+            order="id",
+        )
+        Run = env["retention.playbook.run"]
+        runs = {run.activity_id: run for run in Run.search([("activity_id", "in", activities.ids)])}
+        to_do = defaultdict(lambda: env["mail.activity"])
+        reorders = []
+        for activity in activities:
+            if rng.random() < DEMO_FORGOTTEN_SHARE:
+                forgotten.add(activity.id)
+                continue
+            run = runs[activity]
+            lateness = (activity.date_deadline - run.date).days + 2
+            done_on = min(
+                run.date + timedelta(days=rng.randint(0, lateness)), end - timedelta(days=1)
+            )
+            to_do[activity.user_id, done_on] |= activity
+            if rng.random() < DEMO_REORDER_SHARE:
+                reorders.append((run.partner_id, done_on + timedelta(days=rng.randint(1, 10))))
+        for (user, done_on), batch in to_do.items():
+            batch_runs = Run.browse([runs[activity].id for activity in batch])
+            messages, _next = batch.with_user(user)._action_done(
+                feedback=DEMO_FEEDBACK[rng.randrange(len(DEMO_FEEDBACK))]
+            )
+            moment = datetime.combine(done_on, time(11))
+            messages.sudo().write({"date": moment})
+            batch_runs.write({"activity_done_date": done_on})
+        self._demo_reorders(env, reorders, created)
+
+    @api.model
+    def _demo_reorders(self, env, reorders, created):
+        """Orders of ``reorders`` (customer, day) repeating the customer's
+        previous order, with the points they earn, added to ``created``."""
+        today = fields.Date.context_today(self)
+        reorders = [(partner, day) for partner, day in reorders if day <= today]
+        if not reorders:
+            return
+        line_values = self._demo_line_values(env, created["products"])
+        values_of = {created["products"][key].id: values for key, values in line_values.items()}
+        latest = {}
+        for order in created["orders"].sorted("date_order"):
+            latest[order.partner_id.commercial_partner_id] = order
+        orders = env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "user_id": partner.user_id.id,
+                    "date_order": datetime.combine(day, time(10)),
+                    "state": "sale",
+                    "order_line": [
+                        Command.create(
+                            {
+                                **values_of[line.product_id.id],
+                                "product_uom_qty": line.product_uom_qty,
+                            }
+                        )
+                        for line in latest[partner].order_line
+                    ],
+                }
+                for partner, day in reorders
+            ]
+        )
+        created["orders"] |= orders
+        card_of = {card.partner_id: card for card in created["cards"]}
+        env["loyalty.card"]._retention_post(
+            [
+                {
+                    "card": card_of[order.partner_id],
+                    "kind": "earn",
+                    "points": int(order.amount_untaxed),
+                    "date": order.date_order.date(),
+                    "order_id": order.id,
+                    "description": f"Earned on {order.name}",
+                }
+                for order in orders
+                if order.partner_id in card_of
+            ]
+        )
 
     @api.model
     def _create_demo_history(self, history):
