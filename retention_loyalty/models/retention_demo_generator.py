@@ -155,7 +155,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         for rounds_ago in range(DEMO_ROUNDS - 1, -1, -1):
             day = today - timedelta(days=DEMO_LAST_ROUND_DAYS_AGO + DEMO_ROUND_DAYS * rounds_ago)
             if previous:
-                self._demo_work_followups(env, previous, day, rng, forgotten, created)
+                self._demo_work_followups(env, day, rng, forgotten, created)
             env["retention.customer.stat"]._recompute_company(company, today=day, full=True)
             self._demo_playbook_round(playbooks, day, created, since=previous)
             previous = day
@@ -177,10 +177,11 @@ class RetentionDemoGenerator(models.AbstractModel):
             on_order._follow_up(on_order._order_candidates(orders), day)
 
     @api.model
-    def _demo_work_followups(self, env, start, end, rng, forgotten, created):
-        """The follow-ups opened on day ``start`` done between it and ``end``
-        by their salesperson (a few forgotten, left open), dated as if done
-        then; some called customers order again a few days later."""
+    def _demo_work_followups(self, env, end, rng, forgotten, created):
+        """The open follow-ups due before ``end`` done by their salesperson
+        by their deadline or a little later (a few forgotten, left open),
+        dated as if done then; some called customers order again a few days
+        later."""
         activities = env["mail.activity"].search(
             [
                 ("retention_playbook_id", "!=", False),
@@ -192,6 +193,8 @@ class RetentionDemoGenerator(models.AbstractModel):
         Run = env["retention.playbook.run"]
         runs = {run.activity_id: run for run in Run.search([("activity_id", "in", activities.ids)])}
         to_do = defaultdict(lambda: env["mail.activity"])
+        done_on_of = {}
+        done_days = defaultdict(list)  # (customer id, activity type id): days done
         reorders = []
         for activity in activities:
             if rng.random() < DEMO_FORGOTTEN_SHARE:
@@ -202,17 +205,23 @@ class RetentionDemoGenerator(models.AbstractModel):
             done_on = min(
                 run.date + timedelta(days=rng.randint(0, lateness)), end - timedelta(days=1)
             )
-            to_do[activity.user_id, done_on] |= activity
+            to_do[activity.user_id] |= activity
+            done_days[activity.res_id, activity.activity_type_id.id].append(done_on)
+            done_on_of[run] = done_on
             if rng.random() < DEMO_REORDER_SHARE:
                 reorders.append((run.partner_id, done_on + timedelta(days=rng.randint(1, 10))))
-        for (user, done_on), batch in to_do.items():
-            batch_runs = Run.browse([runs[activity].id for activity in batch])
+        # One call per salesperson (the salesperson's name on the messages);
+        # the runs and the messages then get the day each follow-up was done.
+        for user, batch in to_do.items():
             messages, _next = batch.with_user(user)._action_done(
                 feedback=DEMO_FEEDBACK[rng.randrange(len(DEMO_FEEDBACK))]
             )
-            moment = datetime.combine(done_on, time(11))
-            messages.sudo().write({"date": moment})
-            batch_runs.write({"activity_done_date": done_on})
+            for activity in batch:
+                run = runs[activity]
+                run.activity_done_date = done_on_of[run]
+            for message in messages.sudo().sorted("id"):
+                done_on = done_days[message.res_id, message.mail_activity_type_id.id].pop(0)
+                message.date = datetime.combine(done_on, time(11))
         self._demo_reorders(env, reorders, created)
 
     @api.model
@@ -225,9 +234,17 @@ class RetentionDemoGenerator(models.AbstractModel):
             return
         line_values = self._demo_line_values(env, created["products"])
         values_of = {created["products"][key].id: values for key, values in line_values.items()}
-        latest = {}
-        for order in created["orders"].sorted("date_order"):
-            latest[order.partner_id.commercial_partner_id] = order
+        customers = env["res.partner"].union(*(partner for partner, _day in reorders))
+        history = defaultdict(list)
+        for order in env["sale.order"].search(
+            [("partner_id", "child_of", customers.ids), ("state", "=", "sale")],
+            order="date_order, id",
+        ):
+            history[order.partner_id.commercial_partner_id].append(order)
+
+        def latest(partner, day):
+            return [order for order in history[partner] if order.date_order.date() < day][-1]
+
         orders = env["sale.order"].create(
             [
                 {
@@ -242,7 +259,7 @@ class RetentionDemoGenerator(models.AbstractModel):
                                 "product_uom_qty": line.product_uom_qty,
                             }
                         )
-                        for line in latest[partner].order_line
+                        for line in latest(partner, day).order_line
                     ],
                 }
                 for partner, day in reorders
