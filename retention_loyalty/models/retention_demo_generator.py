@@ -34,6 +34,7 @@ DEMO_LAST_ROUND_DAYS_AGO = 5
 # Salespeople leave some follow-ups open; some of the customers they call
 # order again within days (the control group is not called).
 DEMO_FORGOTTEN_SHARE = 0.15
+DEMO_CANCEL_AFTER_DAYS = 45
 DEMO_REORDER_SHARE = 0.45
 DEMO_FEEDBACK = (
     "Called: they will order next week.",
@@ -159,6 +160,8 @@ class RetentionDemoGenerator(models.AbstractModel):
             env["retention.customer.stat"]._recompute_company(company, today=day, full=True)
             self._demo_playbook_round(playbooks, day, created, since=previous)
             previous = day
+        # The last round's follow-ups due before today are done (or forgotten) too.
+        self._demo_work_followups(env, today, rng, forgotten, created)
         return playbooks
 
     @api.model
@@ -182,6 +185,20 @@ class RetentionDemoGenerator(models.AbstractModel):
         by their deadline or a little later (a few forgotten, left open),
         dated as if done then; some called customers order again a few days
         later."""
+        # Forgotten follow-ups are cancelled after a while.
+        stale = (
+            env["mail.activity"]
+            .browse(forgotten)
+            .exists()
+            .filtered(
+                lambda activity: (
+                    activity.date_deadline < end - timedelta(days=DEMO_CANCEL_AFTER_DAYS)
+                )
+            )
+        )
+        for user, batch in stale.grouped("user_id").items():
+            batch.with_user(user).action_cancel()
+        forgotten.difference_update(stale.ids)
         activities = env["mail.activity"].search(
             [
                 ("retention_playbook_id", "!=", False),

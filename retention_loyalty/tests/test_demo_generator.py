@@ -179,6 +179,10 @@ class TestDemoDatabase(TransactionCase):
         self.assertFalse(done.activity_id, "done activities are gone")
         self.assertEqual(len(still_open.activity_id), len(still_open))
         self.assertTrue(all(run.activity_id.user_id for run in still_open))
+        cancelled = runs.filtered(lambda run: run.state == "cancelled")
+        self.assertTrue(cancelled, "long forgotten follow-ups were cancelled")
+        self.assertFalse(cancelled.activity_id)
+        self.assertFalse(any(cancelled.mapped("activity_done_date")))
         # The customer form's Playbook History.
         self.assertTrue(self.env.ref("retention_loyalty.playbook_a_tier_cadence").run_ids)
         self.assertTrue(runs.partner_id[:1].retention_playbook_run_ids)
