@@ -114,8 +114,9 @@ class RetentionDemoGenerator(models.AbstractModel):
                 for key, record in clubs.items()
             ]
         )
+        today = fields.Date.context_today(self)
         self._demo_playbook_round(
-            playbooks, fields.Date.context_today(self), created, since=playbooks[:1].last_evaluated
+            playbooks, today, created, since=today - timedelta(days=DEMO_LAST_ROUND_DAYS_AGO)
         )
         self._demo_dashboard(self.env.company)
         _logger.info(
