@@ -24,18 +24,21 @@ DEMO_PLAYBOOKS = (
     "retention_loyalty.playbook_points_expiring",
 )
 # A larger control group than the default 10 %: with a few hundred customers
-# the effect is then measured on more than a handful of them.
-DEMO_CONTROL_PERCENT = 20.0
+# the effect is then measured on more than a handful of them. The effect is
+# measured over three weeks: most good customers reorder within 60 days anyway.
+DEMO_CONTROL_PERCENT = 25.0
+DEMO_EFFECT_WINDOW_DAYS = 21
 # The playbooks ran every 30 days, the last time 5 days ago, after the nightly
 # statistics of that day; then once more today.
 DEMO_ROUNDS = 7
 DEMO_ROUND_DAYS = 30
 DEMO_LAST_ROUND_DAYS_AGO = 5
-# Salespeople leave some follow-ups open; some of the customers they call
-# order again within days (the control group is not called).
+# Salespeople leave some follow-ups open; most of the customers they call who
+# would not have ordered within the effect window order a few days after the
+# call (the control group is not called).
 DEMO_FORGOTTEN_SHARE = 0.15
 DEMO_CANCEL_AFTER_DAYS = 45
-DEMO_REORDER_SHARE = 0.45
+DEMO_REORDER_SHARE = 0.7
 DEMO_FEEDBACK = (
     "Called: they will order next week.",
     "Left a voicemail and sent our new catalogue.",
@@ -149,7 +152,13 @@ class RetentionDemoGenerator(models.AbstractModel):
         playbooks = env["retention.playbook"].browse(
             [env.ref(xmlid).id for xmlid in DEMO_PLAYBOOKS]
         )
-        playbooks.write({"active": True, "control_percent": DEMO_CONTROL_PERCENT})
+        playbooks.write(
+            {
+                "active": True,
+                "control_percent": DEMO_CONTROL_PERCENT,
+                "effect_window_days": DEMO_EFFECT_WINDOW_DAYS,
+            }
+        )
         today = fields.Date.context_today(self)
         rng = random.Random(DEMO_SEED)
         forgotten = set()
@@ -210,6 +219,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         )
         Run = env["retention.playbook.run"]
         runs = {run.activity_id: run for run in Run.search([("activity_id", "in", activities.ids)])}
+        order_days = self._demo_order_days(env, Run.union(*runs.values()).partner_id)
         to_do = defaultdict(lambda: env["mail.activity"])
         done_on_of = {}
         done_days = defaultdict(list)  # (customer id, activity type id): days done
@@ -226,7 +236,9 @@ class RetentionDemoGenerator(models.AbstractModel):
             to_do[activity.user_id] |= activity
             done_days[activity.res_id, activity.activity_type_id.id].append(done_on)
             done_on_of[run] = done_on
-            if rng.random() < DEMO_REORDER_SHARE:
+            window_end = run.date + timedelta(days=run.playbook_id.effect_window_days)
+            ordering = any(run.date <= day <= window_end for day in order_days[run.partner_id])
+            if rng.random() < DEMO_REORDER_SHARE and not ordering:
                 reorders.append((run.partner_id, done_on + timedelta(days=rng.randint(1, 10))))
         # One call per salesperson (the salesperson's name on the messages);
         # the runs and the messages then get the day each follow-up was done.
@@ -241,6 +253,16 @@ class RetentionDemoGenerator(models.AbstractModel):
                 done_on = done_days[message.res_id, message.mail_activity_type_id.id].pop(0)
                 message.date = datetime.combine(done_on, time(11))
         self._demo_reorders(env, reorders, created)
+
+    @api.model
+    def _demo_order_days(self, env, customers):
+        """{customer: days of their confirmed orders}, contacts' included."""
+        days = defaultdict(set)
+        for order in env["sale.order"].search(
+            [("partner_id", "child_of", customers.ids), ("state", "=", "sale")]
+        ):
+            days[order.partner_id.commercial_partner_id].add(order.date_order.date())
+        return days
 
     @api.model
     def _demo_reorders(self, env, reorders, created):
