@@ -158,6 +158,7 @@ class TestDemoDatabase(TransactionCase):
 
     def test_playbooks_ran_over_past_months_with_a_control_group(self):
         self.assertTrue(all(self.playbooks.mapped("active")))
+        self.assertTrue(self.env.ref("retention_loyalty.playbook_welcome_call").active)
         runs = self.env["retention.playbook.run"].search(
             [("playbook_id", "in", self.playbooks.ids)]
         )
