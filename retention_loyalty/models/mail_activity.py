@@ -74,7 +74,7 @@ class MailActivity(models.Model):
             today = fields.Date.context_today(self)
             for user in {activity.user_id for activity in followups}:
                 runs.filtered(lambda run, user=user: run.activity_id.user_id == user).write(
-                    {"activity_done_date": today, "activity_done_user_id": user.id}
+                    {"activity_done_date": today, "activity_done_user_id": user.id, "state": "done"}
                 )
         return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
 
@@ -134,6 +134,16 @@ class MailActivity(models.Model):
     def action_retention_done_schedule_next(self):
         self.ensure_one()
         return self.action_feedback_schedule_next(feedback=self._retention_outcome())
+
+    def unlink(self):
+        """A retention follow-up deleted before it was done was cancelled:
+        its run says so instead of staying open (done ones are "Done" already)."""
+        followups = self.filtered("retention_playbook_id")
+        if followups:
+            self.env["retention.playbook.run"].sudo().search(
+                [("activity_id", "in", followups.ids), ("state", "=", "open")]
+            ).state = "cancelled"
+        return super().unlink()
 
     def action_retention_open_customer(self):
         self.ensure_one()

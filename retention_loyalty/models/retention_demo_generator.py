@@ -1,4 +1,5 @@
 import logging
+import random
 import time as clock
 from collections import defaultdict
 from datetime import datetime, time, timedelta
@@ -15,6 +16,37 @@ DEMO_XMLID_PREFIX = "retention_loyalty.demo_"
 DEMO_SEED = 42
 DEMO_CUSTOMERS = 300
 PRODUCT_CODE_PREFIX = "RL-"
+# Ready-made playbooks the demo turns on and runs over past months. Playbooks
+# that send emails stay off: a demo database has no mail server. The welcome
+# call is turned on for the orders to come only: new customers reorder soon
+# anyway, so a few months of it measure mostly the control group's luck.
+DEMO_PLAYBOOKS = (
+    "retention_loyalty.playbook_a_tier_cadence",
+    "retention_loyalty.playbook_high_value_at_risk",
+    "retention_loyalty.playbook_points_expiring",
+)
+DEMO_LIVE_PLAYBOOKS = ("retention_loyalty.playbook_welcome_call",)
+# A larger control group than the default 10 %: with a few hundred customers
+# the effect is then measured on more than a handful of them. The effect is
+# measured over three weeks: most good customers reorder within 60 days anyway.
+DEMO_CONTROL_PERCENT = 25.0
+DEMO_EFFECT_WINDOW_DAYS = 21
+# The playbooks ran every 30 days, the last time 5 days ago, after the nightly
+# statistics of that day; then once more today.
+DEMO_ROUNDS = 7
+DEMO_ROUND_DAYS = 30
+DEMO_LAST_ROUND_DAYS_AGO = 5
+# Salespeople leave some follow-ups open; most of the customers they call who
+# would not have ordered within the effect window order a few days after the
+# call (the control group is not called).
+DEMO_FORGOTTEN_SHARE = 0.15
+DEMO_CANCEL_AFTER_DAYS = 45
+DEMO_REORDER_SHARE = 0.7
+DEMO_FEEDBACK = (
+    "Called: they will order next week.",
+    "Left a voicemail and sent our new catalogue.",
+    "Spoke to the buyer: happy, stock is running low.",
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -76,7 +108,9 @@ class RetentionDemoGenerator(models.AbstractModel):
             for key in ("vip_tag", "campaign")
         ]
         self.env["ir.model.data"]._update_xmlids(xmlids)
-        # Demo databases open with figures, tiers, risks and club levels already there.
+        # Past months of statistics, segment changes and follow-ups, then
+        # today's: demo databases open with every screen alive.
+        playbooks = self._demo_followup_history(self.env.company, created)
         self.env["retention.customer.stat"]._recompute_company(self.env.company, full=True)
         clubs = self._demo_clubs(self.env, self.env.company, created["customers"])
         clubs.update(self._demo_subscriptions(self.env, created["customers"], created["products"]))
@@ -86,6 +120,13 @@ class RetentionDemoGenerator(models.AbstractModel):
                 for key, record in clubs.items()
             ]
         )
+        today = fields.Date.context_today(self)
+        self._demo_playbook_round(
+            playbooks, today, since=today - timedelta(days=DEMO_LAST_ROUND_DAYS_AGO)
+        )
+        self.env["retention.playbook"].browse(
+            [self.env.ref(xmlid).id for xmlid in DEMO_LIVE_PLAYBOOKS]
+        ).write({"active": True, "control_percent": DEMO_CONTROL_PERCENT})
         self._demo_dashboard(self.env.company)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
@@ -94,6 +135,191 @@ class RetentionDemoGenerator(models.AbstractModel):
             clock.monotonic() - started,
         )
         return True
+
+    @api.model
+    def _demo_followup_history(self, company, created):
+        """Turn on a few ready-made playbooks and replay their past rounds with
+        the real code: the statistics as of each round's day (whose changes
+        fill the segment history), the playbooks run as of that day (control
+        group included), the salespeople's follow-ups done in the following
+        days, some forgotten, and reorders of some customers they called.
+        Returns the playbooks."""
+        env = self.env(
+            context=dict(
+                self.env.context,
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_notrack=True,
+                mail_activity_quick_update=True,
+                sale_no_log_for_new_lines=True,
+            )
+        )
+        playbooks = env["retention.playbook"].browse(
+            [env.ref(xmlid).id for xmlid in DEMO_PLAYBOOKS]
+        )
+        playbooks.write(
+            {
+                "active": True,
+                "control_percent": DEMO_CONTROL_PERCENT,
+                "effect_window_days": DEMO_EFFECT_WINDOW_DAYS,
+            }
+        )
+        today = fields.Date.context_today(self)
+        rng = random.Random(DEMO_SEED)
+        forgotten = set()
+        previous = None
+        for rounds_ago in range(DEMO_ROUNDS - 1, -1, -1):
+            day = today - timedelta(days=DEMO_LAST_ROUND_DAYS_AGO + DEMO_ROUND_DAYS * rounds_ago)
+            if previous:
+                self._demo_work_followups(env, day, rng, forgotten, created)
+            env["retention.customer.stat"]._recompute_company(company, today=day, full=True)
+            self._demo_playbook_round(playbooks, day, since=previous)
+            previous = day
+        # The last round's follow-ups due before today are done (or forgotten) too.
+        self._demo_work_followups(env, today, rng, forgotten, created)
+        return playbooks
+
+    @api.model
+    def _demo_playbook_round(self, playbooks, day, since):
+        """Run the time-based ``playbooks`` as of ``day`` as the daily job
+        would have, over the days after ``since``."""
+        for playbook in playbooks:
+            playbook.sudo().last_evaluated = since
+            playbook._evaluate(day)
+
+    @api.model
+    def _demo_work_followups(self, env, end, rng, forgotten, created):
+        """The open follow-ups due before ``end`` done by their salesperson
+        by their deadline or a little later (a few forgotten, left open),
+        dated as if done then; some called customers order again a few days
+        later."""
+        # Forgotten follow-ups are cancelled after a while.
+        stale = (
+            env["mail.activity"]
+            .browse(forgotten)
+            .exists()
+            .filtered(
+                lambda activity: (
+                    activity.date_deadline < end - timedelta(days=DEMO_CANCEL_AFTER_DAYS)
+                )
+            )
+        )
+        for user, batch in stale.grouped("user_id").items():
+            batch.with_user(user).action_cancel()
+        forgotten.difference_update(stale.ids)
+        activities = env["mail.activity"].search(
+            [
+                ("retention_playbook_id", "!=", False),
+                ("id", "not in", list(forgotten)),
+                ("date_deadline", "<", end),
+            ],
+            order="id",
+        )
+        Run = env["retention.playbook.run"]
+        runs = {run.activity_id: run for run in Run.search([("activity_id", "in", activities.ids)])}
+        order_days = self._demo_order_days(env, Run.union(*runs.values()).partner_id)
+        to_do = defaultdict(lambda: env["mail.activity"])
+        done_on_of = {}
+        done_days = defaultdict(list)  # (customer id, activity type id): days done
+        reorders = []
+        for activity in activities:
+            if rng.random() < DEMO_FORGOTTEN_SHARE:
+                forgotten.add(activity.id)
+                continue
+            run = runs[activity]
+            lateness = (activity.date_deadline - run.date).days + 2
+            done_on = min(
+                run.date + timedelta(days=rng.randint(0, lateness)), end - timedelta(days=1)
+            )
+            to_do[activity.user_id] |= activity
+            done_days[activity.res_id, activity.activity_type_id.id].append(done_on)
+            done_on_of[run] = done_on
+            window_end = run.date + timedelta(days=run.playbook_id.effect_window_days)
+            ordering = any(run.date <= day <= window_end for day in order_days[run.partner_id])
+            if rng.random() < DEMO_REORDER_SHARE and not ordering:
+                reorders.append((run.partner_id, done_on + timedelta(days=rng.randint(1, 10))))
+        # One call per salesperson (the salesperson's name on the messages);
+        # the runs and the messages then get the day each follow-up was done.
+        for user, batch in to_do.items():
+            messages, _next = batch.with_user(user)._action_done(
+                feedback=DEMO_FEEDBACK[rng.randrange(len(DEMO_FEEDBACK))]
+            )
+            for activity in batch:
+                run = runs[activity]
+                run.activity_done_date = done_on_of[run]
+            for message in messages.sudo().sorted("id"):
+                done_on = done_days[message.res_id, message.mail_activity_type_id.id].pop(0)
+                message.date = datetime.combine(done_on, time(11))
+        self._demo_reorders(env, reorders, created)
+
+    @api.model
+    def _demo_order_days(self, env, customers):
+        """{customer: days of their confirmed orders}, contacts' included."""
+        days = defaultdict(set)
+        for order in env["sale.order"].search(
+            [("partner_id", "child_of", customers.ids), ("state", "=", "sale")]
+        ):
+            days[order.partner_id.commercial_partner_id].add(order.date_order.date())
+        return days
+
+    @api.model
+    def _demo_reorders(self, env, reorders, created):
+        """Orders of ``reorders`` (customer, day) repeating the customer's
+        previous order, with the points they earn, added to ``created``."""
+        today = fields.Date.context_today(self)
+        reorders = [(partner, day) for partner, day in reorders if day <= today]
+        if not reorders:
+            return
+        line_values = self._demo_line_values(env, created["products"])
+        values_of = {created["products"][key].id: values for key, values in line_values.items()}
+        customers = env["res.partner"].union(*(partner for partner, _day in reorders))
+        history = defaultdict(list)
+        for order in env["sale.order"].search(
+            [("partner_id", "child_of", customers.ids), ("state", "=", "sale")],
+            order="date_order, id",
+        ):
+            history[order.partner_id.commercial_partner_id].append(order)
+
+        def latest(partner, day):
+            return [order for order in history[partner] if order.date_order.date() < day][-1]
+
+        orders = env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "user_id": partner.user_id.id,
+                    "date_order": datetime.combine(day, time(10)),
+                    "state": "sale",
+                    "order_line": [
+                        Command.create(
+                            {
+                                **values_of[line.product_id.id],
+                                "product_uom_qty": line.product_uom_qty,
+                            }
+                        )
+                        for line in latest(partner, day).order_line
+                    ],
+                }
+                for partner, day in reorders
+            ]
+        )
+        created["orders"] |= orders
+        card_of = {card.partner_id: card for card in created["cards"]}
+        env["loyalty.card"]._retention_post(
+            [
+                {
+                    "card": card_of[order.partner_id],
+                    "kind": "earn",
+                    "points": int(order.amount_untaxed),
+                    "date": order.date_order.date(),
+                    "order_id": order.id,
+                    "description": f"Earned on {order.name}",
+                }
+                for order in orders
+                if order.partner_id in card_of
+            ]
+        )
 
     @api.model
     def _create_demo_history(self, history):

@@ -312,7 +312,7 @@ class RetentionPlaybook(models.Model):
 
     def _run_now_summary(self, runs):
         """What a run by hand did, in words: followed up, control group, failed."""
-        contacted = runs.filtered(lambda run: run.state == "done" and not run.in_control)
+        contacted = runs.filtered(lambda run: run.state in ("open", "done"))
         control = runs.filtered("in_control")
         failed = runs.filtered(lambda run: run.state == "failed")
         if not runs:
@@ -796,7 +796,7 @@ class RetentionPlaybook(models.Model):
                 **base,
                 "partner_id": partner.id,
                 "order_id": candidates.get(partner.id) or False,
-                "state": "done",
+                "state": "open" if results[partner.id].get("activity_id") else "done",
                 "message": "\n".join(notes[partner.id]) or False,
                 **results[partner.id],
             }

@@ -18,8 +18,17 @@ class RetentionPlaybookRun(models.Model):
     )
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
     date = fields.Date(required=True, index=True)
+    # A run with a follow-up activity stays "Follow-up Open" until the activity
+    # is marked done (then "Done") or cancelled; runs without one (emails,
+    # vouchers, points) are done at once.
     state = fields.Selection(
-        [("done", "Done"), ("control", "Control Group"), ("failed", "Failed")],
+        [
+            ("open", "Follow-up Open"),
+            ("done", "Done"),
+            ("cancelled", "Follow-up Cancelled"),
+            ("control", "Control Group"),
+            ("failed", "Failed"),
+        ],
         required=True,
         index=True,
     )

@@ -429,7 +429,7 @@ class TestRetentionDashboard(TransactionCase):
                     "playbook_id": playbook.id,
                     "partner_id": self.fay.id,
                     "date": deadline,
-                    "state": "done",
+                    "state": "open",
                     "activity_id": activity.id,
                 }
             )

@@ -7,7 +7,7 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .common import make_order, make_product
 
@@ -359,6 +359,139 @@ class TestPlaybookEffect(PlaybookCase):
         self.assertAlmostEqual(effect.rate_uplift, (len(reached) // 2) / len(reached))
         self.assertAlmostEqual(effect.revenue_uplift, 100.0 * (len(reached) // 2) / len(reached))
 
+    def test_effect_is_not_measured_before_the_window_has_passed(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Window {index}", "user_id": self.salesman.id} for index in range(30)]
+        )
+        playbook = self._playbook(
+            "overdue", control_percent=50, trigger_days=1, overdue_factor=0, effect_window_days=60
+        )
+        Effect = self.env["retention.playbook.effect"]
+        with freeze_time("2026-06-01"):
+            for customer in customers:
+                self._order(partner=customer, day=date(2026, 3, 1))
+            self.env["retention.customer.stat"]._recompute_company(
+                self.company, today=date(2026, 6, 1)
+            )
+            runs = playbook._evaluate(date(2026, 6, 1))
+            reached = runs.filtered(lambda run: not run.in_control)
+            self.assertTrue(reached and reached != runs)
+            # A reached customer reorders the same day: still no measure, not 0 % either.
+            self._order(partner=reached[0].partner_id, day=date(2026, 6, 1), amount=80.0)
+            self.assertRecordValues(
+                Effect.search([("playbook_id", "=", playbook.id)]),
+                [
+                    {
+                        "status": "open",
+                        "reached": 0,
+                        "control": 0,
+                        "in_window": 30,
+                        # 60 days after June 1st is July 31st, the window's last day.
+                        "measurable_on": date(2026, 8, 1),
+                    }
+                ],
+            )
+            effect = Effect.search([("playbook_id", "=", playbook.id)])
+            self.assertNotIn(effect, Effect.search([("status", "=", "measured")]))
+            raw = self.env.execute_query(
+                SQL(
+                    "SELECT rate_uplift, reached_rate FROM %s AS effect WHERE id = %s",
+                    Effect._table_sql,
+                    effect.id,
+                )
+            )
+            self.assertEqual(raw, [(None, None)], "no rate, rather than 0 %")
+        # A report of another day is another query; the cache holds this day's.
+        Effect.invalidate_model()
+        with freeze_time("2026-07-31 23:00:00"):
+            self.assertEqual(Effect.search([("playbook_id", "=", playbook.id)]).status, "open")
+        Effect.invalidate_model()
+        with freeze_time("2026-08-01"):
+            effect = Effect.search([("playbook_id", "=", playbook.id)])
+            self.assertRecordValues(
+                effect,
+                [
+                    {
+                        "status": "measured",
+                        "reached": len(reached),
+                        "control": len(runs) - len(reached),
+                        "in_window": 0,
+                        "measurable_on": False,
+                        "reached_reordered": 1,
+                        "control_reordered": 0,
+                    }
+                ],
+            )
+            self.assertAlmostEqual(effect.rate_uplift, 1 / len(reached))
+            self.assertAlmostEqual(effect.revenue_uplift, 80.0 / len(reached))
+            self.assertIn(effect, Effect.search([("status", "=", "measured")]))
+
+
+@tagged("post_install", "-at_install")
+class TestPlaybookRunState(PlaybookCase):
+    @freeze_time("2026-06-01")
+    def test_a_run_is_open_until_its_follow_up_is_done_or_cancelled(self):
+        playbook = self._playbook()
+        cancelled_customer = self.env["res.partner"].create(
+            {"name": "Cancelled Call", "user_id": self.salesman.id}
+        )
+        template = self.env.ref("retention_loyalty.mail_template_playbook_thank_you")
+        emailing = self._playbook(
+            actions=[Command.create({"kind": "email", "mail_template_id": template.id})]
+        )
+        self._order()
+        self._order(partner=cancelled_customer)
+        run = self.Run.search(
+            [("playbook_id", "=", playbook.id), ("partner_id", "=", self.customer.id)]
+        )
+        other = self.Run.search(
+            [("playbook_id", "=", playbook.id), ("partner_id", "=", cancelled_customer.id)]
+        )
+        self.assertEqual((run.state, other.state), ("open", "open"), "the calls are not made yet")
+        self.assertEqual(
+            self.Run.search([("playbook_id", "=", emailing.id)]).mapped("state"),
+            ["done", "done"],
+            "an email is done when sent",
+        )
+        self._activities(playbook).with_user(self.salesman).action_feedback(feedback="Reordering")
+        self.assertRecordValues(
+            run,
+            [
+                {
+                    "state": "done",
+                    "activity_done_date": date(2026, 6, 1),
+                    "activity_done_user_id": self.salesman.id,
+                }
+            ],
+        )
+        self._activities(playbook, cancelled_customer).with_user(self.salesman).action_cancel()
+        self.assertRecordValues(
+            other, [{"state": "cancelled", "activity_id": False, "activity_done_date": False}]
+        )
+
+    @freeze_time("2026-06-01")
+    def test_run_now_counts_open_follow_ups_as_followed_up(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Overdue {index}", "user_id": self.salesman.id} for index in range(3)]
+        )
+        for customer in customers:
+            self._order(partner=customer, day=date(2026, 1, 5))
+        self.env["retention.customer.stat"]._recompute_company(self.company, today=date(2026, 6, 1))
+        playbook = self._playbook("overdue", trigger_days=30, overdue_factor=0)
+        manager = new_test_user(
+            self.env,
+            login="rl_playbook_run_now",
+            groups="sales_team.group_sale_manager,retention_loyalty.group_retention_manager",
+        )
+        action = playbook.with_user(manager).action_run_now()
+        self.assertEqual(
+            action["params"]["message"],
+            "3 customer(s) followed up, 0 in the control group, 0 failed.",
+        )
+        self.assertEqual(
+            self.Run.search([("playbook_id", "=", playbook.id)]).mapped("state"), ["open"] * 3
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestPlaybookAccessAndCost(PlaybookCase):
@@ -479,7 +612,9 @@ class TestPlaybookAccessAndCost(PlaybookCase):
 @tagged("post_install", "-at_install")
 class TestPlaybookOtherTriggers(PlaybookCase):
     def _reached(self, playbook, today):
-        return playbook._evaluate(today).filtered(lambda run: run.state == "done").partner_id
+        return (
+            playbook._evaluate(today).filtered(lambda run: run.state in ("open", "done")).partner_id
+        )
 
     def test_segment_cadence_anniversary_subscription_and_club_triggers(self):
         today = date(2026, 6, 30)
