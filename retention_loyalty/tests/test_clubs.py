@@ -538,7 +538,12 @@ class TestClubEdgeFlows(ClubCase):
         ladder = self.env["retention.club.ladder"].create({"name": "Paid levels"})
         products = self.env["product.product"].create(
             [
-                {"name": f"{name} year", "list_price": price, "taxes_id": [Command.clear()]}
+                {
+                    "name": f"{name} year",
+                    "type": "service",
+                    "list_price": price,
+                    "taxes_id": [Command.clear()],
+                }
                 for name, price in (("Bronze", 20.0), ("Diamond", 90.0))
             ]
         )

@@ -82,7 +82,12 @@ class TestConfirmConcurrency(TransactionCase):
             }
         )
         self.product = env["product.product"].create(
-            {"name": "Concurrent Coffee", "list_price": ORDER_AMOUNT, "taxes_id": False}
+            {
+                "name": "Concurrent Coffee",
+                "type": "service",
+                "list_price": ORDER_AMOUNT,
+                "taxes_id": False,
+            }
         )
         self.customers = env["res.partner"].create(
             [{"name": f"Concurrent Customer {n}", "user_id": self.seller.id} for n in (1, 2)]

@@ -197,7 +197,9 @@ class TestPlaybookActions(PlaybookCase):
 
     @freeze_time("2026-06-01")
     def test_ready_made_thank_you_suggests_related_products_and_sends_a_voucher(self):
-        filters = self.env["product.product"].create({"name": "Paper filters", "list_price": 3})
+        filters = self.env["product.product"].create(
+            {"name": "Paper filters", "type": "service", "list_price": 3}
+        )
         self.product.product_tmpl_id.optional_product_ids = filters.product_tmpl_id
         playbook = self.env.ref("retention_loyalty.playbook_thank_you")
         # Its 10 % control group depends on record ids: keep this customer out.

@@ -34,6 +34,7 @@ class PointsCase(PointsCardMixin, TransactionCase):
         cls.product = cls.env["product.product"].create(
             {
                 "name": "Points Coffee",
+                "type": "service",
                 "list_price": 100.0,
                 "taxes_id": [Command.clear()],
                 "categ_id": cls.coffee_category.id,

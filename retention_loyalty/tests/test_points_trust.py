@@ -34,6 +34,7 @@ class TrustCase(PointsCardMixin, TransactionCase):
         cls.product = cls.env["product.product"].create(
             {
                 "name": "Trust Espresso Machine",
+                "type": "service",
                 "list_price": 200.0,
                 "taxes_id": [Command.clear()],
                 "invoice_policy": "order",

@@ -157,7 +157,9 @@ class TestSubscriptionOrders(SubscriptionCase):
     def test_an_order_that_cannot_be_created_does_not_stop_the_others(self):
         healthy = self._subscription(date(2026, 3, 1))
         broken = self._subscription(date(2026, 3, 1))
-        foreign = self.env["product.product"].create({"name": "Foreign tea", "list_price": 3.0})
+        foreign = self.env["product.product"].create(
+            {"name": "Foreign tea", "type": "service", "list_price": 3.0}
+        )
         broken.line_ids = [Command.create({"product_id": foreign.id, "price_unit": 3.0})]
         foreign.company_id = self.env["res.company"].create({"name": "Tea Co"})
         with mute_logger("odoo.addons.retention_loyalty.models.retention_subscription"):
