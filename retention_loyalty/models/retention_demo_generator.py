@@ -26,6 +26,8 @@ DEMO_PLAYBOOKS = (
     "retention_loyalty.playbook_points_expiring",
 )
 DEMO_LIVE_PLAYBOOKS = ("retention_loyalty.playbook_welcome_call",)
+# A subscriber (see _demo_subscriptions) who signs in to the portal.
+DEMO_PORTAL_CUSTOMER = 43
 # A larger control group than the default 10 %: with a few hundred customers
 # the effect is then measured on more than a handful of them. The effect is
 # measured over three weeks: most good customers reorder within 60 days anyway.
@@ -134,6 +136,7 @@ class RetentionDemoGenerator(models.AbstractModel):
             [self.env.ref(xmlid).id for xmlid in DEMO_LIVE_PLAYBOOKS]
         ).write({"active": True, "control_percent": DEMO_CONTROL_PERCENT})
         self._demo_dashboard(self.env.company)
+        self._demo_reorders_and_portal(self.env.company, created)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
             len(created["customers"]),
@@ -141,6 +144,34 @@ class RetentionDemoGenerator(models.AbstractModel):
             clock.monotonic() - started,
         )
         return True
+
+    @api.model
+    def _demo_reorders_and_portal(self, company, created):
+        """Products bought together, today's usual-basket proposals, and a
+        portal customer (a key account with a subscription and points) to
+        sign in as."""
+        self.env["retention.product.affinity"]._refresh_company(company)
+        reorder = self.env.ref("retention_loyalty.playbook_reorder_due")
+        reorder.write({"active": True, "control_percent": DEMO_CONTROL_PERCENT})
+        reorder._evaluate(fields.Date.context_today(self))
+        customer = list(created["customers"].values())[DEMO_PORTAL_CUSTOMER]
+        customer.retention_key_account = True
+        login = "retention.demo.portal"
+        if not self.env["res.users"].with_context(active_test=False).search_count(
+            [("login", "=", login)]
+        ):
+            self.env["res.users"].with_context(no_reset_password=True).create(
+                {
+                    "name": customer.name,
+                    "login": login,
+                    # Demo databases only: lets a tester sign in as a customer.
+                    "password": login,
+                    "partner_id": customer.id,
+                    "company_id": company.id,
+                    "company_ids": [Command.link(company.id)],
+                    "groups_id": [Command.set([self.env.ref("base.group_portal").id])],
+                }
+            )
 
     @api.model
     def _demo_followup_history(self, company, created):

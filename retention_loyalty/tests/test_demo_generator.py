@@ -135,7 +135,9 @@ class TestDemoDatabase(TransactionCase):
         cls.generator = cls.env["retention.demo.generator"]
         cls.orders_before = cls.env["sale.order"].search_count([])
         cls.generated = cls.generator._generate_demo_data()
-        cls.salespeople = cls.env["res.users"].search([("login", "=like", "retention.demo.%")])
+        cls.salespeople = cls.env["res.users"].search(
+            [("login", "=like", "retention.demo.%"), ("share", "=", False)]
+        )
         cls.playbooks = cls.env["retention.playbook"].browse(
             [cls.env.ref(xmlid).id for xmlid in DEMO_PLAYBOOKS]
         )
@@ -277,3 +279,20 @@ class TestDemoDatabase(TransactionCase):
         for entry in entries:
             self.assertEqual(entry.date, entry.order_id.date_order.date(), entry.description)
             self.assertEqual(entry.expiry_date, add_months(entry.date, 12))
+
+    def test_usual_baskets_products_bought_together_and_a_portal_customer(self):
+        reorder = self.env.ref("retention_loyalty.playbook_reorder_due")
+        runs = reorder.run_ids.filtered(lambda run: run.date == TODAY_DEMO)
+        self.assertTrue(runs.quotation_id, "usual baskets proposed today")
+        self.assertTrue(all(q.state in ("draft", "sent") for q in runs.quotation_id))
+        self.assertTrue(self.env["retention.product.affinity"].search_count([]))
+        portal = self.env["res.users"].search([("login", "=", "retention.demo.portal")])
+        self.assertTrue(portal.has_group("base.group_portal"))
+        customer = portal.partner_id
+        self.assertTrue(customer.retention_is_key_account)
+        self.assertTrue(
+            self.env["retention.subscription"].search_count(
+                [("partner_id", "=", customer.id), ("state", "=", "active")]
+            )
+        )
+        self.assertGreater(customer.retention_points_balance, 0)
