@@ -157,8 +157,10 @@ class RetentionDemoGenerator(models.AbstractModel):
         customer = list(created["customers"].values())[DEMO_PORTAL_CUSTOMER]
         customer.retention_key_account = True
         login = "retention.demo.portal"
-        if not self.env["res.users"].with_context(active_test=False).search_count(
-            [("login", "=", login)]
+        if (
+            not self.env["res.users"]
+            .with_context(active_test=False)
+            .search_count([("login", "=", login)])
         ):
             self.env["res.users"].with_context(no_reset_password=True).create(
                 {
@@ -181,17 +183,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         group included), the salespeople's follow-ups done in the following
         days, some forgotten, and reorders of some customers they called.
         Returns the playbooks."""
-        env = self.env(
-            context=dict(
-                self.env.context,
-                tracking_disable=True,
-                mail_create_nolog=True,
-                mail_create_nosubscribe=True,
-                mail_notrack=True,
-                mail_activity_quick_update=True,
-                sale_no_log_for_new_lines=True,
-            )
-        )
+        env = self._demo_env(mail_activity_quick_update=True)
         playbooks = env["retention.playbook"].browse(
             [env.ref(xmlid).id for xmlid in DEMO_PLAYBOOKS]
         )
@@ -359,21 +351,27 @@ class RetentionDemoGenerator(models.AbstractModel):
         )
 
     @api.model
-    def _create_demo_history(self, history):
-        """Create the records of ``history`` (a ``DemoHistory``) in the current
-        company and return them, keyed by the history's own keys."""
-        env = self.env(
+    def _demo_env(self, **context):
+        """The environment the demo writes in: no tracking, chatter logs or
+        followers (orders are created confirmed: no "extra line" message per
+        line either)."""
+        return self.env(
             context=dict(
                 self.env.context,
                 tracking_disable=True,
                 mail_create_nolog=True,
                 mail_create_nosubscribe=True,
                 mail_notrack=True,
-                loyalty_no_mail=True,
-                # Orders are created confirmed: no "extra line" message per line.
                 sale_no_log_for_new_lines=True,
+                **context,
             )
         )
+
+    @api.model
+    def _create_demo_history(self, history):
+        """Create the records of ``history`` (a ``DemoHistory``) in the current
+        company and return them, keyed by the history's own keys."""
+        env = self._demo_env(loyalty_no_mail=True)
         company = env.company
         products = self._demo_products(env, history.products)
         salespeople = self._demo_salespeople(env, history.salespeople, company)

@@ -77,16 +77,7 @@ class RetentionProductAffinity(models.Model):
             SQL(
                 """
                 DELETE FROM retention_product_affinity WHERE company_id = %(company)s;
-                WITH bought AS (
-                    SELECT DISTINCT p.commercial_partner_id AS customer_id, line.product_id
-                      FROM sale_order_line line
-                      JOIN sale_order so ON so.id = line.order_id
-                      JOIN res_partner p ON p.id = so.partner_id
-                     WHERE so.state = 'sale' AND so.company_id = %(company)s
-                       AND so.date_order >= %(since)s
-                       AND line.display_type IS NULL AND line.product_id IS NOT NULL
-                       AND line.reward_id IS NULL AND line.product_uom_qty > 0
-                ),
+                WITH bought AS (%(bought)s),
                 customers AS (SELECT count(DISTINCT customer_id) AS total FROM bought),
                 buyers AS (
                     SELECT product_id, count(*) AS buyers FROM bought GROUP BY product_id
@@ -127,12 +118,30 @@ class RetentionProductAffinity(models.Model):
                  WHERE rank <= %(per_product)s
                 """,
                 company=company.id,
-                since=today - timedelta(days=LOOKBACK_DAYS),
+                bought=self._bought(
+                    company, SQL("so.date_order >= %s", today - timedelta(days=LOOKBACK_DAYS))
+                ),
                 min_customers=MIN_CUSTOMERS,
                 per_product=RELATED_PER_PRODUCT,
             )
         )
         self.invalidate_model()
+
+    @api.model
+    def _bought(self, company, condition):
+        """(customer, product) pairs of the company's confirmed order lines
+        that meet ``condition``; reward lines left out."""
+        return SQL(
+            """SELECT DISTINCT p.commercial_partner_id AS customer_id, line.product_id
+                 FROM sale_order_line line
+                 JOIN sale_order so ON so.id = line.order_id
+                 JOIN res_partner p ON p.id = so.partner_id
+                WHERE so.state = 'sale' AND so.company_id = %s AND %s
+                  AND line.display_type IS NULL AND line.product_id IS NOT NULL
+                  AND line.reward_id IS NULL AND line.product_uom_qty > 0""",
+            company.id,
+            condition,
+        )
 
     @api.model
     def _suggestions(self, company, customer_ids, limit=3):
@@ -144,15 +153,7 @@ class RetentionProductAffinity(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                WITH bought AS (
-                    SELECT DISTINCT p.commercial_partner_id AS customer_id, line.product_id
-                      FROM sale_order_line line
-                      JOIN sale_order so ON so.id = line.order_id
-                      JOIN res_partner p ON p.id = so.partner_id
-                     WHERE so.state = 'sale' AND so.company_id = %(company)s
-                       AND p.commercial_partner_id = ANY(%(customers)s)
-                       AND line.display_type IS NULL AND line.product_id IS NOT NULL
-                ),
+                WITH bought AS (%(bought)s),
                 candidates AS (
                     SELECT bought.customer_id, affinity.related_product_id,
                            max(affinity.score) AS score
@@ -180,7 +181,9 @@ class RetentionProductAffinity(models.Model):
               ORDER BY customer_id, rank
                 """,
                 company=company.id,
-                customers=list(customer_ids),
+                bought=self._bought(
+                    company, SQL("p.commercial_partner_id = ANY(%s)", list(customer_ids))
+                ),
                 limit=limit,
             )
         )

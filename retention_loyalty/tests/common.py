@@ -86,6 +86,20 @@ def make_product(env, name, price):
     )
 
 
+def make_playbook(env, trigger, **values):
+    """A playbook of ``trigger`` that schedules a call, without a control group."""
+    call = env.ref("mail.mail_activity_data_call")
+    return env["retention.playbook"].create(
+        {
+            "name": f"Playbook {trigger}",
+            "trigger": trigger,
+            "control_percent": 0,
+            "action_ids": [Command.create({"kind": "activity", "activity_type_id": call.id})],
+            **values,
+        }
+    )
+
+
 def make_order(env, partner, product, amount, day=None, confirm=True, **values):
     """A sales order of one untaxed line. With ``day``, it is created
     confirmed at that date (history); else confirmed through action_confirm

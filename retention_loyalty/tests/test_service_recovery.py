@@ -2,10 +2,9 @@ from datetime import date, timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .common import RetentionCase, make_order, make_product
+from .common import RetentionCase, make_order, make_playbook, make_product
 
 TODAY = date(2026, 6, 30)
 
@@ -31,19 +30,6 @@ class TestServiceRecoveryTriggers(TransactionCase):
                 {"name": "Recovery Other", "user_id": cls.salesman.id},
             ]
         )
-        call = cls.env.ref("mail.mail_activity_data_call")
-        cls.actions = [Command.create({"kind": "activity", "activity_type_id": call.id})]
-
-    def _playbook(self, trigger, **values):
-        return self.env["retention.playbook"].create(
-            {
-                "name": f"Recovery {trigger}",
-                "trigger": trigger,
-                "control_percent": 0,
-                "action_ids": self.actions,
-                **values,
-            }
-        )
 
     def _invoice(self, partner, due):
         order = make_order(self.env, partner, self.product, 120.0)
@@ -54,7 +40,7 @@ class TestServiceRecoveryTriggers(TransactionCase):
         return invoice
 
     def test_an_invoice_overdue_for_n_days_triggers_once(self):
-        playbook = self._playbook("invoice_overdue", trigger_days=7)
+        playbook = make_playbook(self.env, "invoice_overdue", trigger_days=7)
         self._invoice(self.customer, TODAY - timedelta(days=7))
         self._invoice(self.other, TODAY - timedelta(days=3))  # not yet 7 days
         self.assertEqual(set(playbook._candidates(TODAY)), {self.customer.id})
@@ -63,7 +49,7 @@ class TestServiceRecoveryTriggers(TransactionCase):
         self.assertEqual(set(playbook._candidates(tomorrow)), set(), "once per invoice")
 
     def test_a_paid_invoice_is_not_overdue(self):
-        playbook = self._playbook("invoice_overdue", trigger_days=7)
+        playbook = make_playbook(self.env, "invoice_overdue", trigger_days=7)
         invoice = self._invoice(self.customer, TODAY - timedelta(days=7))
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
@@ -72,13 +58,13 @@ class TestServiceRecoveryTriggers(TransactionCase):
         self.assertEqual(set(playbook._candidates(TODAY)), set())
 
     def test_days_missed_while_the_cron_was_down_are_caught_up(self):
-        playbook = self._playbook("invoice_overdue", trigger_days=7)
+        playbook = make_playbook(self.env, "invoice_overdue", trigger_days=7)
         playbook.last_evaluated = TODAY - timedelta(days=3)
         self._invoice(self.customer, TODAY - timedelta(days=9))  # 7 days overdue two days ago
         self.assertEqual(set(playbook._candidates(TODAY)), {self.customer.id})
 
     def test_cancelled_and_expired_quotations_start_a_recovery_playbook(self):
-        playbook = self._playbook("quotation_lost")
+        playbook = make_playbook(self.env, "quotation_lost")
         cancelled = make_order(self.env, self.customer, self.product, 80.0, confirm=False)
         cancelled._action_cancel()
         self.assertEqual(cancelled.retention_cancelled_on, TODAY)

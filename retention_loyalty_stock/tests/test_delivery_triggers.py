@@ -5,6 +5,8 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.retention_loyalty.tests.common import make_playbook
+
 TODAY = date(2026, 6, 30)
 
 
@@ -20,19 +22,6 @@ class TestDeliveryTriggers(TransactionCase):
         )
         cls.customer, cls.other = cls.env["res.partner"].create(
             [{"name": "Delivery Customer"}, {"name": "Delivery Other"}]
-        )
-        call = cls.env.ref("mail.mail_activity_data_call")
-        cls.actions = [Command.create({"kind": "activity", "activity_type_id": call.id})]
-
-    def _playbook(self, trigger, **values):
-        return self.env["retention.playbook"].create(
-            {
-                "name": f"Recovery {trigger}",
-                "trigger": trigger,
-                "control_percent": 0,
-                "action_ids": self.actions,
-                **values,
-            }
         )
 
     def _delivery(self, partner, promised):
@@ -63,7 +52,7 @@ class TestDeliveryTriggers(TransactionCase):
         self.assertEqual(picking.state, "done")
 
     def test_a_delivery_late_by_more_than_n_days_triggers_once(self):
-        playbook = self._playbook("delivery_late", trigger_days=3)
+        playbook = make_playbook(self.env, "delivery_late", trigger_days=3)
         # Promised 4 days ago, still not delivered: late by more than 3 days today.
         late_order, _late = self._delivery(self.customer, TODAY - timedelta(days=4))
         # Promised 3 days ago: not yet more than 3 days late.
@@ -77,7 +66,7 @@ class TestDeliveryTriggers(TransactionCase):
         )
 
     def test_a_delivery_made_in_time_or_by_deadline_is_not_late(self):
-        playbook = self._playbook("delivery_late", trigger_days=3)
+        playbook = make_playbook(self.env, "delivery_late", trigger_days=3)
         _order, picking = self._delivery(self.customer, TODAY - timedelta(days=4))
         self._deliver(picking, TODAY - timedelta(days=2))  # within the 3 days
         _order, postponed = self._delivery(self.other, TODAY - timedelta(days=4))
@@ -85,7 +74,7 @@ class TestDeliveryTriggers(TransactionCase):
         self.assertEqual(playbook._candidates(TODAY), {})
 
     def test_a_return_starts_the_playbook_with_its_order(self):
-        playbook = self._playbook("return_received")
+        playbook = make_playbook(self.env, "return_received")
         order, picking = self._delivery(self.customer, TODAY - timedelta(days=5))
         self._deliver(picking, TODAY - timedelta(days=5))
         wizard = (
