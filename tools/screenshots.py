@@ -6,7 +6,8 @@
 
 Each NAME=PATH argument is opened as the user (or as --portal-login with
 ``portal:NAME=PATH``) in headless Chromium and saved as NAME.png once the
-page has been quiet for a moment. Needs Chromium, ``requests`` and
+page has been quiet for a moment; ``NAME=PATH@SELECTOR`` clicks the element
+SELECTOR (a tab, say) first. Needs Chromium, ``requests`` and
 ``websocket-client``.
 """
 
@@ -85,18 +86,7 @@ class Browser:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
 
-    def shoot(self, url, cookie, out):
-        self.call("Network.enable")
-        self.call("Network.clearBrowserCookies")
-        self.call("Network.setCookie", name="session_id", value=cookie, url=url)
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=WIDTH,
-            height=HEIGHT,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        self.call("Page.navigate", url=url)
+    def settle(self):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             ready = self.call(
@@ -109,6 +99,26 @@ class Browser:
                 break
             time.sleep(0.3)
         time.sleep(SETTLE_SECONDS)
+
+    def shoot(self, url, cookie, out, click=None):
+        self.call("Network.enable")
+        self.call("Network.clearBrowserCookies")
+        self.call("Network.setCookie", name="session_id", value=cookie, url=url)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH,
+            height=HEIGHT,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        self.call("Page.navigate", url=url)
+        self.settle()
+        if click:
+            self.call(
+                "Runtime.evaluate",
+                expression=f"document.querySelector({json.dumps(click)}).click()",
+            )
+            self.settle()
         # A development server's bus tells headless tabs they are "out of date";
         # that sticky warning says nothing about the screen being shown.
         self.call(
@@ -146,8 +156,9 @@ def main():
         for page in args.pages:
             who, spec = page.split(":", 1) if page.startswith("portal:") else ("user", page)
             name, path = spec.split("=", 1)
+            path, _at, click = path.partition("@")
             target = args.out / f"{name}.png"
-            browser.shoot(f"{args.url}{path}", cookies[who], target)
+            browser.shoot(f"{args.url}{path}", cookies[who], target, click or None)
             print(f"{target}: {target.stat().st_size} bytes")
     finally:
         browser.close()
