@@ -481,9 +481,21 @@ class RetentionPlaybookAction(models.Model):
                     self.env._("No email address: the quotation waits for the salesperson.")
                 )
                 continue
-            quotation.with_context(proforma=False).message_post_with_source(
-                template,
+            # Odoo's quotation e-mail without its PDF: the link to review, sign
+            # and pay online is the offer, and a server without wkhtmltopdf
+            # must not fail the whole run.
+            values = template._generate_template(
+                quotation.ids,
+                ("subject", "body_html", "email_from", "partner_to", "email_to", "email_cc"),
+                find_or_create_partners=True,
+            )[quotation.id]
+            quotation.message_post(
+                subject=values.get("subject"),
+                body=values.get("body_html"),
+                email_from=values.get("email_from"),
+                partner_ids=values.get("partner_ids", []),
                 email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
                 subtype_xmlid="mail.mt_comment",
+                message_type="comment",
             )
             quotation.action_quotation_sent()

@@ -127,6 +127,8 @@ class TestReorderBeforeDue(TransactionCase):
         self.assertEqual(quotation.state, "sent")
         self.assertIn(quotation.name, quotation.message_ids[0].subject or "")
         self.assertIn(self.customer, quotation.message_ids[0].partner_ids)
+        # No PDF: a server without wkhtmltopdf must not fail the run.
+        self.assertFalse(quotation.message_ids[0].attachment_ids)
 
     def test_customers_not_yet_due_or_already_overdue_are_left_to_other_playbooks(self):
         later = self._customer("Reorder Later", next_order=TODAY + timedelta(days=20))
