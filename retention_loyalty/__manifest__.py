@@ -41,6 +41,15 @@
         "web.assets_backend_lazy": ["retention_loyalty/static/src/views/*.js"],
         "web.assets_tests": ["retention_loyalty/static/tests/tours/*.js"],
     },
+    "images": [
+        "static/description/screenshot_home.png",
+        "static/description/screenshot_followups.png",
+        "static/description/screenshot_customer_retention.png",
+        "static/description/screenshot_playbook_effect.png",
+        "static/description/screenshot_portal_home.png",
+        "static/description/screenshot_portal_subscription.png",
+        "static/description/screenshot_portal_reorder.png",
+    ],
     "post_init_hook": "post_init_hook",
     "demo": [
         "demo/retention_demo.xml",
