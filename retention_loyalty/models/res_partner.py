@@ -450,26 +450,26 @@ class ResPartner(models.Model):
         )
         return [chatter, orders]
 
-    retention_suggested_product_ids = fields.Many2many(
-        "product.product",
-        compute="_compute_retention_suggested_product_ids",
+    # Text, not a Many2many: Odoo caches a new record's x2many fields as
+    # empty, so an e-mail sent in the transaction that created the customer
+    # would suggest nothing.
+    retention_suggested_products = fields.Char(
+        compute="_compute_retention_suggested_products",
         string="Suggested Products",
         help="Products bought together with this customer's that they do not buy yet, the "
         "strongest links first (Retention > Reporting > Products Bought Together).",
     )
 
     @api.depends_context("company")
-    def _compute_retention_suggested_product_ids(self):
+    def _compute_retention_suggested_products(self):
         suggestions = (
             self.env["retention.product.affinity"]
             .sudo()
             ._suggestions(self.env.company, self.commercial_partner_id.ids)
         )
-        empty = self.env["product.product"]
         for partner in self:
-            partner.retention_suggested_product_ids = suggestions.get(
-                partner.commercial_partner_id.id, empty
-            )
+            products = suggestions.get(partner.commercial_partner_id.id)
+            partner.retention_suggested_products = products and ", ".join(products.mapped("name"))
 
     # ------------------------------------------------------------------ key accounts and hand-over
 
@@ -517,9 +517,11 @@ class ResPartner(models.Model):
             return super().write(vals)
         previous = {partner.id: partner.user_id for partner in self}
         result = super().write(vals)
+        # From one salesperson to another: a first assignment hands nothing over.
         handed_over = self.filtered(
             lambda partner: (
                 partner.user_id
+                and previous[partner.id]
                 and partner.user_id != previous[partner.id]
                 and partner == partner.commercial_partner_id
             )

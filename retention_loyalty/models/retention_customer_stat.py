@@ -759,6 +759,10 @@ class RetentionCustomerStat(models.Model):
         self._upsert(company, today, columns)
         self._log_segment_changes(company, today, columns, old)
         self.invalidate_model()
+        # The customers' figures read through their partner, new rows included.
+        self.env["res.partner"].invalidate_model(
+            ["retention_stat_id", "retention_value_tier_id", "retention_risk_level"]
+        )
 
     @api.model
     def _remove_former_customers(self, company, keep, among=None):

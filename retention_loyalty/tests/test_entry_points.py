@@ -10,7 +10,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import TODAY, RetentionCase, make_order
+from .common import TODAY, RetentionCase, make_order, make_product
 from .test_clubs import ClubCase
 from .test_points import PointsCase
 from .test_subscriptions import SubscriptionCase
@@ -321,6 +321,7 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         "ir_cron_retention_subscription_orders",
         "ir_cron_retention_subscription_orders_2",
         "ir_cron_retention_subscription_reminders",
+        "ir_cron_retention_product_affinity",
     )
 
     def test_the_list_of_scheduled_actions_is_complete(self):
@@ -385,6 +386,16 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         )
         ending = self._subscription(date(2026, 5, 1), max_periods=3)
         ending.next_period = 3  # its three orders are made
+        filters = make_product(self.env, "Cron Filters", 4.0)
+        # A tea drinker too: coffee then goes with filters more than with anything.
+        tea_drinker = self.env["res.partner"].create({"name": "Cron tea drinker"})
+        make_order(
+            self.env, tea_drinker, make_product(self.env, "Cron Tea", 5.0), 5.0, date(2026, 5, 2)
+        )
+        for number in range(3):
+            buyer = self.env["res.partner"].create({"name": f"Cron pair buyer {number}"})
+            make_order(self.env, buyer, self.coffee, 20.0, date(2026, 5, 2))
+            make_order(self.env, buyer, filters, 4.0, date(2026, 5, 3))
         with freeze_time("2026-07-02 06:00:00"):
             for name in self.CRONS:
                 self.env.ref(f"retention_loyalty.{name}").method_direct_trigger()
@@ -420,6 +431,8 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         self.assertEqual(reminder.recipient_ids, customer)
         self.assertTrue(ending.reminder_done)
         self.assertEqual(ending.activity_ids.mapped("date_deadline"), [date(2026, 7, 1)])
+        pairs = self.env["retention.product.affinity"].search([("product_id", "=", filters.id)])
+        self.assertEqual(pairs.related_product_id, self.coffee)
 
 
 @tagged("post_install", "-at_install")

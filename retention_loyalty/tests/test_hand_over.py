@@ -91,9 +91,10 @@ class TestHandOver(TransactionCase):
         self.assertEqual(check_in.user_id, self.alice)
         self.assertFalse(self._activities(retention_handover=True))
 
-    def test_an_unchanged_salesperson_or_none_hands_nothing_over(self):
+    def test_an_unchanged_first_or_removed_salesperson_hands_nothing_over(self):
         self.customer.write({"user_id": self.alice.id, "comment": "same"})
         self.customer.write({"user_id": False})
+        self.customer.write({"user_id": self.bruno.id})  # a first salesperson again
         self.assertFalse(self._activities(retention_handover=True))
 
     def test_key_accounts_with_a_single_contact_person_warn(self):

@@ -200,7 +200,21 @@ class TestPlaybookActions(PlaybookCase):
         filters = self.env["product.product"].create(
             {"name": "Paper filters", "type": "service", "list_price": 3}
         )
-        self.product.product_tmpl_id.optional_product_ids = filters.product_tmpl_id
+        # Three customers buy the coffee and the filters, one something else:
+        # customers who buy the one buy the other more than anyone.
+        tea = self.env["product.product"].create({"name": "Tea", "type": "service"})
+        make_order(
+            self.env,
+            self.env["res.partner"].create({"name": "Tea buyer"}),
+            tea,
+            4.0,
+            date(2026, 5, 1),
+        )
+        for number in range(3):
+            buyer = self.env["res.partner"].create({"name": f"Filters buyer {number}"})
+            self._order(partner=buyer, day=date(2026, 5, 1))
+            make_order(self.env, buyer, filters, 3.0, date(2026, 5, 2))
+        self.env["retention.product.affinity"]._refresh_company(self.company)
         playbook = self.env.ref("retention_loyalty.playbook_thank_you")
         # Its 10 % control group depends on record ids: keep this customer out.
         playbook.write({"active": True, "control_percent": 0})

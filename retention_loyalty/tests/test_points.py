@@ -545,7 +545,8 @@ class TestPointsAccessAndCost(PointsCase):
             },
         )
         self.assertIn("o_retention_points_expiry", str(html))
-        self.assertIn("07/10/2026", str(html))
+        # In words: "100 points expire on 10 Jul 2026".
+        self.assertRegex(str(html), r"100 points expire on\s+10 Jul 2026")
 
 
 @tagged("post_install", "-at_install")

@@ -1,10 +1,15 @@
-OLD_SUGGESTIONS = (
-    '    <t t-set="last_order" t-value="object.sale_order_ids.filtered_domain('
-    "[('state', '=', 'sale')]).sorted('date_order')[-1:]\"/>\n"
-    '    <t t-set="related" t-value="last_order.order_line.product_id.product_tmpl_id'
-    '.optional_product_ids[:3]"/>'
-)
-NEW_SUGGESTIONS = '    <t t-set="related" t-value="object.retention_suggested_product_ids[:3]"/>'
+# The old default lines, verbatim (too long for the line limit).
+# ruff: noqa: E501
+OLD_SUGGESTIONS = """\
+    <t t-set="last_order" t-value="object.sale_order_ids.filtered_domain([('state', '=', 'sale')]).sorted('date_order')[-1:]"/>
+    <t t-set="related" t-value="last_order.order_line.product_id.product_tmpl_id.optional_product_ids[:3]"/>
+    <p t-if="related">You may also like:
+        <t t-foreach="related" t-as="product"><t t-out="product.name"/><t t-if="not product_last">, </t></t>.
+    </p>"""
+NEW_SUGGESTIONS = """\
+    <p t-if="object.retention_suggested_products">You may also like:
+        <t t-out="object.retention_suggested_products"/>.
+    </p>"""
 
 
 def migrate(cr, version):
