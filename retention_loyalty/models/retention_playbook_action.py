@@ -357,8 +357,32 @@ class RetentionPlaybookAction(models.Model):
                 ]
             )
         )
+        value = self._voucher_value(today)
         for card in cards:
             results[card.partner_id.id]["card_id"] = card.id
+            self._add_cost(results[card.partner_id.id], value)
+
+    @staticmethod
+    def _add_cost(result, value):
+        result["incentive_cost"] = result.get("incentive_cost", 0.0) + value
+
+    def _in_company_currency(self, amount, day):
+        return self.program_id.currency_id._convert(
+            amount, self.company_id.currency_id, self.company_id, day
+        )
+
+    def _voucher_value(self, day):
+        """Face value of the voucher issued: its cheapest reward, a fixed
+        discount or a free product at cost (a percentage is worth nothing
+        until the order it applies to is known)."""
+        rewards = self.program_id.reward_ids.sorted("required_points")[:1]
+        if rewards.reward_type == "product":
+            return rewards.reward_product_qty * rewards.reward_product_id.standard_price
+        value = {
+            "per_order": rewards.discount,
+            "per_point": rewards.discount * rewards.required_points,
+        }.get(rewards.discount_mode, 0.0)
+        return self._in_company_currency(value, day)
 
     def _run_points(self, partners, today, results, notes):
         Card = self.env["loyalty.card"].sudo()
@@ -385,8 +409,12 @@ class RetentionPlaybookAction(models.Model):
             ],
             write_history=True,
         )
+        value = self._in_company_currency(
+            self.points * self.program_id.retention_point_value, today
+        )
         for entry in entries:
             results[entry.card_id.partner_id.id]["points_entry_id"] = entry.id
+            self._add_cost(results[entry.card_id.partner_id.id], value)
 
     def _run_club(self, partners, today, results, notes):
         current = self.env["res.partner"].browse(partners.ids)._retention_current_clubs()

@@ -54,3 +54,9 @@ class RetentionPlaybookRun(models.Model):
     quotation_reminded = fields.Boolean(
         copy=False, help="The salesperson was reminded of the unconfirmed quotation."
     )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    incentive_cost = fields.Monetary(
+        readonly=True,
+        help="Face value of the voucher and bonus points handed out, in the company's "
+        "currency when they were issued (a percentage voucher is worth nothing until used).",
+    )

@@ -228,6 +228,49 @@ class TestPlaybookActions(PlaybookCase):
         self.assertIn("Paper filters", mail.body_html)
 
     @freeze_time("2026-06-01")
+    def test_the_run_records_the_value_of_the_voucher_and_points_handed_out(self):
+        voucher = self.env["loyalty.program"].create(
+            {
+                "name": "15 off the next order",
+                "program_type": "next_order_coupons",
+                "trigger": "auto",
+                "reward_ids": [
+                    Command.create(
+                        {"reward_type": "discount", "discount_mode": "per_order", "discount": 15}
+                    )
+                ],
+            }
+        )
+        points = self.env["loyalty.program"].create(
+            {
+                "name": "Points worth 5 cents",
+                "program_type": "loyalty",
+                "trigger": "auto",
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "per_point",
+                            "discount": 0.05,
+                            "required_points": 1,
+                        }
+                    )
+                ],
+            }
+        )
+        points.retention_redeem_reward_id = points.reward_ids
+        playbook = self._playbook(
+            actions=[
+                Command.create({"kind": "coupon", "program_id": voucher.id, "validity_days": 60}),
+                Command.create({"kind": "points", "program_id": points.id, "points": 40}),
+            ]
+        )
+        self._order()
+        run = self.Run.search([("playbook_id", "=", playbook.id)])
+        # 15 for the voucher, 40 points x 0.05 = 2.
+        self.assertAlmostEqual(run.incentive_cost, 17.0)
+
+    @freeze_time("2026-06-01")
     def test_voucher_bonus_points_and_club_enrolment(self):
         coupons = self.env["loyalty.program"].create(
             {"name": "Next order voucher", "program_type": "next_order_coupons", "trigger": "auto"}
