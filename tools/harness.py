@@ -486,6 +486,10 @@ PLAIN_ODOO_FAILURES = {
     "mass_mailing: TestMassMailValues.test_mailing_body_inline_image": (
         "finds 17 inline images of 19 with the lxml 4.9.3 that Odoo pins for Python 3.11"
     ),
+    "sale: TestSaleFlow.test_qty_delivered": (
+        "once sale_stock is installed, as the deliveries bridge needs it: delivered "
+        "quantities then come from the deliveries, not from the manual entry the test sets"
+    ),
 }
 BROWSER_TAG = "retention_browser"
 CLICKBOT_TAG = "retention_clickbot"
