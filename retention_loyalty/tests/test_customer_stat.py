@@ -112,7 +112,9 @@ class TestCustomerStatistics(RetentionCase):
             expected[partner] = "A" if before < 0.80 else "B" if before < 0.95 else "C"
         self.assertEqual({stat.partner_id: stat.value_tier_id.name for stat in stats}, expected)
         self.assertEqual(set(expected.values()), {"A", "B", "C"})
-        regular = self._stat(self.regulars[0])
+        # Ordered 29 days ago, every 30 days: not due yet (the first regular
+        # is due today, which is Medium for a company created now).
+        regular = self._stat(self.regulars[1])
         self.assertEqual(regular.risk_level, "low")
         self.assertTrue(regular.expected_next_order_date)
         self.assertGreaterEqual(regular.expected_next_order_date, TODAY)
@@ -311,9 +313,10 @@ class TestCustomerStatisticsAccess(RetentionCase):
             self.env, login="rl_stat_manager", groups="sales_team.group_sale_manager"
         )
         self.assertEqual(self.Stat.with_user(manager).search_count([]), 40)
-        order = self._orders(self.theirs[0], [1])
+        # The second of them is not due yet (the first is due today: Medium).
+        order = self._orders(self.theirs[1], [1])
         self.assertEqual(order.with_user(manager).retention_risk_level, "low")
-        self.assertEqual(self._stat(self.theirs[0]).risk_level, "low")
+        self.assertEqual(self._stat(self.theirs[1]).risk_level, "low")
 
     def test_other_company_sees_nothing(self):
         other = self.env["res.company"].create({"name": "Other Co"})
