@@ -138,7 +138,8 @@ def load_customers(env, company, customers, orders, name_prefix):
 
 
 def copy_orders(cr, company, partner_ids, orders, written_on):
-    """Confirmed orders by COPY: (index into ``partner_ids``, date, amount)."""
+    """Confirmed orders by COPY: (index into ``partner_ids``, date, amount).
+    Returns their ids."""
     order_ids = reserve_ids(cr, "sale_order", len(orders))
     # With Inventory (the deliveries bridge), orders need a shipping policy.
     cr.execute(
@@ -189,6 +190,7 @@ def copy_orders(cr, company, partner_ids, orders, written_on):
             for oid, (index, day, amount) in zip(order_ids, orders, strict=True)
         ),
     )
+    return order_ids
 
 
 def synthetic_base(n_customers, seed):

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from bench_customer_stats import (
     TODAY,
+    copy_orders,
     copy_rows,
     load_customers,
     open_registry,
@@ -54,42 +55,8 @@ def copy_history(env, company, partner, products, years):
     rng = random.Random(16)
     now = datetime.now()
     days = [TODAY - timedelta(weeks=week) for week in range(years * 52, 0, -1)]
-    order_ids = reserve_ids(cr, "sale_order", len(days))
-    copy_rows(
-        cr,
-        "sale_order",
-        (
-            "id",
-            "name",
-            "company_id",
-            "partner_id",
-            "partner_invoice_id",
-            "partner_shipping_id",
-            "date_order",
-            "state",
-            "currency_id",
-            "currency_rate",
-            "create_date",
-            "write_date",
-        ),
-        (
-            (
-                order_id,
-                f"QR{order_id}",
-                company.id,
-                partner.id,
-                partner.id,
-                partner.id,
-                datetime.combine(day, datetime.min.time()) + timedelta(hours=10),
-                "sale",
-                company.currency_id.id,
-                1.0,
-                now,
-                now,
-            )
-            for order_id, day in zip(order_ids, days, strict=True)
-        ),
-    )
+    # Amounts stay 0: the page reads lines, not order totals.
+    order_ids = copy_orders(cr, company, [partner.id], [(0, day, 0.0) for day in days], now)
     weights = [8 if index < 5 else 1 for index in range(len(products))]
     lines = []
     for order_id in order_ids:
