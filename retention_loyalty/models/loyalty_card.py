@@ -62,6 +62,15 @@ class LoyaltyCard(models.Model):
     retention_entry_ids = fields.One2many(
         "retention.points.entry", "card_id", string="Points Ledger", readonly=True
     )
+    retention_product_ids = fields.Many2many(
+        "product.product",
+        "loyalty_card_retention_product_rel",
+        "card_id",
+        "product_id",
+        string="Valid On",
+        help="When set, the card's discounts apply to these products only: a playbook's "
+        "voucher on the products suggested for the customer. Empty: the program's own rules.",
+    )
     retention_next_expiry_date = fields.Date(
         compute="_compute_retention_next_expiry", string="Next Expiry"
     )

@@ -60,6 +60,18 @@ class RetentionPlaybookAction(models.Model):
     )
     program_id = fields.Many2one("loyalty.program", string="Loyalty Program", check_company=True)
     validity_days = fields.Integer(string="Valid (days)", default=60)
+    coupon_products = fields.Selection(
+        [
+            ("any", "Any product"),
+            ("suggested", "The products suggested for the customer"),
+        ],
+        string="Valid On",
+        default="any",
+        required=True,
+        help="Suggested: the voucher's discount applies only to the products bought together "
+        "with theirs that the customer does not buy yet (Reporting > Product Affinities). A "
+        "customer without suggestions gets a voucher valid on any product.",
+    )
     points = fields.Float(string="Bonus Points")
     club_id = fields.Many2one("retention.club", check_company=True)
     basket_min_orders = fields.Integer(
@@ -93,6 +105,7 @@ class RetentionPlaybookAction(models.Model):
         "points",
         "club_id",
         "validity_days",
+        "coupon_products",
         "basket_min_orders",
         "basket_last_orders",
         "basket_reminder_days",
@@ -127,6 +140,17 @@ class RetentionPlaybookAction(models.Model):
             return self.env._("the email needs a template for contacts (res.partner).")
         if self.kind == "coupon" and (not self.program_id or self.validity_days <= 0):
             return self.env._("a coupon needs a loyalty program and a validity of at least a day.")
+        if self.kind == "coupon" and self.coupon_products == "suggested":
+            rewards = self.program_id.reward_ids
+            if not rewards or any(
+                reward.reward_type != "discount" or reward.discount_applicability != "specific"
+                for reward in rewards
+            ):
+                return self.env._(
+                    "a voucher valid on the suggested products needs a program whose rewards "
+                    "are discounts on specific products (%(program)s has others).",
+                    program=self.program_id.name,
+                )
         if self.kind == "points" and (
             self.points <= 0 or self.program_id.program_type != "loyalty"
         ):
@@ -342,6 +366,17 @@ class RetentionPlaybookAction(models.Model):
 
     def _run_coupon(self, partners, today, results, notes):
         points = min(self.program_id.reward_ids.mapped("required_points") or [1.0])
+        suggestions = {}
+        if self.coupon_products == "suggested":
+            suggestions = (
+                self.env["retention.product.affinity"]
+                .sudo()
+                ._suggestions(self.company_id, partners.ids)
+            )
+            for partner in partners.filtered(lambda partner: partner.id not in suggestions):
+                notes[partner.id].append(
+                    self.env._("No suggested products yet: the voucher is valid on any product.")
+                )
         cards = (
             self.env["loyalty.card"]
             .sudo()
@@ -352,6 +387,9 @@ class RetentionPlaybookAction(models.Model):
                         "partner_id": partner.id,
                         "points": points,
                         "expiration_date": today + timedelta(days=self.validity_days),
+                        "retention_product_ids": [
+                            Command.set(suggestions.get(partner.id, self.env["product.product"]).ids)
+                        ],
                     }
                     for partner in partners
                 ]

@@ -543,6 +543,42 @@ class SaleOrder(models.Model):
             "context": {"default_order_id": self.id},
         }
 
+    def _retention_product_restriction(self, program):
+        """The products this order's cards of ``program`` are limited to
+        (vouchers on suggested products); empty when no card is limited."""
+        cards = (
+            self.applied_coupon_ids | self.order_line.coupon_id | self.coupon_point_ids.coupon_id
+        ).filtered(lambda card: card.program_id == program)
+        return cards.retention_product_ids
+
+    def _get_specific_discountable_lines(self, reward):
+        lines = super()._get_specific_discountable_lines(reward)
+        products = self._retention_product_restriction(reward.program_id)
+        if products:
+            lines = lines.filtered(lambda line: line.product_id in products)
+        return lines
+
+    def _get_claimable_rewards(self, forced_coupons=None):
+        """A card limited to some products offers its discounts only when the
+        order holds one of them (and only discounts that honour the limit:
+        those on specific products)."""
+        claimable = super()._get_claimable_rewards(forced_coupons=forced_coupons)
+        for card in [card for card in claimable if card.retention_product_ids]:
+            usable = claimable[card].filtered(
+                lambda reward, card=card: reward.reward_type != "discount"
+                or (
+                    reward.discount_applicability == "specific"
+                    and self._get_specific_discountable_lines(reward).filtered(
+                        lambda line, card=card: line.product_id in card.retention_product_ids
+                    )
+                )
+            )
+            if usable:
+                claimable[card] = usable
+            else:
+                del claimable[card]
+        return claimable
+
     def _get_reward_values_discount(self, reward, coupon, **kwargs):
         """Spend only the points chosen with "Use points" on the program's
         points-as-payment reward, not the whole balance."""

@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import date, datetime, time
 
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from .common import make_product
@@ -140,3 +141,112 @@ class TestProductAffinity(TransactionCase):
         body = template._render_field("body_html", customer.ids)[customer.id]
         self.assertIn("You may also like", str(body))
         self.assertIn("Affinity Filters", str(body))
+
+    # ------------------------------------------------------- voucher on suggestions
+
+    def _voucher_program(self, applicability="specific"):
+        return self.env["loyalty.program"].create(
+            {
+                "name": "Affinity voucher",
+                "program_type": "next_order_coupons",
+                "applies_on": "future",
+                "trigger": "with_code",
+                "rule_ids": [Command.create({"minimum_amount": 0, "reward_point_amount": 1})],
+                "reward_ids": [
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount": 10,
+                            "discount_mode": "percent",
+                            "discount_applicability": applicability,
+                            "required_points": 1,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _thank_you_voucher(self, customer, program, products="suggested"):
+        """Run a thank-you coupon action for ``customer``: its card and notes."""
+        playbook = self.env["retention.playbook"].create(
+            {
+                "name": "Affinity thank-you",
+                "trigger": "order_confirmed",
+                "control_percent": 0,
+                "action_ids": [
+                    Command.create(
+                        {
+                            "kind": "coupon",
+                            "program_id": program.id,
+                            "validity_days": 30,
+                            "coupon_products": products,
+                        }
+                    )
+                ],
+            }
+        )
+        results, notes = defaultdict(dict), defaultdict(list)
+        # Issued today: the code is checked against today's date.
+        playbook.action_ids._run(customer, date.today(), results, notes)
+        return self.env["loyalty.card"].browse(results[customer.id]["card_id"]), notes[customer.id]
+
+    def _order(self, customer, *products):
+        return self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [Command.create({"product_id": product.id}) for product in products],
+            }
+        )
+
+    def _discount_with(self, order, card):
+        """Apply ``card`` by its code as a customer does and claim its reward:
+        the discount on the order."""
+        claimable = order._try_apply_code(card.code)
+        self.assertEqual(list(claimable), [card], "the voucher offers its reward")
+        self.assertFalse(order._apply_program_reward(claimable[card], card))
+        return -sum(order.order_line.filtered("reward_id").mapped("price_subtotal"))
+
+    def test_thank_you_voucher_discounts_only_the_suggested_products(self):
+        customer = self.customers[5]  # beans and mugs: filters go with beans
+        card, notes = self._thank_you_voucher(customer, self._voucher_program())
+        self.assertEqual(card.retention_product_ids, self.filters)
+        self.assertEqual(notes, [])
+        # 10 % of the filters (10.00), not of the whole order (30.00).
+        order = self._order(customer, self.beans, self.filters, self.mugs)
+        self.assertAlmostEqual(self._discount_with(order, card), 1.0, places=2)
+        self.assertAlmostEqual(order.amount_total, 29.0, places=2)
+        # The same program's voucher without the limit takes 10 % of everything.
+        card.retention_product_ids = False
+        order = self._order(customer, self.beans, self.filters, self.mugs)
+        self.assertAlmostEqual(self._discount_with(order, card), 3.0, places=2)
+
+    def test_a_limited_voucher_offers_nothing_on_an_order_without_its_products(self):
+        customer = self.customers[5]
+        card, _notes = self._thank_you_voucher(customer, self._voucher_program())
+        order = self._order(customer, self.beans, self.mugs)
+        self.assertEqual(dict(order._try_apply_code(card.code)), {})
+        # The Promotions button's list agrees.
+        self.assertNotIn(card, order._get_claimable_rewards())
+        self.assertFalse(order.order_line.filtered("reward_id"))
+
+    def test_a_customer_without_suggestions_gets_a_voucher_on_any_product(self):
+        customer = self.customers[8]  # tea only: nothing is bought with tea often enough
+        card, notes = self._thank_you_voucher(customer, self._voucher_program())
+        self.assertFalse(card.retention_product_ids)
+        self.assertEqual(
+            notes, ["No suggested products yet: the voucher is valid on any product."]
+        )
+        order = self._order(customer, self.tea, self.beans)
+        self.assertAlmostEqual(self._discount_with(order, card), 2.0, places=2)
+
+    def test_suggested_products_need_discounts_on_specific_products(self):
+        order_wide = self._voucher_program(applicability="order")
+        with self.assertRaisesRegex(ValidationError, "discounts on specific products"):
+            self._thank_you_voucher(self.customers[5], order_wide)
+        # The ready-made thank-you playbook's voucher is set up that way.
+        thank_you = self.env.ref("retention_loyalty.playbook_thank_you").with_context(
+            active_test=False
+        )
+        coupon = thank_you.action_ids.filtered(lambda action: action.kind == "coupon")
+        self.assertEqual(coupon.coupon_products, "suggested")
+        self.assertFalse(coupon._problem())
