@@ -388,7 +388,9 @@ class RetentionPlaybookAction(models.Model):
                         "points": points,
                         "expiration_date": today + timedelta(days=self.validity_days),
                         "retention_product_ids": [
-                            Command.set(suggestions.get(partner.id, self.env["product.product"]).ids)
+                            Command.set(
+                                suggestions[partner.id].ids if partner.id in suggestions else []
+                            )
                         ],
                     }
                     for partner in partners

@@ -565,11 +565,13 @@ class SaleOrder(models.Model):
         claimable = super()._get_claimable_rewards(forced_coupons=forced_coupons)
         for card in [card for card in claimable if card.retention_product_ids]:
             usable = claimable[card].filtered(
-                lambda reward, card=card: reward.reward_type != "discount"
-                or (
-                    reward.discount_applicability == "specific"
-                    and self._get_specific_discountable_lines(reward).filtered(
-                        lambda line, card=card: line.product_id in card.retention_product_ids
+                lambda reward, card=card: (
+                    reward.reward_type != "discount"
+                    or (
+                        reward.discount_applicability == "specific"
+                        and self._get_specific_discountable_lines(reward).filtered(
+                            lambda line, card=card: line.product_id in card.retention_product_ids
+                        )
                     )
                 )
             )

@@ -233,9 +233,7 @@ class TestProductAffinity(TransactionCase):
         customer = self.customers[8]  # tea only: nothing is bought with tea often enough
         card, notes = self._thank_you_voucher(customer, self._voucher_program())
         self.assertFalse(card.retention_product_ids)
-        self.assertEqual(
-            notes, ["No suggested products yet: the voucher is valid on any product."]
-        )
+        self.assertEqual(notes, ["No suggested products yet: the voucher is valid on any product."])
         order = self._order(customer, self.tea, self.beans)
         self.assertAlmostEqual(self._discount_with(order, card), 2.0, places=2)
 
