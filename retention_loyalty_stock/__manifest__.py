@@ -11,4 +11,7 @@
     "data": [
         "data/retention_playbook_data.xml",
     ],
+    "demo": [
+        "demo/retention_demo.xml",
+    ],
 }

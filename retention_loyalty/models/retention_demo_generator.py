@@ -44,6 +44,10 @@ DEMO_LAST_ROUND_DAYS_AGO = 5
 DEMO_FORGOTTEN_SHARE = 0.15
 DEMO_CANCEL_AFTER_DAYS = 45
 DEMO_REORDER_SHARE = 0.7
+# Regular customers the demo gives a service failure to (an invoice 15 days
+# overdue, a cancelled quotation): their risk rises, with the reason.
+DEMO_OVERDUE_INVOICES = 8
+DEMO_LOST_QUOTATIONS = 4
 DEMO_FEEDBACK = (
     "Called: they will order next week.",
     "Left a voicemail and sent our new catalogue.",
@@ -137,6 +141,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         ).write({"active": True, "control_percent": DEMO_CONTROL_PERCENT})
         self._demo_dashboard(self.env.company)
         self._demo_reorders_and_portal(self.env.company, created)
+        self._demo_service_and_hand_over(self.env.company)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
             len(created["customers"]),
@@ -174,6 +179,98 @@ class RetentionDemoGenerator(models.AbstractModel):
                     "groups_id": [Command.set([self.env.ref("base.group_portal").id])],
                 }
             )
+
+    @api.model
+    def _demo_service_and_hand_over(self, company):
+        """Service failures of regular customers (invoices 15 days overdue, a
+        cancelled quotation) that raise their risk with the reason, the two
+        service recovery playbooks run on them today, and a customer handed
+        over to another salesperson with their open follow-ups."""
+        today = fields.Date.context_today(self)
+        regulars = (
+            self.env["retention.customer.stat"]
+            .search(
+                [("company_id", "=", company.id), ("risk_level", "=", "low")],
+                order="value_at_stake desc, id",
+            )
+            .partner_id.filtered("user_id")
+        )
+        portal_customer = self.env["res.users"].search([("login", "=", "retention.demo.portal")])
+        regulars -= portal_customer.partner_id
+        Order = self.env["sale.order"]
+        last_orders = {
+            customer: Order.search(
+                [("partner_id", "child_of", customer.id), ("state", "=", "sale")],
+                order="date_order desc",
+                limit=1,
+            )
+            for customer in regulars[: DEMO_OVERDUE_INVOICES + DEMO_LOST_QUOTATIONS]
+        }
+        overdue = list(last_orders.items())[:DEMO_OVERDUE_INVOICES]
+        # Invoiced for what was ordered: the demo's goods are invoiced on
+        # delivery, and its past orders have no deliveries.
+        invoices = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": order.partner_id.id,
+                    "invoice_date": today - timedelta(days=45),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": line.product_id.id,
+                                "quantity": line.product_uom_qty,
+                                "price_unit": line.price_unit,
+                                "tax_ids": [Command.set(line.tax_id.ids)],
+                                "sale_line_ids": [Command.link(line.id)],
+                            }
+                        )
+                        for line in order.order_line.filtered("product_id")
+                    ],
+                }
+                for _customer, order in overdue
+            ]
+        )
+        invoices.action_post()
+        # Posting sets the due dates from the payment terms.
+        invoices.invoice_date_due = today - timedelta(days=15)
+        quotations = Order.create(
+            [
+                {
+                    "partner_id": order.partner_id.id,
+                    "user_id": customer.user_id.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 5})
+                        for product in order.order_line.product_id[:2]
+                    ],
+                }
+                for customer, order in list(last_orders.items())[DEMO_OVERDUE_INVOICES:]
+            ]
+        )
+        quotations._action_cancel()
+        self.env["retention.customer.stat"]._recompute_company(company, full=True)
+        playbooks = self.env.ref("retention_loyalty.playbook_invoice_overdue") | self.env.ref(
+            "retention_loyalty.playbook_quotation_lost"
+        )
+        playbooks.write({"active": True, "control_percent": DEMO_CONTROL_PERCENT})
+        self._demo_playbook_round(playbooks, today, since=today - timedelta(days=1))
+        # A customer with open follow-ups moves to another salesperson.
+        followup = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("retention_playbook_id", "!=", False),
+                ("res_id", "in", regulars.ids),
+            ],
+            order="date_deadline, id",
+            limit=1,
+        )
+        customer = self.env["res.partner"].browse(followup.res_id)
+        colleagues = self.env["res.users"].search(
+            [("login", "=like", "retention.demo.%"), ("share", "=", False)], order="login"
+        )
+        colleague = (colleagues - customer.user_id)[:1]
+        if customer and colleague:
+            customer.user_id = colleague
 
     @api.model
     def _demo_followup_history(self, company, created):

@@ -9,7 +9,11 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.retention_loyalty.engine.dates import add_months
 from odoo.addons.retention_loyalty.engine.demo_history import generate_demo_history, rhythm_counts
-from odoo.addons.retention_loyalty.models.retention_demo_generator import DEMO_PLAYBOOKS
+from odoo.addons.retention_loyalty.models.retention_demo_generator import (
+    DEMO_LOST_QUOTATIONS,
+    DEMO_OVERDUE_INVOICES,
+    DEMO_PLAYBOOKS,
+)
 
 TODAY = date(2026, 3, 31)
 DEMO_DAY = "2026-03-18 09:00:00"
@@ -296,3 +300,51 @@ class TestDemoDatabase(TransactionCase):
             )
         )
         self.assertGreater(customer.retention_points_balance, 0)
+
+    def test_service_failures_raise_risk_and_start_recovery_playbooks(self):
+        demo_customers = self.env["ir.model.data"].search(
+            [("module", "=", "retention_loyalty"), ("name", "=like", "demo\\_customer\\_%")]
+        )
+        stats = self.env["retention.customer.stat"].search(
+            [
+                ("service_signal", "in", ("invoice_overdue", "order_cancelled")),
+                ("partner_id", "in", demo_customers.mapped("res_id")),
+            ]
+        )
+        signals = Counter(stats.mapped("service_signal"))
+        self.assertEqual(
+            signals,
+            {"invoice_overdue": DEMO_OVERDUE_INVOICES, "order_cancelled": DEMO_LOST_QUOTATIONS},
+        )
+        # They were regular customers: the failure raised their risk, and says so.
+        self.assertNotIn("low", stats.mapped("risk_level"))
+        changes = self.env["retention.segment.history"].search(
+            [("partner_id", "in", stats.partner_id.ids), ("date", "=", TODAY_DEMO)]
+        )
+        self.assertEqual(changes.partner_id, stats.partner_id)
+        self.assertTrue(all(changes.mapped("reason")))
+        for xmlid, reached in (
+            ("retention_loyalty.playbook_invoice_overdue", DEMO_OVERDUE_INVOICES),
+            ("retention_loyalty.playbook_quotation_lost", DEMO_LOST_QUOTATIONS),
+        ):
+            playbook = self.env.ref(xmlid)
+            self.assertTrue(playbook.active)
+            runs = playbook.run_ids.filtered(lambda run: run.date == TODAY_DEMO)
+            self.assertEqual(len(runs), reached, xmlid)
+            self.assertTrue(runs.activity_id, f"{xmlid}: follow-ups for the salespeople")
+
+    def test_a_customer_handed_over_with_their_follow_ups(self):
+        note = self.env["mail.activity"].search([("retention_handover", "=", True)])
+        self.assertEqual(len(note), 1)
+        customer = self.env["res.partner"].browse(note.res_id)
+        self.assertEqual(note.user_id, customer.user_id)
+        self.assertIn("Previous salesperson", str(note.note))
+        followups = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", customer.id),
+                ("retention_playbook_id", "!=", False),
+            ]
+        )
+        self.assertTrue(followups)
+        self.assertEqual(followups.user_id, customer.user_id)

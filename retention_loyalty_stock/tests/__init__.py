@@ -1,1 +1,2 @@
 from . import test_delivery_triggers
+from . import test_demo
