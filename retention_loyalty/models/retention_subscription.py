@@ -273,7 +273,43 @@ class RetentionSubscription(models.Model):
             )
         if {"date_end", "max_periods"} & set(vals):
             vals["reminder_done"] = False
+        if {"pricelist_id", "line_ids"} & set(vals):
+            self._watch_mrr()
         return super().write(vals)
+
+    # Where the MRR of running subscriptions is remembered before a change,
+    # until the transaction commits.
+    _MRR_WATCH_KEY = "retention.subscription.mrr_before"
+
+    def _watch_mrr(self):
+        """Remember the MRR of these running subscriptions before they change:
+        when the transaction commits, each one whose MRR moved gets one "MRR
+        changed" event, however many writes changed it (as Odoo's tracking)."""
+        running = self.sudo().filtered(lambda subscription: subscription.state == "active")
+        if not running:
+            return
+        watched = self.env.cr.precommit.data.setdefault(self._MRR_WATCH_KEY, {})
+        for subscription in running:
+            watched.setdefault(subscription.id, subscription.mrr)
+        self.env.cr.precommit.add(self.env["retention.subscription"]._log_mrr_changes)
+
+    @api.model
+    def _log_mrr_changes(self):
+        watched = self.env.cr.precommit.data.pop(self._MRR_WATCH_KEY, {})
+        if not watched:
+            return
+        subscriptions = self.sudo().browse(list(watched)).exists()
+        changed = subscriptions.filtered(
+            lambda subscription: (
+                subscription.state == "active"
+                and subscription.company_currency_id.compare_amounts(
+                    subscription.mrr, watched[subscription.id]
+                )
+            )
+        )
+        for subscription in changed:
+            subscription._log_event("change", mrr_before=watched[subscription.id])
+        self.env.flush_all()
 
     def _recurrence(self):
         self.ensure_one()

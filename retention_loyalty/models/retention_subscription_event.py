@@ -2,8 +2,9 @@ from odoo import api, fields, models
 
 
 class RetentionSubscriptionEvent(models.Model):
-    """A dated change of a subscription (start, pause, resume, close, reopen)
-    with its monthly recurring revenue before and after: the churn report."""
+    """A dated change of a subscription (start, pause, resume, close, reopen,
+    and a change of the MRR of a running one) with its monthly recurring
+    revenue before and after: the churn report and the MRR movements."""
 
     _name = "retention.subscription.event"
     _description = "Subscription Event"
@@ -26,6 +27,7 @@ class RetentionSubscriptionEvent(models.Model):
             ("resume", "Resumed"),
             ("close", "Closed"),
             ("reopen", "Reopened"),
+            ("change", "MRR Changed"),
         ],
         required=True,
         index=True,

@@ -90,9 +90,22 @@ class RetentionSubscriptionLine(models.Model):
             if not 0 <= line.discount <= 100:
                 raise ValidationError(self.env._("A discount lies between 0 and 100 %."))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["retention.subscription"].browse(
+            {vals["subscription_id"] for vals in vals_list if vals.get("subscription_id")}
+        )._watch_mrr()
+        return super().create(vals_list)
+
+    def unlink(self):
+        self.subscription_id._watch_mrr()
+        return super().unlink()
+
     def write(self, vals):
         """Changes apply from the next period and are recorded on the subscription."""
         before = {line: (line.product_id.display_name, line.quantity) for line in self}
+        if {"quantity", "price_unit", "discount", "product_id"} & set(vals):
+            self.subscription_id._watch_mrr()
         res = super().write(vals)
         if {"quantity", "product_id"} & set(vals):
             for line in self:

@@ -2,3 +2,4 @@ from . import retention_points_liability
 from . import retention_subscription_month
 from . import retention_playbook_effect
 from . import retention_cohort
+from . import retention_subscription_mrr_movement

@@ -7,9 +7,9 @@ class RetentionSubscriptionMonth(models.Model):
     month (today for the current month): active subscriptions and MRR over
     time. Paused and closed subscriptions bring no MRR, as on the
     subscriptions list, whose Active subscriptions add up to the current
-    month: there the subscription's status decides, in past months its
-    latest event by then (paused or closed, or started, resumed or
-    reopened) and closing date.
+    month: there the subscription's status and MRR decide, in past months its
+    latest event by then (paused or closed, or started, resumed, reopened or
+    MRR changed: the MRR it recorded) and closing date.
 
     A row's id is its subscription's id and month, as a bigint (which the ORM
     takes as any id): it stays the same from one query to the next."""
@@ -39,7 +39,10 @@ class RetentionSubscriptionMonth(models.Model):
                            months.month::date AS month,
                            s.id AS subscription_id,
                            s.company_id, s.partner_id, s.user_id, company.currency_id,
-                           s.mrr, s.interval_unit
+                           CASE WHEN evaluated.day >= CURRENT_DATE THEN s.mrr
+                                ELSE COALESCE(latest.mrr_after, s.mrr)
+                           END AS mrr,
+                           s.interval_unit
                       FROM retention_subscription s
                       JOIN res_company company ON company.id = s.company_id
                      CROSS JOIN LATERAL generate_series(
@@ -50,18 +53,20 @@ class RetentionSubscriptionMonth(models.Model):
                            SELECT LEAST((months.month + interval '1 month - 1 day')::date,
                                         CURRENT_DATE) AS day
                      ) AS evaluated
+                      LEFT JOIN LATERAL (
+                           SELECT event.kind, event.mrr_after
+                             FROM retention_subscription_event event
+                            WHERE event.subscription_id = s.id
+                              AND event.date <= evaluated.day
+                            ORDER BY event.date DESC, event.id DESC
+                            LIMIT 1
+                     ) AS latest ON TRUE
                      WHERE s.state != 'draft'
                        AND (s.date_closed IS NULL OR s.date_closed > evaluated.day)
                        AND CASE
                            WHEN evaluated.day >= CURRENT_DATE THEN s.state = 'active'
                            ELSE s.date_start <= evaluated.day
-                                AND COALESCE((
-                                    SELECT event.kind
-                                      FROM retention_subscription_event event
-                                     WHERE event.subscription_id = s.id
-                                       AND event.date <= evaluated.day
-                                     ORDER BY event.date DESC, event.id DESC
-                                     LIMIT 1), 'start') NOT IN ('pause', 'close')
+                                AND COALESCE(latest.kind, 'start') NOT IN ('pause', 'close')
                        END
                 )""",
                 SQL.identifier(self._table),
