@@ -82,6 +82,17 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 .sudo()
                 .search([("portal_visible", "=", True)]),
                 "can_manage": subscription.company_id.retention_subscription_portal_manage,
+                "can_change_quantity": subscription.company_id.retention_portal_change_quantity
+                and subscription.state in ("active", "paused"),
+                "can_skip": subscription.company_id.retention_portal_skip_order
+                and subscription.state == "active"
+                and subscription.next_date
+                and subscription.next_date > subscription._today()
+                and subscription.skipped_period != subscription.next_period - 1,
+                "can_renew": subscription.company_id.retention_portal_renew
+                and subscription.state in ("active", "paused")
+                and bool(subscription.date_end or subscription.max_periods),
+                "renewal": subscription._open_renewal(),
                 "min_resume_date": subscription._today() + timedelta(days=1),
                 "message": message,
                 "page_name": "retention_subscription",
@@ -89,14 +100,20 @@ class RetentionSubscriptionPortal(CustomerPortal):
         )
         return request.render("retention_loyalty.portal_my_subscription", values)
 
-    def _managed_subscription(self, subscription_id, access_token):
+    def _managed_subscription(
+        self, subscription_id, access_token, setting="retention_subscription_portal_manage"
+    ):
+        """The subscription, if the signed-in customer may change it this way:
+        their own, and the company allows it (``setting`` of the company)."""
         subscription = self._subscription_check_access(subscription_id, access_token)
         # A shared link lets someone see the subscription, not change it.
         if subscription.partner_id != request.env.user.partner_id.commercial_partner_id:
             raise AccessError(request.env._("Only the customer can change the subscription."))
-        if not subscription.company_id.retention_subscription_portal_manage:
+        if not subscription.company_id[setting]:
             raise AccessError(request.env._("Contact us to change your subscription."))
-        return subscription
+        # Allowed: the change is made as the customer (the author of what it
+        # logs), with the rights the checks above granted.
+        return subscription.with_user(request.env.user).sudo()
 
     @staticmethod
     def _back_to_subscription(subscription_id, error=None):
@@ -181,3 +198,65 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 subscription_id, request.env._("Choose why the subscription closes.")
             )
         return self._back_to_subscription(subscription_id)
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/quantities"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_subscription_quantities(self, subscription_id, access_token=None, **post):
+        """Quantities posted as ``quantity_<line id>``; from the next order on."""
+        try:
+            subscription = self._managed_subscription(
+                subscription_id, access_token, setting="retention_portal_change_quantity"
+            )
+            quantities = {}
+            for line in subscription.line_ids:
+                value = post.get(f"quantity_{line.id}")
+                if value is None:
+                    continue
+                try:
+                    quantities[line] = float(value)
+                except ValueError as error:
+                    raise UserError(request.env._("Quantities must be numbers.")) from error
+            subscription._set_quantities(quantities)
+        except (AccessError, MissingError, UserError) as error:
+            return self._back_to_subscription(subscription_id, error.args[0])
+        return self._back_to_subscription(subscription_id)
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/skip"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_skip_subscription_order(self, subscription_id, access_token=None, **kw):
+        try:
+            subscription = self._managed_subscription(
+                subscription_id, access_token, setting="retention_portal_skip_order"
+            )
+            subscription.action_skip_next_order()
+        except (AccessError, MissingError, UserError) as error:
+            return self._back_to_subscription(subscription_id, error.args[0])
+        return self._back_to_subscription(subscription_id)
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/renew"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_renew_subscription(self, subscription_id, access_token=None, **kw):
+        """The renewal quotation to sign (proposed now if none is waiting)."""
+        try:
+            subscription = self._managed_subscription(
+                subscription_id, access_token, setting="retention_portal_renew"
+            )
+            quotation = subscription.action_propose_renewal()
+        except (AccessError, MissingError, UserError) as error:
+            return self._back_to_subscription(subscription_id, error.args[0])
+        return request.redirect(quotation.get_portal_url())

@@ -99,6 +99,26 @@ def last_period_start(recurrence, start, end=None, max_periods=None):
     return None
 
 
+def next_term(recurrence, start, end=None, max_periods=None, term_periods=None):
+    """A fixed-term subscription renewed for another term: ``(first period
+    of the new term, new end date or None, new number of periods or None,
+    periods per term)``. A term is ``term_periods`` periods, the first term's
+    length when not given. The end date and the number of periods, whichever
+    the subscription has, move to the new term's last period."""
+    last = last_period_start(recurrence, start, end, max_periods)
+    if last is None:
+        raise ValueError("A subscription without an end has no term to renew.")
+    last_index = recurrence.first_period_from(start, last)
+    term = term_periods or last_index + 1
+    first_new = last_index + 1
+    new_last = first_new + term - 1
+    new_end = None
+    if end is not None:
+        new_end = recurrence.period_start(start, new_last + 1) - timedelta(days=1)
+    new_max = new_last + 1 if max_periods is not None else None
+    return first_new, new_end, new_max, term
+
+
 def _last_before(recurrence, start, end):
     index = recurrence.first_period_from(start, end + timedelta(days=1))
     return recurrence.period_start(start, max(index - 1, 0))

@@ -95,6 +95,23 @@ class ResCompany(models.Model):
         default=True,
         help="Customers may pause or close their subscriptions in the portal.",
     )
+    retention_portal_change_quantity = fields.Boolean(
+        string="Customers Change Quantities",
+        default=True,
+        help="Customers may change the quantities of their subscriptions in the portal, from "
+        "the next order.",
+    )
+    retention_portal_skip_order = fields.Boolean(
+        string="Customers Skip an Order",
+        default=True,
+        help="Customers may skip their subscription's next order in the portal, one at a time.",
+    )
+    retention_portal_renew = fields.Boolean(
+        string="Customers Renew Online",
+        default=True,
+        help="Customers of a fixed-term subscription may renew it for another term by signing "
+        "a renewal quotation in the portal.",
+    )
     retention_quick_reorder_min_orders = fields.Integer(
         string="Quick Reorder: Usual When Bought in",
         default=2,

@@ -13,6 +13,15 @@ class ResConfigSettings(models.TransientModel):
     retention_subscription_portal_manage = fields.Boolean(
         related="company_id.retention_subscription_portal_manage", readonly=False
     )
+    retention_portal_change_quantity = fields.Boolean(
+        related="company_id.retention_portal_change_quantity", readonly=False
+    )
+    retention_portal_skip_order = fields.Boolean(
+        related="company_id.retention_portal_skip_order", readonly=False
+    )
+    retention_portal_renew = fields.Boolean(
+        related="company_id.retention_portal_renew", readonly=False
+    )
     retention_quick_reorder_min_orders = fields.Integer(
         related="company_id.retention_quick_reorder_min_orders", readonly=False
     )

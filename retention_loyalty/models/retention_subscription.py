@@ -7,9 +7,15 @@ import pytz
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, float_compare, format_date
 
-from ..engine.recurrence import Recurrence, check_dates, due_periods, last_period_start
+from ..engine.recurrence import (
+    Recurrence,
+    check_dates,
+    due_periods,
+    last_period_start,
+    next_term,
+)
 from .retention_customer_month import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -95,6 +101,18 @@ class RetentionSubscription(models.Model):
     )
     next_period = fields.Integer(
         default=0, copy=False, readonly=True, help="Index of the next period to order."
+    )
+    skipped_period = fields.Integer(
+        default=-1,
+        copy=False,
+        readonly=True,
+        help="Index of the last period the customer skipped (-1: none).",
+    )
+    term_periods = fields.Integer(
+        copy=False,
+        readonly=True,
+        help="Periods per term of a fixed-term subscription, set when a renewal is first "
+        "proposed: each renewal adds a term of this length.",
     )
     next_date = fields.Date(
         string="Next Order", compute="_compute_next_date", store=True, index=True
@@ -371,6 +389,141 @@ class RetentionSubscription(models.Model):
         return last_period_start(
             self._recurrence(), self.date_start, self.date_end or None, self.max_periods or None
         )
+
+    # ------------------------------------------------------------------ self-service
+
+    def action_skip_next_order(self):
+        """Skip the next period: no order for it. One period at a time: the
+        period before must have been ordered."""
+        for subscription in self:
+            if subscription.state != "active" or not subscription.next_date:
+                raise UserError(self.env._("Only running subscriptions can skip an order."))
+            if subscription.next_date <= subscription._today():
+                raise UserError(
+                    self.env._("The next order is already being prepared: it cannot be skipped.")
+                )
+            last = subscription._last_period_start()
+            if last is not None and subscription.next_date > last:
+                raise UserError(self.env._("There is no order left to skip."))
+            if subscription.skipped_period == subscription.next_period - 1:
+                raise UserError(
+                    self.env._("The order before was skipped: you can skip one order at a time.")
+                )
+            skipped_day = subscription.next_date
+            subscription.write(
+                {
+                    "skipped_period": subscription.next_period,
+                    "next_period": subscription.next_period + 1,
+                }
+            )
+            subscription.message_post(
+                body=self.env._(
+                    "The order of %(day)s is skipped.", day=format_date(self.env, skipped_day)
+                )
+            )
+        self._close_finished()
+
+    def _set_quantities(self, quantities):
+        """Change line quantities ({line: quantity}) from the next order on."""
+        self.ensure_one()
+        if self.state not in ("active", "paused"):
+            raise UserError(self.env._("Only running or paused subscriptions can change."))
+        for line, quantity in quantities.items():
+            if line.subscription_id != self:
+                raise UserError(self.env._("This product is not in the subscription."))
+            if not quantity > 0:
+                raise UserError(
+                    self.env._(
+                        "Quantities must be positive: close the subscription to stop it, or "
+                        "contact us to remove a product."
+                    )
+                )
+        for line, quantity in quantities.items():
+            rounding = line.product_uom_id.rounding or 0.01
+            if float_compare(line.quantity, quantity, precision_rounding=rounding):
+                line.quantity = quantity
+
+    def _open_renewal(self):
+        """The renewal quotation waiting for the customer's signature, if any."""
+        self.ensure_one()
+        return self.order_ids.filtered(
+            lambda order: order.retention_subscription_renewal and order.state in ("draft", "sent")
+        )[:1]
+
+    def action_propose_renewal(self):
+        """A quotation of the next term's first order for the customer to
+        sign online; signed and confirmed, it renews the subscription."""
+        self.ensure_one()
+        if self.state not in ("active", "paused"):
+            raise UserError(self.env._("Only running or paused subscriptions can be renewed."))
+        if self._open_renewal():
+            return self._open_renewal()
+        try:
+            first_new, _end, _max, term = next_term(
+                self._recurrence(),
+                self.date_start,
+                self.date_end or None,
+                self.max_periods or None,
+                self.term_periods or None,
+            )
+        except ValueError as error:
+            raise UserError(
+                self.env._("This subscription runs until it is closed: there is no term to renew.")
+            ) from error
+        self._check_orderable()
+        if self.order_ids.filtered(lambda order: order.retention_subscription_period == first_new):
+            raise UserError(self.env._("This subscription has already been renewed."))
+        self.term_periods = term
+        values = self._order_values(first_new)
+        last_day = self._term_end() - timedelta(days=1)
+        values.update(
+            {
+                "retention_subscription_renewal": True,
+                "require_signature": True,
+                "require_payment": False,
+                "validity_date": max(last_day, self._today()),
+                "note": self.env._(
+                    "Renewal of %(name)s for another %(count)s orders: sign to renew. This "
+                    "quotation is the first order of the new term.",
+                    name=self.name,
+                    count=term,
+                ),
+            }
+        )
+        quotation = self.env["sale.order"].create(values)
+        # The customer finds it among their quotations in the portal.
+        quotation.message_subscribe(partner_ids=self.partner_id.ids)
+        self.message_post(
+            body=self.env._("Renewal proposed: %(order)s.", order=quotation._get_html_link())
+        )
+        return quotation
+
+    def _renew_term(self, renewals):
+        """The confirmed renewal ``renewals`` (sales orders) extend the term."""
+        for subscription in self:
+            _first, new_end, new_max, term = next_term(
+                subscription._recurrence(),
+                subscription.date_start,
+                subscription.date_end or None,
+                subscription.max_periods or None,
+                subscription.term_periods or None,
+            )
+            values = {"term_periods": term}
+            if new_end:
+                values["date_end"] = new_end
+            if new_max:
+                values["max_periods"] = new_max
+            subscription.write(values)
+            order = renewals.filtered(
+                lambda order, s=subscription: order.retention_subscription_id == s
+            )
+            subscription.message_post(
+                body=self.env._(
+                    "Renewed by %(order)s until %(day)s.",
+                    order=order[:1]._get_html_link(),
+                    day=format_date(self.env, subscription._term_end() - timedelta(days=1)),
+                )
+            )
 
     # ------------------------------------------------------------------ lifecycle
 

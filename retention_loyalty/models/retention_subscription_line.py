@@ -68,16 +68,23 @@ class RetentionSubscriptionLine(models.Model):
         self.ensure_one()
         return self.product_id.with_context(display_default_code=False).display_name
 
-    def _portal_quantity(self):
-        """The quantity rounded to its unit, without useless decimals ("1",
-        "2.5 kg"); the unit is named unless it is plain units."""
+    def _portal_quantity_value(self):
+        """The quantity rounded to its unit, without useless decimals, as a
+        number field holds it ("1", "2.5")."""
         self.ensure_one()
-        uom = self.product_uom_id
-        rounding = uom.rounding or 0.01
+        rounding = self.product_uom_id.rounding or 0.01
         quantity = float_round(self.quantity, precision_rounding=rounding)
         digits = max(0, math.ceil(-math.log10(rounding)))
-        decimals = float_repr(quantity, digits).rstrip("0").partition(".")[2]
-        text = formatLang(self.env, quantity, digits=len(decimals))
+        return float_repr(quantity, digits).rstrip("0").rstrip(".")
+
+    def _portal_quantity(self):
+        """The quantity rounded to its unit, without useless decimals, in the
+        customer's language ("1", "2.5 kg"); the unit is named unless it is
+        plain units."""
+        self.ensure_one()
+        uom = self.product_uom_id
+        value = self._portal_quantity_value()
+        text = formatLang(self.env, float(value), digits=len(value.partition(".")[2]))
         if uom and uom != self.env.ref("uom.product_uom_unit", raise_if_not_found=False):
             text = f"{text} {uom.name}"
         return text

@@ -280,6 +280,9 @@ class SaleOrder(models.Model):
         with points_origin("confirm", to_confirm):
             res = super().action_confirm()
         confirmed = to_confirm.filtered(lambda order: order.state == "sale")
+        renewals = confirmed.filtered("retention_subscription_renewal")
+        if renewals:
+            renewals.retention_subscription_id.sudo()._renew_term(renewals)
         setup = self.env["retention.club"]._retention_setup()
         Membership = self.env["retention.club.membership"]
         if setup["paid_product_ids"] & set(confirmed.order_line.product_id.ids):
@@ -296,6 +299,14 @@ class SaleOrder(models.Model):
                 company_ids=list(qualified_companies),
             )
         return res
+
+    retention_subscription_renewal = fields.Boolean(
+        string="Subscription Renewal",
+        copy=False,
+        readonly=True,
+        help="Signing and confirming this quotation renews its subscription for another term; "
+        "it is the new term's first order.",
+    )
 
     retention_cancelled_on = fields.Date(
         string="Cancelled On",

@@ -16,15 +16,9 @@ from .common import make_points_program, make_product
 CSRF_TOKEN = re.compile(r'csrf_token(?:"\s+value=|:\s*)"([^"]+)"')
 
 
-@tagged("post_install", "-at_install", "retention_browser")
-@unittest.skipUnless(
-    server.server, "needs Odoo's HTTP server: run by the harness' browser step (Odoo's runner)"
-)
-class TestSubscriptionPortalRoutes(HttpCase):
-    """The four portal routes over HTTP, as the customer's portal user would
-    use them: their own subscriptions, another customer's (refused, even with
-    the link), a draft (refused), and pausing or closing with and without
-    the company's permission."""
+class SubscriptionPortalCase(HttpCase):
+    """A customer with a portal user and a running subscription, a stranger,
+    and the portal routes' helpers."""
 
     @classmethod
     def setUpClass(cls):
@@ -97,6 +91,17 @@ class TestSubscriptionPortalRoutes(HttpCase):
 
     def _texts(self, tree, xpath):
         return [" ".join(element.text_content().split()) for element in tree.xpath(xpath)]
+
+
+@tagged("post_install", "-at_install", "retention_browser")
+@unittest.skipUnless(
+    server.server, "needs Odoo's HTTP server: run by the harness' browser step (Odoo's runner)"
+)
+class TestSubscriptionPortalRoutes(SubscriptionPortalCase):
+    """The four portal routes over HTTP, as the customer's portal user would
+    use them: their own subscriptions, another customer's (refused, even with
+    the link), a draft (refused), and pausing or closing with and without
+    the company's permission."""
 
     def test_owner_lists_and_opens_their_subscriptions(self):
         others = self._subscription(self.other_partner)
@@ -250,8 +255,13 @@ class TestSubscriptionPortalRoutes(HttpCase):
         )
         self.assertEqual(posted.author_id, self.owner_partner)
         page = self._page(f"/my/subscriptions/{self.subscription.id}")
+        actions = page.xpath("//form[input[@name='csrf_token']]/@action")
         self.assertEqual(
-            page.xpath("//form[input[@name='csrf_token']]/@action"),
+            [
+                action
+                for action in actions
+                if action.rsplit("/", 1)[1] in ("pause", "resume", "close")
+            ],
             [
                 f"/my/subscriptions/{self.subscription.id}/resume",
                 f"/my/subscriptions/{self.subscription.id}/close",
@@ -413,11 +423,19 @@ class TestSubscriptionPortalRoutes(HttpCase):
             "Every 2 months", self._texts(page, "//*[hasclass('o_retention_recurrence')]")
         )
         lines = page.xpath("//table[hasclass('o_retention_subscription_lines')]/tbody/tr")
+        # Quantities the customer may change: a number field and the unit.
+        self.assertEqual(
+            [(self._texts(line, "td"), line.xpath(".//input/@value")) for line in lines],
+            [(["Portal route coffee", ""], ["1"]), (["Loose beans", "kg"], ["2.5"])],
+        )
+        self.assertNotIn("RL-COFFEE_0", page.text_content())
+        self.company.retention_portal_change_quantity = False
+        page = self._page(f"/my/subscriptions/{two_monthly.id}")
+        lines = page.xpath("//table[hasclass('o_retention_subscription_lines')]/tbody/tr")
         self.assertEqual(
             [self._texts(line, "td") for line in lines],
             [["Portal route coffee", "1"], ["Loose beans", "2.5 kg"]],
         )
-        self.assertNotIn("RL-COFFEE_0", page.text_content())
 
     def test_the_home_tile_uses_a_portal_pictogram(self):
         self._login(self.owner)

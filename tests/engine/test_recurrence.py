@@ -7,6 +7,7 @@ from retention_loyalty.engine.recurrence import (
     check_dates,
     due_periods,
     last_period_start,
+    next_term,
 )
 
 
@@ -109,3 +110,41 @@ def test_last_period_of_a_fixed_term():
     assert last_period_start(monthly, start, end=date(2026, 4, 30), max_periods=6) == date(
         2026, 4, 30
     )
+
+
+def test_next_term_of_a_number_of_periods():
+    monthly = Recurrence(1, "month")
+    # 12 monthly orders from 15 Jan 2026: periods 0..11; the next term 12..23.
+    assert next_term(monthly, date(2026, 1, 15), max_periods=12) == (12, None, 24, 12)
+    # Renewed once (24 periods), a term stays the first term's 12 periods.
+    assert next_term(monthly, date(2026, 1, 15), max_periods=24, term_periods=12) == (
+        24,
+        None,
+        36,
+        12,
+    )
+
+
+def test_next_term_of_an_end_date():
+    # Quarterly from 1 Feb 2026 until 31 Jan 2027: 4 periods; the next term
+    # ends the day before the 9th period would start (1 Feb 2028).
+    quarterly = Recurrence(3, "month")
+    assert next_term(quarterly, date(2026, 2, 1), end=date(2027, 1, 31)) == (
+        4,
+        date(2028, 1, 31),
+        None,
+        4,
+    )
+    # An end date in the middle of a period: that period (from 1 May) is the
+    # term's last; the next term is periods 2 and 3, until 31 Jan 2027.
+    assert next_term(quarterly, date(2026, 2, 1), end=date(2026, 6, 10)) == (
+        2,
+        date(2027, 1, 31),
+        None,
+        2,
+    )
+
+
+def test_next_term_needs_an_end():
+    with pytest.raises(ValueError, match="no term to renew"):
+        next_term(Recurrence(1, "week"), date(2026, 1, 1))
