@@ -256,7 +256,7 @@ class RetentionSubscriptionPortal(CustomerPortal):
             subscription = self._managed_subscription(
                 subscription_id, access_token, setting="retention_portal_renew"
             )
-            quotation = subscription.action_propose_renewal()
+            quotation = subscription._propose_renewal()
         except (AccessError, MissingError, UserError) as error:
             return self._back_to_subscription(subscription_id, error.args[0])
         return request.redirect(quotation.get_portal_url())

@@ -451,6 +451,17 @@ class RetentionSubscription(models.Model):
         )[:1]
 
     def action_propose_renewal(self):
+        """Open the renewal quotation (proposed now if none is waiting)."""
+        quotation = self._propose_renewal()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": quotation.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def _propose_renewal(self):
         """A quotation of the next term's first order for the customer to
         sign online; signed and confirmed, it renews the subscription."""
         self.ensure_one()

@@ -82,8 +82,8 @@ class TestSubscriptionSelfService(SubscriptionCase):
         with freeze_time("2026-03-10"):
             subscription = self._subscription(date(2026, 1, 1), max_periods=6)
             subscription._generate_orders()
-            quotation = subscription.action_propose_renewal()
-            self.assertEqual(subscription.action_propose_renewal(), quotation, "only one")
+            quotation = subscription._propose_renewal()
+            self.assertEqual(subscription._propose_renewal(), quotation, "only one")
             self.assertRecordValues(
                 quotation,
                 [
@@ -108,15 +108,15 @@ class TestSubscriptionSelfService(SubscriptionCase):
         self.assertEqual(july, quotation)
         self.assertEqual(len(subscription.order_ids), 7)
         with freeze_time("2026-07-02"):
-            renewal = subscription.action_propose_renewal()
+            renewal = subscription._propose_renewal()
         self.assertEqual(renewal.retention_subscription_period, 12)
 
     def test_renewing_an_end_date_and_what_cannot_be_renewed(self):
         with freeze_time("2026-03-10"):
             subscription = self._subscription(date(2026, 1, 1), date_end=date(2026, 6, 30))
-            subscription.action_propose_renewal().action_confirm()
+            subscription._propose_renewal().action_confirm()
             self.assertEqual(subscription.date_end, date(2026, 12, 31))
             open_ended = self._subscription(date(2026, 1, 1))
             with self.assertRaisesRegex(UserError, "no term to renew"):
-                open_ended.action_propose_renewal()
+                open_ended._propose_renewal()
             self.assertFalse(open_ended.order_ids.filtered("retention_subscription_renewal"))
