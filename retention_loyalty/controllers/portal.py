@@ -9,6 +9,9 @@ from odoo.tools import format_date
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+# Why a change of a subscription was refused, shown once on its page.
+SUBSCRIPTION_MESSAGE_KEY = "retention_subscription_message"
+
 
 class RetentionSubscriptionPortal(CustomerPortal):
     """The customer's subscriptions: next order, past orders, and pausing or
@@ -68,7 +71,8 @@ class RetentionSubscriptionPortal(CustomerPortal):
         return subscription
 
     @http.route(["/my/subscriptions/<int:subscription_id>"], type="http", auth="user", website=True)
-    def portal_my_subscription(self, subscription_id, access_token=None, message=None, **kw):
+    def portal_my_subscription(self, subscription_id, access_token=None, **kw):
+        message = self._pop_subscription_message(subscription_id)
         try:
             subscription = self._subscription_check_access(subscription_id, access_token)
         except (AccessError, MissingError):
@@ -117,8 +121,21 @@ class RetentionSubscriptionPortal(CustomerPortal):
 
     @staticmethod
     def _back_to_subscription(subscription_id, error=None):
-        query = f"?{urlencode({'message': error})}" if error else ""
-        return request.redirect(f"/my/subscriptions/{subscription_id}{query}")
+        """Back to the page (by its link when the change came by it), with
+        why the change was refused. The reason travels in the session, not
+        the link: a crafted link cannot put words on our page."""
+        if error:
+            request.session[SUBSCRIPTION_MESSAGE_KEY] = {"id": subscription_id, "text": error}
+        url = f"/my/subscriptions/{subscription_id}"
+        access_token = request.params.get("access_token")
+        if access_token:
+            url = f"{url}?{urlencode({'access_token': access_token})}"
+        return request.redirect(url)
+
+    @staticmethod
+    def _pop_subscription_message(subscription_id):
+        message = request.session.pop(SUBSCRIPTION_MESSAGE_KEY, None) or {}
+        return message.get("text") if message.get("id") == subscription_id else None
 
     @http.route(
         ["/my/subscriptions/<int:subscription_id>/pause"],

@@ -1,16 +1,18 @@
 import re
 import unittest
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from babel.dates import format_date as babel_format_date
 from lxml import html
 
 from odoo import Command
+from odoo.http import root
 from odoo.service import server
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..controllers.portal import SUBSCRIPTION_MESSAGE_KEY
 from .common import make_points_program, make_product
 
 CSRF_TOKEN = re.compile(r'csrf_token(?:"\s+value=|:\s*)"([^"]+)"')
@@ -78,8 +80,24 @@ class SubscriptionPortalCase(HttpCase):
         self.assertEqual(response.status_code, 303, response.text[:500])
         location = urlsplit(response.headers["Location"])
         self.assertEqual(location.path, f"/my/subscriptions/{subscription.id}")
+        self.assertNotIn("message", location.query, "the reason of a refusal is not in the link")
         subscription.invalidate_recordset()
-        return parse_qs(location.query).get("message", [None])[0]
+        return self._refusal(subscription, location)
+
+    def _refusal(self, subscription, location):
+        """Why the change was refused (None when it was not): kept in the
+        session, shown once by the page it leads back to when the user may
+        see that page."""
+        stored = root.session_store.get(self.session.sid).get(SUBSCRIPTION_MESSAGE_KEY) or {}
+        text = stored.get("text") if stored.get("id") == subscription.id else None
+        response = self.url_open(location.geturl(), allow_redirects=False)
+        if response.status_code == 200:
+            alerts = self._texts(html.fromstring(response.text), "//p[hasclass('alert-danger')]")
+            self.assertEqual(alerts, [text] if text else [], "the page shows it")
+        self.assertFalse(
+            root.session_store.get(self.session.sid).get(SUBSCRIPTION_MESSAGE_KEY), "once"
+        )
+        return text
 
     def _events(self, subscription):
         return subscription.event_ids.sorted("id").mapped("kind")
@@ -436,6 +454,14 @@ class TestSubscriptionPortalRoutes(SubscriptionPortalCase):
             [self._texts(line, "td") for line in lines],
             [["Portal route coffee", "1"], ["Loose beans", "2.5 kg"]],
         )
+
+    def test_a_crafted_link_puts_no_words_on_the_page(self):
+        self._login(self.owner)
+        page = self._page(
+            f"/my/subscriptions/{self.subscription.id}?message=Call+0900+to+keep+your+account"
+        )
+        self.assertFalse(page.xpath("//p[hasclass('alert-danger')]"))
+        self.assertNotIn("0900", page.text_content())
 
     def test_the_home_tile_uses_a_portal_pictogram(self):
         self._login(self.owner)
