@@ -89,10 +89,7 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 "can_change_quantity": subscription.company_id.retention_portal_change_quantity
                 and subscription.state in ("active", "paused"),
                 "can_skip": subscription.company_id.retention_portal_skip_order
-                and subscription.state == "active"
-                and subscription.next_date
-                and subscription.next_date > subscription._today()
-                and subscription.skipped_period != subscription.next_period - 1,
+                and not subscription._skip_refusal(),
                 "can_renew": subscription.company_id.retention_portal_renew
                 and subscription.state in ("active", "paused")
                 and bool(subscription.date_end or subscription.max_periods),

@@ -392,23 +392,27 @@ class RetentionSubscription(models.Model):
 
     # ------------------------------------------------------------------ self-service
 
+    def _skip_refusal(self):
+        """Why the next order cannot be skipped (False when it can)."""
+        self.ensure_one()
+        if self.state != "active" or not self.next_date:
+            return self.env._("Only running subscriptions can skip an order.")
+        if self.next_date <= self._today():
+            return self.env._("The next order is already being prepared: it cannot be skipped.")
+        last = self._last_period_start()
+        if last is not None and self.next_date > last:
+            return self.env._("There is no order left to skip.")
+        if self.skipped_period >= 0 and self.skipped_period == self.next_period - 1:
+            return self.env._("The order before was skipped: you can skip one order at a time.")
+        return False
+
     def action_skip_next_order(self):
         """Skip the next period: no order for it. One period at a time: the
         period before must have been ordered."""
         for subscription in self:
-            if subscription.state != "active" or not subscription.next_date:
-                raise UserError(self.env._("Only running subscriptions can skip an order."))
-            if subscription.next_date <= subscription._today():
-                raise UserError(
-                    self.env._("The next order is already being prepared: it cannot be skipped.")
-                )
-            last = subscription._last_period_start()
-            if last is not None and subscription.next_date > last:
-                raise UserError(self.env._("There is no order left to skip."))
-            if subscription.skipped_period == subscription.next_period - 1:
-                raise UserError(
-                    self.env._("The order before was skipped: you can skip one order at a time.")
-                )
+            refusal = subscription._skip_refusal()
+            if refusal:
+                raise UserError(refusal)
             skipped_day = subscription.next_date
             subscription.write(
                 {

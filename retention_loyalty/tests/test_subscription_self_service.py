@@ -33,6 +33,13 @@ class TestSubscriptionSelfService(SubscriptionCase):
         )
         self.assertIn("is skipped", subscription.message_ids[-1:].body or "")
 
+    def test_the_first_order_can_be_skipped(self):
+        with freeze_time("2026-01-20"):
+            subscription = self._subscription(date(2026, 2, 1))
+            self.assertFalse(subscription._skip_refusal())
+            subscription.action_skip_next_order()
+        self.assertEqual(subscription.next_date, date(2026, 3, 1))
+
     def test_an_order_due_today_cannot_be_skipped(self):
         with freeze_time("2026-02-01"):
             subscription = self._subscription(date(2026, 2, 1))

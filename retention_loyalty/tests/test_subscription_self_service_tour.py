@@ -1,7 +1,8 @@
 import base64
 import unittest
-from datetime import date
+from datetime import date, timedelta
 
+from odoo import Command
 from odoo.service import server
 from odoo.tests import tagged
 from odoo.tools import file_open
@@ -17,6 +18,34 @@ class TestSubscriptionSelfServiceRoutes(SubscriptionPortalCase):
     """Changing quantities, skipping an order and renewing over HTTP, as the
     customer's portal user: only their own subscription, only when the
     company allows it, logged with the customer as author."""
+
+    def test_customer_changes_quantity_and_skips_an_order_in_the_browser(self):
+        start = self.subscription._today() + timedelta(days=10)
+        subscription = self.env["retention.subscription"].create(
+            {
+                "partner_id": self.owner_partner.id,
+                "date_start": start,
+                "line_ids": [Command.create({"product_id": self.coffee.id, "price_unit": 20.0})],
+            }
+        )
+        subscription.action_activate()
+        self.start_tour(
+            f"/my/subscriptions/{subscription.id}",
+            "retention_subscription_self_service_tour",
+            login=self.owner.login,
+        )
+        subscription.invalidate_recordset()
+        self.assertEqual(subscription.line_ids.quantity, 3.0)
+        self.assertEqual(subscription.next_period, 1)
+        self.assertEqual(subscription.skipped_period, 0)
+        logged = subscription.message_ids.filtered(
+            lambda message: (
+                "From the next order" in (message.body or "")
+                or "is skipped" in (message.body or "")
+            )
+        )
+        self.assertEqual(len(logged), 2)
+        self.assertEqual(logged.author_id, self.owner_partner)
 
     def _line(self, subscription=None):
         return (subscription or self.subscription).line_ids
