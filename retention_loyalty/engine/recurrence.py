@@ -119,6 +119,16 @@ def next_term(recurrence, start, end=None, max_periods=None, term_periods=None):
     return first_new, new_end, new_max, term
 
 
+def remaining_share(recurrence, start, index, day):
+    """Share of period ``index`` still to run from ``day`` (included) to its
+    end, in days: 0 when ``day`` is not in that period."""
+    first = recurrence.period_start(start, index)
+    following = recurrence.period_start(start, index + 1)
+    if not first <= day < following:
+        return 0.0
+    return (following - day).days / (following - first).days
+
+
 def _last_before(recurrence, start, end):
     index = recurrence.first_period_from(start, end + timedelta(days=1))
     return recurrence.period_start(start, max(index - 1, 0))

@@ -95,6 +95,18 @@ class ResCompany(models.Model):
         default=True,
         help="Customers may pause or close their subscriptions in the portal.",
     )
+    retention_subscription_change_mode = fields.Selection(
+        [
+            ("next", "From the next order"),
+            ("now", "Now, prorated"),
+        ],
+        string="Subscription Changes Apply",
+        default="next",
+        required=True,
+        help="Now, prorated: a change of a running subscription's services is charged (or "
+        "credited) at once for the rest of the current period, in a separate order. Goods "
+        "are delivered per order: their changes always apply from the next order.",
+    )
     retention_portal_change_quantity = fields.Boolean(
         string="Customers Change Quantities",
         default=True,

@@ -13,6 +13,9 @@ class ResConfigSettings(models.TransientModel):
     retention_subscription_portal_manage = fields.Boolean(
         related="company_id.retention_subscription_portal_manage", readonly=False
     )
+    retention_subscription_change_mode = fields.Selection(
+        related="company_id.retention_subscription_change_mode", readonly=False
+    )
     retention_portal_change_quantity = fields.Boolean(
         related="company_id.retention_portal_change_quantity", readonly=False
     )

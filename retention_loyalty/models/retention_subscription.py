@@ -7,7 +7,7 @@ import pytz
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare, format_date
+from odoo.tools import SQL, float_compare, format_amount, format_date
 
 from ..engine.recurrence import (
     Recurrence,
@@ -15,6 +15,7 @@ from ..engine.recurrence import (
     due_periods,
     last_period_start,
     next_term,
+    remaining_share,
 )
 from .retention_customer_month import CONCURRENCY_ERRORS
 
@@ -426,6 +427,68 @@ class RetentionSubscription(models.Model):
                 )
             )
         self._close_finished()
+
+    def _prorate(self, changes):
+        """Charge (or credit) ``changes`` of services for the rest of the
+        current period at once, in an order of their own, when the company
+        applies changes now: [(product, unit, quantity, price, discount)],
+        negative quantities taken off. Goods wait for the next order."""
+        self.ensure_one()
+        if self.company_id.retention_subscription_change_mode != "now" or self.state != "active":
+            return self.env["sale.order"]
+        period = self.next_period - 1
+        today = self._today()
+        share = (
+            remaining_share(self._recurrence(), self.date_start, period, today)
+            if period >= 0
+            else 0.0
+        )
+        services = [change for change in changes if change[0].type == "service" and change[2]]
+        if not share or not services:
+            return self.env["sale.order"]
+        following = self._recurrence().period_start(self.date_start, period + 1)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "partner_invoice_id": self.partner_invoice_id.id,
+                "partner_shipping_id": self.partner_shipping_id.id,
+                "pricelist_id": self.pricelist_id.id,
+                "company_id": self.company_id.id,
+                "user_id": self.user_id.id,
+                "origin": self.name,
+                "retention_subscription_change_id": self.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom": unit.id,
+                            "product_uom_qty": quantity,
+                            "price_unit": self.currency_id.round(price * share),
+                            "discount": discount,
+                            "name": self.env._(
+                                "%(product)s: %(change)s from %(first)s to %(last)s",
+                                product=product.display_name,
+                                change=self.env._("added")
+                                if quantity > 0
+                                else self.env._("taken off"),
+                                first=format_date(self.env, today),
+                                last=format_date(self.env, following - timedelta(days=1)),
+                            ),
+                        }
+                    )
+                    for product, unit, quantity, price, discount in services
+                ],
+            }
+        )
+        order.action_confirm()
+        self.message_post(
+            body=self.env._(
+                "Changed now: %(order)s charges %(amount)s for the rest of the period.",
+                order=order._get_html_link(),
+                amount=format_amount(self.env, order.amount_untaxed, order.currency_id),
+            )
+        )
+        return order
 
     def _set_quantities(self, quantities):
         """Change line quantities ({line: quantity}) from the next order on."""

@@ -102,18 +102,64 @@ class RetentionSubscriptionLine(models.Model):
         self.env["retention.subscription"].browse(
             {vals["subscription_id"] for vals in vals_list if vals.get("subscription_id")}
         )._watch_mrr()
-        return super().create(vals_list)
+        lines = super().create(vals_list)
+        lines._charge_changes({}, lines._billed_terms())
+        return lines
 
     def unlink(self):
         self.subscription_id._watch_mrr()
-        return super().unlink()
+        before = self._billed_terms()
+        subscriptions = self.subscription_id
+        res = super().unlink()
+        self.browse()._charge_changes(before, {}, subscriptions)
+        return res
+
+    def _billed_terms(self):
+        """{line id: (subscription, product, unit, quantity, price, discount)}."""
+        return {
+            line.id: (
+                line.subscription_id,
+                line.product_id,
+                line.product_uom_id,
+                line.quantity,
+                line.price_unit,
+                line.discount,
+            )
+            for line in self
+        }
+
+    def _charge_changes(self, before, after, subscriptions=None):
+        """Hand the changes between two states of lines to their subscriptions
+        (which charge them now, prorated, when their company says so), as
+        (product, unit, quantity, price, discount) to add, negative to take
+        off: a quantity change is its difference, any other a swap."""
+        changes = {}
+        for line_id in before.keys() | after.keys():
+            old, new = before.get(line_id), after.get(line_id)
+            subscription = (old or new)[0]
+            moved = changes.setdefault(subscription, [])
+            if old and new and old[1:3] == new[1:3] and old[4:] == new[4:]:
+                if old[3] != new[3]:
+                    moved.append((new[1], new[2], new[3] - old[3], new[4], new[5]))
+                continue
+            if old:
+                moved.append((old[1], old[2], -old[3], old[4], old[5]))
+            if new:
+                moved.append((new[1], new[2], new[3], new[4], new[5]))
+        for subscription, moved in changes.items():
+            if moved and (subscriptions is None or subscription in subscriptions):
+                subscription._prorate(moved)
 
     def write(self, vals):
         """Changes apply from the next period and are recorded on the subscription."""
         before = {line: (line.product_id.display_name, line.quantity) for line in self}
-        if {"quantity", "price_unit", "discount", "product_id"} & set(vals):
+        billed = {"quantity", "price_unit", "discount", "product_id", "product_uom_id"} & set(vals)
+        if billed:
             self.subscription_id._watch_mrr()
+            terms_before = self._billed_terms()
         res = super().write(vals)
+        if billed:
+            self._charge_changes(terms_before, self._billed_terms())
         if {"quantity", "product_id"} & set(vals):
             for line in self:
                 line.subscription_id.message_post(

@@ -300,6 +300,15 @@ class SaleOrder(models.Model):
             )
         return res
 
+    retention_subscription_change_id = fields.Many2one(
+        "retention.subscription",
+        string="Change of Subscription",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="This order charges or credits a change of the subscription for the rest of its "
+        "current period (prorated).",
+    )
     retention_subscription_renewal = fields.Boolean(
         string="Subscription Renewal",
         copy=False,

@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from .common import make_product
 from .test_subscriptions import SubscriptionCase
 
 
@@ -127,3 +128,98 @@ class TestSubscriptionSelfService(SubscriptionCase):
             with self.assertRaisesRegex(UserError, "no term to renew"):
                 open_ended._propose_renewal()
             self.assertFalse(open_ended.order_ids.filtered("retention_subscription_renewal"))
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionProration(SubscriptionCase):
+    """Changes applied now, prorated, worked out by hand: a monthly
+    subscription from 1 January of 2 seats at 30.00 (a service) and a bag of
+    coffee (goods); January has 31 days."""
+
+    def setUp(self):
+        super().setUp()
+        self.company.retention_subscription_change_mode = "now"
+        self.seat = make_product(self.env, "Seat", 30.0)
+        self.goods = make_product(self.env, "Beans (goods)", 20.0)
+        self.goods.type = "consu"
+        with freeze_time("2026-01-02"):
+            self.subscription = self._subscription(
+                date(2026, 1, 1),
+                line_ids=[
+                    (0, 0, {"product_id": self.seat.id, "quantity": 2, "price_unit": 30.0}),
+                    (0, 0, {"product_id": self.goods.id, "quantity": 1, "price_unit": 20.0}),
+                ],
+            )
+            self.subscription._generate_orders()
+
+    def _line(self, product):
+        return self.subscription.line_ids.filtered(lambda line: line.product_id == product)
+
+    def _adjustments(self):
+        return self.env["sale.order"].search(
+            [("retention_subscription_change_id", "=", self.subscription.id)], order="id"
+        )
+
+    def test_more_seats_are_charged_for_the_rest_of_the_period(self):
+        with freeze_time("2026-01-11"):
+            self.subscription._set_quantities({self._line(self.seat): 3.0})
+        order = self._adjustments()
+        # One more seat for 21 of January's 31 days: 30.00 x 21 / 31 = 20.32.
+        self.assertRecordValues(order, [{"state": "sale", "amount_untaxed": 20.32}])
+        self.assertRecordValues(
+            order.order_line,
+            [{"product_id": self.seat.id, "product_uom_qty": 1.0, "price_unit": 20.32}],
+        )
+        self.assertFalse(order.retention_subscription_id, "not a period's order")
+        # Fewer seats are credited: 2 seats for the last 11 days, 10.65 each.
+        with freeze_time("2026-01-21"):
+            self.subscription._set_quantities({self._line(self.seat): 1.0})
+        credit = self._adjustments()[1:]
+        self.assertRecordValues(credit, [{"amount_untaxed": -21.30}])
+        self.assertEqual(credit.order_line.product_uom_qty, -2.0)
+        # The next order has the new quantity at the full price.
+        with freeze_time("2026-02-01"):
+            self.subscription._generate_orders()
+        february = self.subscription.order_ids.filtered(lambda o: o.date_order.month == 2)
+        self.assertEqual(
+            february.order_line.filtered(lambda line: line.product_id == self.seat).product_uom_qty,
+            1.0,
+        )
+
+    def test_on_the_last_day_of_the_period_one_day_is_charged(self):
+        with freeze_time("2026-01-31"):
+            self.subscription._set_quantities({self._line(self.seat): 3.0})
+        # 30.00 / 31 = 0.97.
+        self.assertEqual(self._adjustments().amount_untaxed, 0.97)
+
+    def test_a_new_service_and_a_removed_one_and_goods_that_wait(self):
+        with freeze_time("2026-01-11"):
+            self.subscription.write(
+                {
+                    "line_ids": [
+                        (0, 0, {"product_id": self.filters.id, "quantity": 1, "price_unit": 31.0}),
+                        (2, self._line(self.seat).id),
+                    ]
+                }
+            )
+            self.subscription._set_quantities({self._line(self.goods): 5.0})
+        orders = self._adjustments()
+        self.assertEqual(len(orders), 2, "one order per change, none for the goods")
+        # + 31.00 x 21/31 = 21.00 for the new service, - 2 x 20.32 for the seats.
+        self.assertEqual(sorted(orders.mapped("amount_untaxed")), [-40.64, 21.0])
+
+    def test_from_the_next_order_charges_nothing_now(self):
+        self.company.retention_subscription_change_mode = "next"
+        with freeze_time("2026-01-11"):
+            self.subscription._set_quantities({self._line(self.seat): 3.0})
+        self.assertFalse(self._adjustments())
+
+    def test_a_paused_subscription_or_a_period_not_ordered_yet_is_not_charged(self):
+        with freeze_time("2026-02-01"):
+            # February is due but not ordered yet: its order will have the change.
+            self.subscription._set_quantities({self._line(self.seat): 3.0})
+            self.assertFalse(self._adjustments())
+            self.subscription._generate_orders()
+            self.subscription.action_pause()
+            self.subscription._set_quantities({self._line(self.seat): 4.0})
+        self.assertFalse(self._adjustments())

@@ -8,6 +8,7 @@ from retention_loyalty.engine.recurrence import (
     due_periods,
     last_period_start,
     next_term,
+    remaining_share,
 )
 
 
@@ -148,3 +149,17 @@ def test_next_term_of_an_end_date():
 def test_next_term_needs_an_end():
     with pytest.raises(ValueError, match="no term to renew"):
         next_term(Recurrence(1, "week"), date(2026, 1, 1))
+
+
+def test_remaining_share_of_a_period():
+    monthly = Recurrence(1, "month")
+    start = date(2026, 1, 1)
+    # January has 31 days: from the 11th, 21 are left; on the 31st, one.
+    assert remaining_share(monthly, start, 0, date(2026, 1, 11)) == 21 / 31
+    assert remaining_share(monthly, start, 0, date(2026, 1, 31)) == 1 / 31
+    assert remaining_share(monthly, start, 0, date(2026, 1, 1)) == 1.0
+    # February 2028 (a leap year) has 29 days.
+    assert remaining_share(monthly, start, 25, date(2028, 2, 15)) == 15 / 29
+    # Outside the period: nothing.
+    assert remaining_share(monthly, start, 0, date(2026, 2, 1)) == 0.0
+    assert remaining_share(monthly, start, 1, date(2026, 1, 31)) == 0.0
