@@ -15,6 +15,9 @@
         "point_of_sale._assets_pos": [
             "retention_loyalty_pos/static/src/**/*",
         ],
+        "web.assets_tests": [
+            "retention_loyalty_pos/static/tests/tours/**/*",
+        ],
     },
     "post_init_hook": "post_init_hook",
 }

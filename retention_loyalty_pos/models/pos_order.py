@@ -34,13 +34,26 @@ class PosOrder(models.Model):
                 )
             )
         if self.retention_points_booked:
-            raise UserError(
-                self.env._("The loyalty points of %(order)s are already booked.", order=self.name)
-            )
+            # The till sends an order's points again when it syncs the order
+            # again (a tip added later): nothing more to book.
+            return {
+                "coupon_updates": [],
+                "program_updates": [],
+                "new_coupon_info": [],
+                "coupon_report": {},
+            }
         with points_origin("pos", self):
             result = super().confirm_coupon_programs(coupon_data)
         self.retention_points_booked = True
         return result
+
+    def add_loyalty_history_lines(self, coupon_data, coupon_updates):
+        """Once per order, like its points."""
+        recorded = self.env["loyalty.history"].search_count(
+            [("order_model", "=", self._name), ("order_id", "in", self.ids)], limit=1
+        )
+        if not recorded:
+            super().add_loyalty_history_lines(coupon_data, coupon_updates)
 
     def _retention_point_changes(self, cards, new_points):
         """Ledger changes of setting ``cards`` to ``new_points`` when the till
@@ -85,7 +98,9 @@ class PosOrder(models.Model):
                         "kind": "spend",
                         "points": -spent,
                         "links": links,
-                        "description": self.env._("Spent at the till on %(order)s", order=self.name),
+                        "description": self.env._(
+                            "Spent at the till on %(order)s", order=self.name
+                        ),
                     }
                 )
         return changes
@@ -157,7 +172,9 @@ class PosOrder(models.Model):
             if delta <= 0:
                 continue
             refund = refunds.filtered(
-                lambda order, original=original: original in order.lines.refunded_orderline_id.order_id
+                lambda order, original=original: (
+                    original in order.lines.refunded_orderline_id.order_id
+                )
             )[-1:]
             description = self.env._(
                 "Refund of %(order)s (%(refund)s)", order=original.name, refund=refund.name
@@ -167,7 +184,7 @@ class PosOrder(models.Model):
                 if kept > 0:
                     card.sudo().message_post(
                         body=self.env._(
-                            "%(what)s: %(points)s points were already spent and are not taken back.",
+                            "%(what)s: %(points)s points already spent are not taken back.",
                             what=description,
                             points=format(kept, "g"),
                         )
@@ -187,6 +204,8 @@ class PosOrder(models.Model):
         for entry in entries:
             entry.card_id.sudo().message_post(
                 body=self.env._(
-                    "%(what)s: %(points)s points", what=entry.description, points=f"{entry.points:+g}"
+                    "%(what)s: %(points)s points",
+                    what=entry.description,
+                    points=f"{entry.points:+g}",
                 )
             )

@@ -21,9 +21,9 @@ class ResPartner(models.Model):
             priced = clubs[partner.commercial_partner_id.id].filtered(
                 lambda club: club.pricelist_id and club.company_id == company
             )
-            partner.retention_pos_pricelist_id = (
-                priced.sorted(lambda club: (club.sequence, club.id))[-1:].pricelist_id.sudo(False)
-            )
+            partner.retention_pos_pricelist_id = priced.sorted(
+                lambda club: (club.sequence, club.id)
+            )[-1:].pricelist_id.sudo(False)
 
     @api.model
     def _load_pos_data_fields(self, config_id):
