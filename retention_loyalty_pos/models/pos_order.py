@@ -52,8 +52,9 @@ class PosOrder(models.Model):
         recorded = self.env["loyalty.history"].search_count(
             [("order_model", "=", self._name), ("order_id", "in", self.ids)], limit=1
         )
-        if not recorded:
-            super().add_loyalty_history_lines(coupon_data, coupon_updates)
+        if recorded:
+            return None
+        return super().add_loyalty_history_lines(coupon_data, coupon_updates)
 
     def _retention_point_changes(self, cards, new_points):
         """Ledger changes of setting ``cards`` to ``new_points`` when the till
