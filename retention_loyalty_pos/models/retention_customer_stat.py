@@ -53,22 +53,19 @@ class RetentionCustomerStat(models.Model):
         return SQL("(%s) UNION ALL (%s)", purchases, pos_orders)
 
     @api.model
-    def _written_partner_ids(self, company, watermark):
-        partner_ids = super()._written_partner_ids(company, watermark)
+    def _written_partner_queries(self, company, written):
+        queries = super()._written_partner_queries(company, written)
         if company.retention_revenue_source != "orders_pos":
-            return partner_ids
+            return queries
         self.env["pos.order"].flush_model()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT DISTINCT partner.commercial_partner_id
-                  FROM pos_order document
-                  JOIN res_partner partner ON partner.id = document.partner_id
-                 WHERE document.company_id = %s
-                   AND ((document.xmin::text::bigint - %s) & 4294967295) < 2147483648
-                """,
-                company.id,
-                watermark % 2**32,
-            )
+        pos_orders = SQL(
+            """
+            SELECT DISTINCT partner.commercial_partner_id
+              FROM pos_order document
+              JOIN res_partner partner ON partner.id = document.partner_id
+             WHERE document.company_id = %s AND %s
+            """,
+            company.id,
+            written,
         )
-        return partner_ids + [row[0] for row in rows]
+        return [*queries, pos_orders]
