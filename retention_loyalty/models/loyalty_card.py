@@ -323,9 +323,10 @@ class LoyaltyCard(models.Model):
     @api.model
     def _retention_post(self, changes, write_history=False, opening=False):
         """Post ledger ``changes`` (dicts: card, kind, points, description and
-        optionally order_id, move_id, date) in order, move the cards' balances
-        and consume lots oldest expiry first. Nothing is written when a change
-        would take a balance below what the program allows.
+        optionally order_id, move_id, date, links: other fields of the entry)
+        in order, move the cards' balances and consume lots oldest expiry
+        first. Nothing is written when a change would take a balance below
+        what the program allows.
 
         ``opening`` records the history of balances that exist without a
         ledger: the changes add up to the balance instead of moving it, never
@@ -365,6 +366,8 @@ class LoyaltyCard(models.Model):
                 "move_id": change.get("move_id") or False,
                 "date": change.get("date") or today,
                 "refund_basis": change.get("refund_basis", 0.0),
+                # Bridges link the entry to their own documents (a PoS order).
+                **change.get("links", {}),
             }
             lots = lots_by_card[card.id]
             if points > 0:

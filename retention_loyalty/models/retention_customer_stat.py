@@ -413,20 +413,33 @@ class RetentionCustomerStat(models.Model):
         written = SQL(
             "((document.xmin::text::bigint - %s) & 4294967295) < 2147483648", watermark % 2**32
         )
+        queries = self._written_partner_queries(company, written)
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        return [row[0] for row in self.env.execute_query(SQL(" UNION ").join(queries))]
+
+    @api.model
+    def _written_partner_queries(self, company, written):
+        """Queries of the commercial partners whose purchase documents (rows
+        aliased ``document``) match ``written``, one per source of purchases;
+        bridge addons add their own sources. Flushes what they read."""
+        self.env["sale.order"].flush_model()
+        self.env["account.move"].flush_model()
         if company.retention_revenue_source == "invoices":
-            query = SQL(
-                """
-                SELECT DISTINCT document.commercial_partner_id
-                  FROM account_move document
-                 WHERE document.company_id = %(company)s
-                   AND document.move_type IN ('out_invoice', 'out_refund')
-                   AND %(written)s
-                """,
-                company=company.id,
-                written=written,
-            )
-        else:
-            query = SQL(
+            return [
+                SQL(
+                    """
+                    SELECT DISTINCT document.commercial_partner_id
+                      FROM account_move document
+                     WHERE document.company_id = %(company)s
+                       AND document.move_type IN ('out_invoice', 'out_refund')
+                       AND %(written)s
+                    """,
+                    company=company.id,
+                    written=written,
+                )
+            ]
+        return [
+            SQL(
                 """
                 SELECT DISTINCT partner.commercial_partner_id
                   FROM sale_order document
@@ -437,10 +450,7 @@ class RetentionCustomerStat(models.Model):
                 company=company.id,
                 written=written,
             )
-        self.env["sale.order"].flush_model()
-        self.env["account.move"].flush_model()
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        return [row[0] for row in self.env.execute_query(query)]
+        ]
 
     @api.model
     def _leaving_window_partner_ids(self, company, since, today):

@@ -1,0 +1,2 @@
+from . import test_pos_retention
+from . import test_member_at_the_till_tour
