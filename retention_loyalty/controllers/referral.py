@@ -15,7 +15,7 @@ REFERRAL_COOKIE_DAYS = 30
 
 
 class RetentionReferralLink(http.Controller):
-    @http.route("/r/<string:code>", type="http", auth="public", website=True, sitemap=False)
+    @http.route("/referral/<string:code>", type="http", auth="public", website=True, sitemap=False)
     def retention_referral_link(self, code, **kw):
         """Keep the referrer's code for the visitor (session and a cookie, so
         that signing up or ordering later in the month still counts) and send

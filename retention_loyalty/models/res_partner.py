@@ -964,4 +964,4 @@ class ResPartner(models.Model):
     def _retention_referral_url(self):
         self.ensure_one()
         code = self._retention_referral_codes()[self.id]
-        return f"{self.get_base_url()}/r/{code}"
+        return f"{self.get_base_url()}/referral/{code}"

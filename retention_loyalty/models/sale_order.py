@@ -15,10 +15,16 @@ REFERRAL_SESSION_KEY = "retention_referral_code"
 REFERRAL_COOKIE = "retention_referral"
 
 
+def is_customer_request():
+    """Whether the current HTTP request comes from a customer or a visitor
+    (the portal often works as the superuser: ask the request, not the env)."""
+    return bool(request) and request.env.user.share
+
+
 def session_referral_code(env):
     """The referral code the current visitor (a customer or the public user)
     came with, if it still is one."""
-    if not request or not env.user.share:
+    if not is_customer_request():
         return None
     code = clean_code(
         request.session.get(REFERRAL_SESSION_KEY)
@@ -669,7 +675,7 @@ class SaleOrder(models.Model):
 
     def _retention_referral_source(self):
         self.ensure_one()
-        return "online" if self.env.user.share else "salesperson"
+        return "online" if is_customer_request() else "salesperson"
 
     def _retention_is_paid(self):
         """Confirmed and paid: by online payments covering the total, or
