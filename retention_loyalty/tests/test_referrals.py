@@ -181,10 +181,12 @@ class TestReferralRewards(ReferralCase):
             self._pay(invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(referral.state, "pending")
-        rewarded = self.Referral._cron_reward_paid()
-        self.assertEqual(rewarded, referral)
-        self.assertEqual(self.Referral._cron_reward_paid(), self.Referral)
+        cron = self.env.ref("retention_loyalty.ir_cron_retention_referral_rewards")
+        cron.method_direct_trigger()
+        self.assertEqual(referral.state, "rewarded")
+        cron.method_direct_trigger()
         self.assertEqual(len(self._bonus(self.referrer)), 1)
+        self.assertEqual(len(self._bonus(self.customer)), 1)
 
     def test_a_referral_from_sign_up_waits_for_the_first_order(self):
         referral = self.Referral._retention_record(self.code, self.customer, self.company, "signup")
