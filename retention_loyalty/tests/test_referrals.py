@@ -188,6 +188,60 @@ class TestReferralRewards(ReferralCase):
         self.assertEqual(len(self._bonus(self.referrer)), 1)
         self.assertEqual(len(self._bonus(self.customer)), 1)
 
+    def _online_payment(self, order, reference):
+        Method = self.env.registry["account.payment.method"]
+        information = Method._get_payment_method_information(self.env["account.payment.method"])
+        # A provider without a module of its own, paid into the bank journal,
+        # as Odoo's account_payment tests set it up.
+        with patch.object(
+            Method,
+            "_get_payment_method_information",
+            lambda method: {**information, "none": {"mode": "electronic", "type": ("bank",)}},
+        ):
+            self.env["account.payment.method"].create(
+                {"name": "Referral Test Method", "code": "none", "payment_type": "inbound"}
+            )
+            provider = self.env["payment.provider"].create(
+                {
+                    "name": "Referral Test Provider",
+                    "code": "none",
+                    "state": "test",
+                    "journal_id": self.env["account.journal"]
+                    .search([("type", "=", "bank"), ("company_id", "=", self.company.id)], limit=1)
+                    .id,
+                }
+            )
+        transaction = self.env["payment.transaction"].create(
+            {
+                "provider_id": provider.id,
+                "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+                "amount": order.amount_total,
+                "currency_id": order.currency_id.id,
+                "partner_id": order.partner_id.id,
+                "reference": reference,
+                "operation": "online_redirect",
+                "sale_order_ids": [Command.set(order.ids)],
+            }
+        )
+        transaction._set_done()
+        transaction._post_process()
+        return transaction
+
+    def test_an_online_payment_confirms_and_rewards_at_once(self):
+        order = self._quotation(code=self.code).with_user(self.env.user)
+        self._online_payment(order, "REFERRAL-TX-1")
+        self.assertEqual(order.state, "sale", "the payment confirmed the order")
+        self.assertEqual(order.retention_referral_id.state, "rewarded")
+        self.assertEqual(self._card(self.referrer).points, 100.0)
+
+    def test_an_online_payment_after_confirmation_is_rewarded_by_the_cron(self):
+        order = self._confirmed()
+        referral = order.retention_referral_id
+        self._online_payment(order, "REFERRAL-TX-2")
+        self.assertEqual(referral.state, "pending", "no invoice: Odoo's paid hook never runs")
+        self.env.ref("retention_loyalty.ir_cron_retention_referral_rewards").method_direct_trigger()
+        self.assertEqual(referral.state, "rewarded")
+
     def test_a_referral_from_sign_up_waits_for_the_first_order(self):
         referral = self.Referral._retention_record(self.code, self.customer, self.company, "signup")
         self.assertRecordValues(referral, [{"state": "pending", "first_order_id": False}])
