@@ -253,7 +253,7 @@ class TestReferralRewards(ReferralCase):
 
     def test_cancelling_the_first_order_takes_the_rewards_back(self):
         order, _invoice, referral = self._paid_referral()
-        order.with_context(disable_cancel_warning=True)._action_cancel()
+        order.with_context(disable_cancel_warning=True).action_cancel()
         self.assertRecordValues(
             referral, [{"state": "cancelled", "reason": f"First order {order.name} cancelled."}]
         )
@@ -266,6 +266,19 @@ class TestReferralRewards(ReferralCase):
         self.assertEqual(self._card(self.referrer).points, 0.0)
         # Bob loses his 50 and the order's own 200.
         self.assertEqual(self._card(self.customer).points, 0.0)
+
+    def test_a_first_order_cancelled_before_payment_is_never_rewarded(self):
+        order = self._confirmed()
+        referral = order.retention_referral_id
+        invoice = self._invoice(order)
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertRecordValues(
+            referral, [{"state": "cancelled", "reason": f"First order {order.name} cancelled."}]
+        )
+        self._pay(invoice)
+        self.Referral._cron_reward_paid()
+        self.assertEqual(referral.state, "cancelled")
+        self.assertFalse(self._card(self.referrer), "nothing was given, nothing to take")
 
     def test_a_credit_note_of_the_whole_order_takes_the_rewards_back(self):
         order, invoice, referral = self._paid_referral()
@@ -300,7 +313,7 @@ class TestReferralRewards(ReferralCase):
         self.env["loyalty.card"]._retention_post(
             [{"card": card, "kind": "spend", "points": -80, "description": "Spent"}]
         )
-        order.with_context(disable_cancel_warning=True)._action_cancel()
+        order.with_context(disable_cancel_warning=True).action_cancel()
         self.assertEqual(card.points, 0.0)
         self.assertIn(
             "80 points already spent by Ann Referrer were not taken back.", referral.reason
@@ -314,7 +327,7 @@ class TestReferralRewards(ReferralCase):
         self.env["loyalty.card"]._retention_post(
             [{"card": card, "kind": "spend", "points": -80, "description": "Spent"}]
         )
-        order.with_context(disable_cancel_warning=True)._action_cancel()
+        order.with_context(disable_cancel_warning=True).action_cancel()
         self.assertEqual(card.points, -80.0)
 
     def test_a_voucher_program_issues_and_takes_back_vouchers(self):
@@ -340,7 +353,7 @@ class TestReferralRewards(ReferralCase):
         self.assertEqual(referral.voucher_ids.program_id, vouchers)
         self.assertEqual(referral.voucher_ids.partner_id, self.referrer | self.customer)
         self.assertEqual(referral.reward_cost, 15.0 + 2 * 10.0)
-        order.with_context(disable_cancel_warning=True)._action_cancel()
+        order.with_context(disable_cancel_warning=True).action_cancel()
         given = referral.with_context(active_test=False).voucher_ids
         self.assertEqual(len(given), 2)
         self.assertFalse(given.filtered("active"))
