@@ -382,6 +382,9 @@ class RetentionReferral(models.Model):
             own = programs.filtered(
                 lambda program, company=company: program.company_id in (company, Program.browse())
             )
+            if not own:
+                # Nothing to give yet: it stays pending until a program says what.
+                continue
             changes, vouchers, cost = [], Card.browse(), 0.0
             points = {"referrer": 0.0, "referred": 0.0}
             for program in own:
@@ -427,7 +430,7 @@ class RetentionReferral(models.Model):
                     "reason": False,
                 }
             )
-        return ready
+        return ready.filtered(lambda ref: ref.state == "rewarded")
 
     def _retention_take_back(self, kind, reason, move=None):
         """Cancel the referrals with ``reason``, taking back through the

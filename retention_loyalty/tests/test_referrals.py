@@ -242,6 +242,16 @@ class TestReferralRewards(ReferralCase):
         self.env.ref("retention_loyalty.ir_cron_retention_referral_rewards").method_direct_trigger()
         self.assertEqual(referral.state, "rewarded")
 
+    def test_without_a_referral_program_it_waits(self):
+        self.program.write({"retention_referrer_points": 0, "retention_referred_points": 0})
+        _order, _invoice, referral = self._paid_referral()
+        self.assertEqual(referral.state, "pending")
+        self.program.write({"retention_referrer_points": 30})
+        self.assertEqual(self.Referral._cron_reward_paid(), referral)
+        self.assertRecordValues(
+            referral, [{"state": "rewarded", "referrer_points": 30.0, "referred_points": 0.0}]
+        )
+
     def test_a_referral_from_sign_up_waits_for_the_first_order(self):
         referral = self.Referral._retention_record(self.code, self.customer, self.company, "signup")
         self.assertRecordValues(referral, [{"state": "pending", "first_order_id": False}])
