@@ -34,6 +34,8 @@
         "views/portal_subscription_templates.xml",
         "views/portal_templates.xml",
         "views/portal_quick_reorder_templates.xml",
+        "views/retention_referral_views.xml",
+        "views/portal_referral_templates.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

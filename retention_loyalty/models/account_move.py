@@ -10,6 +10,9 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         posted._retention_sync_refunded_orders()
         posted._retention_evaluate_clubs()
+        refunds = posted.filtered(lambda move: move.move_type == "out_refund")
+        if refunds:
+            refunds._retention_referral_refunds()
         return posted
 
     def _retention_evaluate_clubs(self):
@@ -44,8 +47,10 @@ class AccountMove(models.Model):
         return res
 
     def _invoice_paid_hook(self):
-        """Paid memberships that wait for their invoice start when it is paid."""
+        """Paid memberships that wait for their invoice start when it is paid;
+        the referral of a first order paid is rewarded."""
         res = super()._invoice_paid_hook()
+        self._retention_reward_referrals()
         invoices = self.filtered(lambda move: move.move_type == "out_invoice")
         lines = invoices.invoice_line_ids
         if lines.sale_line_ids:
@@ -67,3 +72,40 @@ class AccountMove(models.Model):
     def _retention_sync_refunded_orders(self):
         for move in self.filtered(lambda move: move.move_type == "out_refund"):
             move.sudo().invoice_line_ids.sale_line_ids.order_id._retention_sync_refunds(move)
+
+    def _retention_reward_referrals(self):
+        orders = self.filtered(
+            lambda move: move.move_type == "out_invoice"
+        ).invoice_line_ids.sale_line_ids.order_id
+        if orders:
+            self.env["retention.referral"].sudo().search(
+                [("first_order_id", "in", orders.ids), ("state", "=", "pending")]
+            )._retention_reward()
+
+    def _retention_referral_refunds(self):
+        orders = self.sudo().invoice_line_ids.sale_line_ids.order_id
+        referrals = (
+            self.env["retention.referral"]
+            .sudo()
+            .search([("first_order_id", "in", orders.ids), ("state", "!=", "cancelled")])
+        )
+        if not referrals:
+            return
+        refunded = referrals.first_order_id._retention_refunded_amounts()
+        for referral in referrals:
+            order = referral.first_order_id
+            if (
+                order.currency_id.compare_amounts(refunded.get(order.id, 0.0), order.amount_untaxed)
+                < 0
+            ):
+                continue  # a partial refund keeps the referral
+            move = self.filtered(
+                lambda move, order=order: order in move.invoice_line_ids.sale_line_ids.order_id
+            )[:1]
+            referral._retention_take_back(
+                "refund",
+                self.env._(
+                    "First order %(order)s refunded by %(move)s.", order=order.name, move=move.name
+                ),
+                move=move,
+            )

@@ -169,3 +169,73 @@ class LoyaltyProgram(models.Model):
         if self.retention_expiry_policy == "never":
             return False
         return expiry_date(day, self.retention_expiry_months) or False
+
+    # ------------------------------------------------------------------ referrals
+
+    retention_referrer_points = fields.Float(
+        string="Referral: Points for the Referrer",
+        digits=(16, 2),
+        help="Points the customer who referred a new customer gets when the new customer's "
+        "first order is confirmed and paid.",
+    )
+    retention_referred_points = fields.Float(
+        string="Referral: Points for the New Customer",
+        digits=(16, 2),
+        help="Points a referred new customer gets when their first order is confirmed and paid.",
+    )
+    retention_referral_voucher = fields.Selection(
+        [("referrer", "The referrer"), ("referred", "The new customer"), ("both", "Both")],
+        string="Referral Voucher For",
+        help="Who gets a voucher of this program when a referred customer's first order is "
+        "confirmed and paid.",
+    )
+
+    @api.constrains("retention_referrer_points", "retention_referred_points")
+    def _check_retention_referral_points(self):
+        for program in self:
+            if program.retention_referrer_points < 0 or program.retention_referred_points < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Program %(program)s: referral points cannot be negative.",
+                        program=program.name,
+                    )
+                )
+
+    def _retention_card_of(self, partner):
+        """The partner's card of this program, created when missing."""
+        self.ensure_one()
+        Card = self.env["loyalty.card"].sudo()
+        return Card.search(
+            [("program_id", "=", self.id), ("partner_id", "=", partner.id)], limit=1
+        ) or Card.create({"program_id": self.id, "partner_id": partner.id})
+
+    def _retention_cheapest_reward(self):
+        return self.reward_ids.sorted(lambda reward: (reward.required_points, reward.id))[:1]
+
+    def _retention_issue_voucher(self, partner):
+        """A new voucher of this program for ``partner``, worth its cheapest reward."""
+        self.ensure_one()
+        return (
+            self.env["loyalty.card"]
+            .sudo()
+            .create(
+                {
+                    "program_id": self.id,
+                    "partner_id": partner.id,
+                    "points": max(self._retention_cheapest_reward().required_points, 1.0),
+                }
+            )
+        )
+
+    def _retention_voucher_value(self):
+        """Face value of a voucher, in the program's currency: its cheapest
+        reward as a fixed discount, or its free product at cost (a
+        percentage is worth nothing until an order is known)."""
+        self.ensure_one()
+        reward = self._retention_cheapest_reward()
+        if reward.reward_type == "product":
+            return reward.reward_product_qty * reward.reward_product_id.standard_price
+        return {
+            "per_order": reward.discount,
+            "per_point": reward.discount * reward.required_points,
+        }.get(reward.discount_mode, 0.0)

@@ -12,6 +12,7 @@ from ..engine.baskets import PastOrder, reorder_lines
 from ..engine.clubs import next_level, window_end
 from ..engine.contacts import Touch, latest_touch
 from ..engine.recurrence import Recurrence
+from ..engine.referrals import new_code
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
 CONTACT_KINDS = [
@@ -513,6 +514,8 @@ class ResPartner(models.Model):
             )
 
     def write(self, vals):
+        if "retention_referral_code" in vals and not self.env.su:
+            raise UserError(self.env._("Referral codes are made by the system and never edited."))
         if "user_id" not in vals:
             return super().write(vals)
         previous = {partner.id: partner.user_id for partner in self}
@@ -920,3 +923,45 @@ class ResPartner(models.Model):
                 ),
             )
         return subscription
+
+    # ------------------------------------------------------------------ referrals
+
+    retention_referral_code = fields.Char(
+        string="Referral Code",
+        copy=False,
+        readonly=True,
+        help="The customer's own code to refer new customers; made when first shown.",
+    )
+
+    _sql_constraints = [
+        (
+            "retention_referral_code_unique",
+            "UNIQUE(retention_referral_code)",
+            "Two customers cannot have the same referral code.",
+        )
+    ]
+
+    def _retention_referral_codes(self):
+        """The referral code of each partner's commercial partner, by partner
+        id; codes missing are made in one statement for all."""
+        customers = self.commercial_partner_id
+        missing = customers.filtered(lambda partner: not partner.retention_referral_code)
+        if missing:
+            rows = [(partner.id, new_code()) for partner in missing]
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE res_partner p SET retention_referral_code = v.code
+                         FROM (VALUES %s) AS v(id, code)
+                        WHERE p.id = v.id AND p.retention_referral_code IS NULL""",
+                    SQL(", ").join(SQL("(%s, %s)", *row) for row in rows),
+                )
+            )
+            missing.invalidate_recordset(["retention_referral_code"])
+        return {
+            partner.id: partner.commercial_partner_id.retention_referral_code for partner in self
+        }
+
+    def _retention_referral_url(self):
+        self.ensure_one()
+        code = self._retention_referral_codes()[self.id]
+        return f"{self.get_base_url()}/referral/{code}"

@@ -43,6 +43,8 @@ DEMO_LAST_ROUND_DAYS_AGO = 5
 # call (the control group is not called).
 DEMO_FORGOTTEN_SHARE = 0.15
 DEMO_CANCEL_AFTER_DAYS = 45
+# The newest customers came by referral from long-standing ones.
+DEMO_REFERRALS = 8
 DEMO_REORDER_SHARE = 0.7
 # Regular customers the demo gives a service failure to (an invoice 15 days
 # overdue, a cancelled quotation): their risk rises, with the reason.
@@ -142,6 +144,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         self._demo_dashboard(self.env.company)
         self._demo_reorders_and_portal(self.env.company, created)
         self._demo_service_and_hand_over(self.env.company)
+        self._demo_referrals(self.env.company, created)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
             len(created["customers"]),
@@ -271,6 +274,70 @@ class RetentionDemoGenerator(models.AbstractModel):
         colleague = (colleagues - customer.user_id)[:1]
         if customer and colleague:
             customer.user_id = colleague
+    def _demo_referrals(self, company, created):
+        """The newest customers were referred by long-standing ones: most were
+        rewarded (100 points for the referrer, 50 for them) on the day of
+        their first order, one still waits for its payment and one was
+        refused as a self-referral."""
+        env = self._demo_env(loyalty_no_mail=True)
+        program = created["program"].with_env(env)
+        program.write({"retention_referrer_points": 100, "retention_referred_points": 50})
+        first_orders = {}
+        for order in created["orders"].sorted(lambda order: (order.date_order, order.id)):
+            first_orders.setdefault(order.partner_id.commercial_partner_id, order)
+        by_age = sorted(first_orders.items(), key=lambda item: item[1].date_order)
+        referrers = [partner for partner, _order in by_age[:DEMO_REFERRALS]]
+        newcomers = by_age[-DEMO_REFERRALS:]
+        codes = env["res.partner"].union(*referrers)._retention_referral_codes()
+        Referral = env["retention.referral"]
+        Card = env["loyalty.card"]
+        point_cost = 150 * program.retention_point_value
+        for index, (referrer, (newcomer, order)) in enumerate(
+            zip(referrers, newcomers, strict=True)
+        ):
+            day = order.date_order.date()
+            referral = Referral.create(
+                {
+                    "referrer_id": referrer.id,
+                    "referred_id": newcomer.id,
+                    "code": codes[referrer.id],
+                    "company_id": company.id,
+                    "date": day,
+                    "source": "signup" if index % 2 else "salesperson",
+                    "first_order_id": order.id,
+                    "state": "pending" if index == 0 else "cancelled" if index == 1 else "rewarded",
+                    "reason": env._("Self-referral: same address as the referrer.")
+                    if index == 1
+                    else False,
+                }
+            )
+            if referral.state != "rewarded":
+                continue
+            entries = Card._retention_post(
+                [
+                    {
+                        "card": program._retention_card_of(partner),
+                        "kind": "bonus",
+                        "points": points,
+                        "date": day,
+                        "description": env._("Referral: %(name)s", name=other.name),
+                    }
+                    for partner, other, points in (
+                        (referrer, newcomer, 100),
+                        (newcomer, referrer, 50),
+                    )
+                ],
+                write_history=True,
+            )
+            referral.write(
+                {
+                    "entry_ids": [Command.set(entries.ids)],
+                    "rewarded_on": day,
+                    "referrer_points": 100,
+                    "referred_points": 50,
+                    "reward_cost": point_cost,
+                }
+            )
 
     @api.model
     def _demo_followup_history(self, company, created):

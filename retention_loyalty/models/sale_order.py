@@ -1,12 +1,36 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
+from odoo.http import request
 from odoo.osv import expression
 
 from ..engine.points import multiply_points, reversal_target, round_points
+from ..engine.referrals import clean_code
 from .loyalty_card import points_origin
 from .retention_customer_stat import RISK_LEVEL_SELECTION
+
+# Where the referral link keeps the code of the visitor's referrer.
+REFERRAL_SESSION_KEY = "retention_referral_code"
+REFERRAL_COOKIE = "retention_referral"
+
+
+def is_customer_request():
+    """Whether the current HTTP request comes from a customer or a visitor
+    (the portal often works as the superuser: ask the request, not the env)."""
+    return bool(request) and request.env.user.share
+
+
+def session_referral_code(env):
+    """The referral code the current visitor (a customer or the public user)
+    came with, if it still is one."""
+    if not is_customer_request():
+        return None
+    code = clean_code(
+        request.session.get(REFERRAL_SESSION_KEY)
+        or request.httprequest.cookies.get(REFERRAL_COOKIE)
+    )
+    return code if code and env["retention.referral"]._retention_referrer_of(code) else None
 
 
 class SaleOrder(models.Model):
@@ -277,12 +301,19 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         to_confirm = self.filtered(lambda order: order.state != "sale")
+        code = session_referral_code(self.env)
+        if code:
+            # A quotation the customer accepts online after following a link.
+            to_confirm.filtered(lambda order: not order.retention_referral_code).write(
+                {"retention_referral_code": code}
+            )
         with points_origin("confirm", to_confirm):
             res = super().action_confirm()
         confirmed = to_confirm.filtered(lambda order: order.state == "sale")
         renewals = confirmed.filtered("retention_subscription_renewal")
         if renewals:
             renewals.retention_subscription_id.sudo()._renew_term(renewals)
+        self.env["retention.referral"]._retention_on_orders_confirmed(confirmed)
         setup = self.env["retention.club"]._retention_setup()
         Membership = self.env["retention.club.membership"]
         if setup["paid_product_ids"] & set(confirmed.order_line.product_id.ids):
@@ -337,6 +368,8 @@ class SaleOrder(models.Model):
         )
         if confirmed and self.env["retention.club"]._retention_setup()["paid_product_ids"]:
             self.env["retention.club.membership"]._end_purchased(confirmed)
+        if confirmed:
+            self._retention_cancel_referrals(confirmed)
         return res
 
     def _add_points_for_coupon(self, coupon_points):
@@ -629,3 +662,108 @@ class SaleOrder(models.Model):
                     min(self.retention_points_to_redeem, vals["points_cost"])
                 )
         return values
+
+    # ------------------------------------------------------------------ referrals
+
+    retention_referral_code = fields.Char(
+        string="Referral Code",
+        copy=False,
+        help="Code of the customer who referred this new customer. The referral is recorded "
+        "when the order is confirmed; both are rewarded when it is paid.",
+    )
+    retention_referral_id = fields.Many2one(
+        "retention.referral", string="Referral", copy=False, readonly=True
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        code = session_referral_code(self.env)
+        for vals in vals_list:
+            if code:
+                vals.setdefault("retention_referral_code", code)
+            if vals.get("retention_referral_code"):
+                vals["retention_referral_code"] = self._retention_clean(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "retention_referral_code" in vals:
+            vals = {**vals, "retention_referral_code": self._retention_clean(vals)}
+            if any(
+                order.state not in ("draft", "sent")
+                and order.retention_referral_code != vals["retention_referral_code"]
+                for order in self
+            ):
+                raise UserError(self.env._("The referral code can only be set on a quotation."))
+        return super().write(vals)
+
+    def _retention_clean(self, vals):
+        code = vals.get("retention_referral_code")
+        return (clean_code(code) or code.strip()) if code else False
+
+    @api.constrains("retention_referral_code")
+    def _check_retention_referral_code(self):
+        Referral = self.env["retention.referral"]
+        for order in self.filtered("retention_referral_code"):
+            if not Referral._retention_referrer_of(order.retention_referral_code):
+                raise ValidationError(
+                    self.env._(
+                        "%(code)s is not a referral code.", code=order.retention_referral_code
+                    )
+                )
+
+    @api.onchange("retention_referral_code", "partner_id")
+    def _onchange_retention_referral_code(self):
+        """Tell the salesperson at once what confirming would refuse."""
+        if not self.retention_referral_code or not self.partner_id:
+            return None
+        Referral = self.env["retention.referral"]
+        referrer = Referral._retention_referrer_of(self.retention_referral_code)
+        if not referrer:
+            reason = self.env._("This is not a referral code.")
+        else:
+            reason = Referral._retention_guard(
+                referrer,
+                self.partner_id.commercial_partner_id,
+                self.company_id,
+                self._origin if self._origin.id else None,
+            )
+        if not reason:
+            return None
+        return {"warning": {"title": self.env._("Referral code"), "message": reason}}
+
+    def _retention_referral_source(self):
+        self.ensure_one()
+        return "online" if is_customer_request() else "salesperson"
+
+    def _retention_is_paid(self):
+        """Confirmed and paid: by online payments covering the total, or
+        fully invoiced with every invoice paid. An order of nothing is never
+        paid (no reward for an empty first order)."""
+        self.ensure_one()
+        if self.state != "sale" or self.currency_id.is_zero(self.amount_total):
+            return False
+        paid_online = sum(tx.amount for tx in self.transaction_ids if tx.state == "done")
+        if self.currency_id.compare_amounts(paid_online, self.amount_total) >= 0:
+            return True
+        invoices = self.invoice_ids.filtered(
+            lambda move: move.state == "posted" and move.move_type == "out_invoice"
+        )
+        return (
+            bool(invoices)
+            and self.invoice_status == "invoiced"
+            and all(move.payment_state in ("paid", "in_payment") for move in invoices)
+        )
+
+    @api.model
+    def _retention_cancel_referrals(self, confirmed):
+        """Cancelling a first order takes its referral's rewards back."""
+        referrals = (
+            self.env["retention.referral"]
+            .sudo()
+            .search([("first_order_id", "in", confirmed.ids), ("state", "!=", "cancelled")])
+        )
+        for referral in referrals:
+            referral._retention_take_back(
+                "cancel",
+                self.env._("First order %(order)s cancelled.", order=referral.first_order_id.name),
+            )

@@ -34,3 +34,5 @@ from . import test_quick_reorder_routes_tour
 from . import test_mrr_movements
 from . import test_subscription_self_service
 from . import test_subscription_self_service_tour
+from . import test_referrals
+from . import test_referral_routes

@@ -155,6 +155,17 @@ class TestDemoDatabase(TransactionCase):
         self.assertFalse(self.generator._generate_demo_data(), "second call does nothing")
         self.assertEqual(self.env["sale.order"].search_count([]) - self.orders_before, created)
 
+    def test_referrals_fill_the_report(self):
+        referrals = self.env["retention.referral"].search([])
+        self.assertEqual(
+            sorted(referrals.mapped("state")), ["cancelled", "pending"] + ["rewarded"] * 6
+        )
+        rewarded = referrals.filtered(lambda referral: referral.state == "rewarded")
+        self.assertEqual(rewarded.entry_ids.mapped("kind"), ["bonus"] * 12)
+        self.assertEqual(sum(rewarded.entry_ids.mapped("points")), 6 * 150)
+        self.assertTrue(all(referral.revenue_since > 0 for referral in referrals))
+        self.assertEqual(referrals.referrer_id & referrals.referred_id, self.env["res.partner"])
+
     def test_demo_records_survive_module_updates(self):
         data = self.env["ir.model.data"].search(
             [("module", "=", "retention_loyalty"), ("name", "=like", "demo\\_%")]

@@ -322,6 +322,7 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         "ir_cron_retention_subscription_orders_2",
         "ir_cron_retention_subscription_reminders",
         "ir_cron_retention_product_affinity",
+        "ir_cron_retention_referral_rewards",
     )
 
     def test_the_list_of_scheduled_actions_is_complete(self):
