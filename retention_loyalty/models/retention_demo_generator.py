@@ -274,6 +274,8 @@ class RetentionDemoGenerator(models.AbstractModel):
         colleague = (colleagues - customer.user_id)[:1]
         if customer and colleague:
             customer.user_id = colleague
+
+    @api.model
     def _demo_referrals(self, company, created):
         """The newest customers were referred by long-standing ones: most were
         rewarded (100 points for the referrer, 50 for them) on the day of
