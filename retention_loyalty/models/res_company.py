@@ -107,6 +107,13 @@ class ResCompany(models.Model):
         "credited) at once for the rest of the current period, in a separate order. Goods "
         "are delivered per order: their changes always apply from the next order.",
     )
+    retention_price_notice_days = fields.Integer(
+        string="Announce Price Increases (days)",
+        default=30,
+        help="A subscription's order is dearer than its last one only when the customer was "
+        "told at least this many days before; until then the last prices hold. 0: prices "
+        "change without notice.",
+    )
     retention_portal_change_quantity = fields.Boolean(
         string="Customers Change Quantities",
         default=True,

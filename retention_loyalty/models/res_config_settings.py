@@ -16,6 +16,9 @@ class ResConfigSettings(models.TransientModel):
     retention_subscription_change_mode = fields.Selection(
         related="company_id.retention_subscription_change_mode", readonly=False
     )
+    retention_price_notice_days = fields.Integer(
+        related="company_id.retention_price_notice_days", readonly=False
+    )
     retention_portal_change_quantity = fields.Boolean(
         related="company_id.retention_portal_change_quantity", readonly=False
     )

@@ -109,6 +109,12 @@ class RetentionSubscription(models.Model):
         readonly=True,
         help="Index of the last period the customer skipped (-1: none).",
     )
+    price_notice_period = fields.Integer(
+        default=-1,
+        copy=False,
+        readonly=True,
+        help="First period at the prices last announced to the customer (-1: none).",
+    )
     term_periods = fields.Integer(
         copy=False,
         readonly=True,
@@ -490,6 +496,100 @@ class RetentionSubscription(models.Model):
         )
         return order
 
+    def _upcoming_price(self, line, day):
+        """The unit price of ``line`` in an order of ``day``, before any notice."""
+        if self.price_mode == "frozen":
+            return line.price_unit
+        if not self.pricelist_id:
+            return line.product_id.lst_price
+        return self.pricelist_id._get_product_price(
+            line.product_id, line.quantity, uom=line.product_uom_id, date=day
+        )
+
+    def _last_order_before(self, period):
+        return self.order_ids.filtered(
+            lambda order: order.state == "sale" and order.retention_subscription_period < period
+        ).sorted("retention_subscription_period")[-1:]
+
+    def _held_prices(self, period):
+        """{line: last price} of the increases an order of ``period`` may not
+        apply yet: not announced for this period or one before it since the
+        last order."""
+        if not self.company_id.retention_price_notice_days:
+            return {}
+        last_period = self._last_order_before(period).retention_subscription_period
+        announced = 0 <= self.price_notice_period <= period and (
+            not self._last_order_before(period) or last_period < self.price_notice_period
+        )
+        if announced:
+            return {}
+        return {change["line"]: change["old_price"] for change in self._price_increases(period)}
+
+    def _price_increases(self, period):
+        """Lines dearer in an order of ``period`` than in the last order made:
+        [{line, product, old_price, new_price, old, new (formatted)}]."""
+        self.ensure_one()
+        last_order = self._last_order_before(period)
+        if not last_order:
+            return []
+        last_prices = {line.product_id: line.price_unit for line in last_order.order_line}
+        day = self._recurrence().period_start(self.date_start, period)
+        increases = []
+        for line in self.line_ids.filtered(lambda line: line.product_id in last_prices):
+            old, new = last_prices[line.product_id], self._upcoming_price(line, day)
+            if self.currency_id.compare_amounts(new, old) > 0:
+                increases.append(
+                    {
+                        "line": line,
+                        "product": line._portal_product_name(),
+                        "old_price": old,
+                        "new_price": new,
+                        "old": format_amount(self.env, old, self.currency_id),
+                        "new": format_amount(self.env, new, self.currency_id),
+                    }
+                )
+        return increases
+
+    def _price_notice_day(self):
+        self.ensure_one()
+        day = self._recurrence().period_start(self.date_start, max(self.price_notice_period, 0))
+        return format_date(self.env, day)
+
+    def _announce_price_increases(self):
+        """Tell customers of the increases their orders are about to meet: they
+        apply from the first order at least the company's notice days away
+        (the orders before keep the last prices). Each increase once."""
+        template = self.env.ref(
+            "retention_loyalty.mail_template_subscription_price_increase", raise_if_not_found=False
+        )
+        for subscription in self.filtered(lambda s: s.state == "active" and s.next_date):
+            notice_days = subscription.company_id.retention_price_notice_days
+            if not notice_days or subscription.price_notice_period >= subscription.next_period:
+                continue
+            today = subscription._today()
+            if subscription.next_date > today + timedelta(days=notice_days):
+                continue
+            if not subscription._price_increases(subscription.next_period):
+                continue
+            recurrence = subscription._recurrence()
+            first = max(
+                recurrence.first_period_from(
+                    subscription.date_start, today + timedelta(days=notice_days)
+                ),
+                subscription.next_period,
+            )
+            subscription.price_notice_period = first
+            if template and subscription.partner_id.email:
+                template.send_mail(
+                    subscription.id, email_layout_xmlid="mail.mail_notification_light"
+                )
+            subscription.message_post(
+                body=self.env._(
+                    "Price increase announced to the customer: from the order of %(day)s.",
+                    day=subscription._price_notice_day(),
+                )
+            )
+
     def _set_quantities(self, quantities):
         """Change line quantities ({line: quantity}) from the next order on."""
         self.ensure_one()
@@ -790,6 +890,8 @@ class RetentionSubscription(models.Model):
     def _order_values(self, period):
         self.ensure_one()
         day = self._recurrence().period_start(self.date_start, period)
+        # Increases not announced in time wait: the last prices hold.
+        held = self._held_prices(period)
         lines = []
         for line in self.line_ids:
             values = {
@@ -799,7 +901,9 @@ class RetentionSubscription(models.Model):
                 "product_uom": line.product_uom_id.id,
             }
             values["discount"] = line.discount
-            if self.price_mode == "frozen":
+            if line in held:
+                values["price_unit"] = held[line]
+            elif self.price_mode == "frozen":
                 values["price_unit"] = line.price_unit
             lines.append(Command.create(values))
         return {
@@ -1031,6 +1135,7 @@ class RetentionSubscription(models.Model):
                 subscription.message_post(
                     body=self.env._("Resumed on the date chosen when it was paused.")
                 )
+        self.search([("state", "=", "active")])._announce_price_increases()
         template = self.env.ref(
             "retention_loyalty.mail_template_subscription_ending", raise_if_not_found=False
         )

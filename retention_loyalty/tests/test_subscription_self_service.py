@@ -223,3 +223,62 @@ class TestSubscriptionProration(SubscriptionCase):
             self.subscription.action_pause()
             self.subscription._set_quantities({self._line(self.seat): 4.0})
         self.assertFalse(self._adjustments())
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionPriceNotice(SubscriptionCase):
+    """Price increases wait for the notice: a monthly subscription from 1
+    January at the price list's prices, 2 bags of coffee at 20.00, and 30
+    days' notice."""
+
+    def setUp(self):
+        super().setUp()
+        self.company.retention_price_notice_days = 30
+        with freeze_time("2026-01-02"):
+            self.subscription = self._subscription(date(2026, 1, 1), price_mode="pricelist")
+            self.subscription._generate_orders()
+
+    def _coffee_price(self, month):
+        order = self.subscription.order_ids.filtered(lambda o: o.date_order.month == month)
+        return order.order_line.filtered(lambda line: line.product_id == self.coffee).price_unit
+
+    def test_an_increase_applies_from_the_first_order_after_the_notice(self):
+        with freeze_time("2026-02-02"):
+            self.subscription._generate_orders()
+        self.coffee.list_price = 25.0
+        with freeze_time("2026-02-10"):
+            self.Subscription._cron_send_reminders()
+            self.Subscription._cron_send_reminders()
+        # 10 February + 30 days = 12 March: the first order after is April's.
+        self.assertEqual(self.subscription.price_notice_period, 3)
+        mails = self.env["mail.mail"].search(
+            [("subject", "=", f"New prices for your subscription {self.subscription.name}")]
+        )
+        self.assertEqual(len(mails), 1, "announced once")
+        self.assertIn("04/01/2026", mails.body_html)
+        self.assertIn("25.00", mails.body_html)
+        self.assertIn("20.00", mails.body_html)
+        for day in ("2026-03-02", "2026-04-02"):
+            with freeze_time(day):
+                self.subscription._generate_orders()
+        self.assertEqual([self._coffee_price(month) for month in (2, 3, 4)], [20.0, 20.0, 25.0])
+        # A later increase is new: not announced, the last price holds.
+        self.coffee.list_price = 30.0
+        with freeze_time("2026-05-02"):
+            self.subscription._generate_orders()
+        self.assertEqual(self._coffee_price(5), 25.0)
+
+    def test_without_notice_days_prices_change_at_once(self):
+        self.company.retention_price_notice_days = 0
+        self.coffee.list_price = 25.0
+        with freeze_time("2026-02-02"):
+            self.Subscription._cron_send_reminders()
+            self.subscription._generate_orders()
+        self.assertEqual(self._coffee_price(2), 25.0)
+        self.assertEqual(self.subscription.price_notice_period, -1)
+
+    def test_decreases_need_no_notice(self):
+        self.coffee.list_price = 15.0
+        with freeze_time("2026-02-02"):
+            self.subscription._generate_orders()
+        self.assertEqual(self._coffee_price(2), 15.0)
