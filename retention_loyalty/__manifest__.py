@@ -34,6 +34,7 @@
         "views/portal_subscription_templates.xml",
         "views/portal_templates.xml",
         "views/portal_quick_reorder_templates.xml",
+        "views/portal_rewards_templates.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

@@ -1,2 +1,3 @@
 from . import portal
 from . import quick_reorder
+from . import rewards

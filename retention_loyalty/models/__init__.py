@@ -32,3 +32,6 @@ from . import retention_scorecard
 from . import retention_scorecard_line
 from . import retention_dashboard
 from . import retention_product_affinity
+from . import loyalty_rule
+from . import loyalty_reward
+from . import retention_portal_rewards
