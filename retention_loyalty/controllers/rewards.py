@@ -49,7 +49,7 @@ class RetentionRewardsPortal(CustomerPortal):
                 "pager": pager,
                 "error": error,
                 # Only a code of the customer's own is ever shown.
-                "claimed": overview["codes"].filtered(lambda code: code.id == claimed),
+                "claimed": overview["reward_codes"].filtered(lambda code: code.id == claimed),
                 "page_name": "retention_rewards",
             }
         )

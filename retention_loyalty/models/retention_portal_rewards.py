@@ -93,7 +93,7 @@ class RetentionPortalRewards(models.AbstractModel):
             "customer": customer,
             "card_records": cards,
             "cards": card_lines,
-            "codes": self._reward_codes(),
+            "reward_codes": self._reward_codes(),
             "club_lines": customer.sudo()._retention_portal_clubs(),
             "joinable_clubs": self._joinable_clubs(),
             "leavable_memberships": self._leavable_memberships(),

@@ -32,3 +32,5 @@ from . import test_risk_consistency
 from . import test_quick_reorder
 from . import test_quick_reorder_routes_tour
 from . import test_rewards_portal
+from . import test_rewards_concurrency
+from . import test_rewards_routes_tour

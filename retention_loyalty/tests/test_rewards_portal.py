@@ -201,7 +201,7 @@ class TestRewardsPage(RewardsPortalCase):
             [(offer["reward"], offer["cost"], offer["missing"]) for offer in line["rewards"]],
             [(self.discount_reward, "100 points", 0.0), (self.mug_reward, "300 points", 140.0)],
         )
-        self.assertFalse(overview["codes"])
+        self.assertFalse(overview["reward_codes"])
 
     def test_rules_in_plain_words(self):
         rule = self.program.rule_ids
@@ -316,7 +316,7 @@ class TestRewardsClaim(RewardsPortalCase):
             ],
         )
         self.assertEqual((coupon.partner_id, coupon.points), (self.buyer, 1))
-        self.assertEqual(self.Page._overview()["codes"], coupon)
+        self.assertEqual(self.Page._overview()["reward_codes"], coupon)
         self.assertEqual(
             self.Page._ledger_lines(self.Page._cards(), limit=1)[0]["text"],
             f"Reward claimed: 10% on your order (code {coupon.code})",
@@ -336,7 +336,7 @@ class TestRewardsClaim(RewardsPortalCase):
         self.assertEqual(order.amount_untaxed, 180.0)
         order.action_confirm()
         self.assertEqual(coupon.points, 0)
-        self.assertEqual(self.Page._overview()["codes"], second)
+        self.assertEqual(self.Page._overview()["reward_codes"], second)
         self.assertEqual(order._try_apply_code(coupon.code).get("error"), "This coupon has already been used.")
 
     @freeze_time("2026-06-30")
