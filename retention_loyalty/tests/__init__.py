@@ -34,3 +34,4 @@ from . import test_quick_reorder_routes_tour
 from . import test_rewards_portal
 from . import test_rewards_concurrency
 from . import test_rewards_routes_tour
+from . import test_rewards_tour
