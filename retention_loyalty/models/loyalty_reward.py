@@ -105,5 +105,7 @@ class LoyaltyReward(models.Model):
                 }
             )
         )
-        reward.write({"retention_claim_program_id": program.id, "retention_claim_signature": signature})
+        reward.write(
+            {"retention_claim_program_id": program.id, "retention_claim_signature": signature}
+        )
         return program

@@ -185,45 +185,46 @@ class RetentionPortalRewards(models.AbstractModel):
 
     def _entry_text(self, entry):
         """What happened, as the customer would say it."""
-        _ = self.env._
         order = entry.order_id.name
         move = entry.move_id.name
         gained = entry.points > 0
         if entry.kind == "earn":
-            return _("Earned on order %(order)s", order=order) if order else entry.description
+            return (
+                self.env._("Earned on order %(order)s", order=order) if order else entry.description
+            )
         if entry.kind == "spend":
             if order:
                 return (
-                    _("Given back from order %(order)s", order=order)
+                    self.env._("Given back from order %(order)s", order=order)
                     if gained
-                    else _("Spent on order %(order)s", order=order)
+                    else self.env._("Spent on order %(order)s", order=order)
                 )
             return entry.description
         if entry.kind == "cancel":
             return (
-                _("Given back: order %(order)s cancelled", order=order)
+                self.env._("Given back: order %(order)s cancelled", order=order)
                 if gained
-                else _("Taken back: order %(order)s cancelled", order=order)
+                else self.env._("Taken back: order %(order)s cancelled", order=order)
             )
         if entry.kind == "refund":
             if move:
                 return (
-                    _("Given back: credit note %(move)s withdrawn", move=move)
+                    self.env._("Given back: credit note %(move)s withdrawn", move=move)
                     if gained
-                    else _("Taken back by credit note %(move)s", move=move)
+                    else self.env._("Taken back by credit note %(move)s", move=move)
                 )
             return (
-                _("Given back: refund of order %(order)s withdrawn", order=order)
+                self.env._("Given back: refund of order %(order)s withdrawn", order=order)
                 if gained
-                else _("Taken back: order %(order)s refunded", order=order)
+                else self.env._("Taken back: order %(order)s refunded", order=order)
             )
         if entry.kind == "expire":
-            return _("Expired")
+            return self.env._("Expired")
         if entry.kind == "bonus":
-            return _("Bonus: %(reason)s", reason=entry.description)
+            return self.env._("Bonus: %(reason)s", reason=entry.description)
         if entry.kind == "opening":
-            return _("Opening balance")
-        return _("Adjustment: %(reason)s", reason=entry.description)
+            return self.env._("Opening balance")
+        return self.env._("Adjustment: %(reason)s", reason=entry.description)
 
     # ------------------------------------------------------------------ claiming
 
@@ -328,9 +329,7 @@ class RetentionPortalRewards(models.AbstractModel):
         if not club:
             raise UserError(self.env._("This club cannot be joined here."))
         if not is_html_empty(club.portal_terms) and not accept_terms:
-            raise UserError(
-                self.env._("Accept the terms of %(club)s to join it.", club=club.name)
-            )
+            raise UserError(self.env._("Accept the terms of %(club)s to join it.", club=club.name))
         vals_list = [{"partner_id": customer.id, "club_id": club.id, "origin": "enrolment"}]
         # The rules of an enrolment by hand, which a superuser would skip.
         Membership._check_manual_enrolment(vals_list)

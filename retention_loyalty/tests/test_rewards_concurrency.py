@@ -90,7 +90,9 @@ class TestRewardsClaimConcurrency(TransactionCase):
         card = check["loyalty.card"].browse(self.card_id)
         self.assertEqual(card.points, 50)
         self.assertEqual(
-            sum(check["retention.points.entry"].search([("card_id", "=", card.id)]).mapped("points")),
+            sum(
+                check["retention.points.entry"].search([("card_id", "=", card.id)]).mapped("points")
+            ),
             50,
         )
         codes = check["loyalty.card"].search([("program_id", "=", code.program_id.id)])

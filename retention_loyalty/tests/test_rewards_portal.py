@@ -52,7 +52,7 @@ class RewardsPortalCase(TransactionCase):
         )
         cls.program.rule_ids.write({"minimum_amount": 20.0, "minimum_amount_tax_mode": "excl"})
         cls.discount_reward = cls.program.reward_ids
-        cls.mug_reward, old_mug_reward, stand_reward, cls.pay_reward = cls.env[
+        cls.mug_reward, cls.old_mug_reward, cls.stand_reward, cls.pay_reward = cls.env[
             "loyalty.reward"
         ].create(
             [
@@ -216,8 +216,7 @@ class TestRewardsPage(RewardsPortalCase):
         )
         self.assertEqual(
             rule._retention_portal_sentence(),
-            "2 points per item bought on Rewards coffee, Rewards mug "
-            "when you buy at least 3 items",
+            "2 points per item bought on Rewards coffee, Rewards mug when you buy at least 3 items",
         )
         rule.write({"reward_point_mode": "order", "minimum_qty": 1, "product_ids": False})
         self.assertEqual(rule._retention_portal_sentence(), "2 points per order")
@@ -316,6 +315,12 @@ class TestRewardsClaim(RewardsPortalCase):
             ],
         )
         self.assertEqual((coupon.partner_id, coupon.points), (self.buyer, 1))
+        # Odoo's coupon e-mail sends the code.
+        self.assertEqual(program.communication_plan_ids.mapped("trigger"), ["create"])
+        self.assertEqual(
+            program.communication_plan_ids.mail_template_id,
+            self.env.ref("loyalty.mail_template_loyalty_card"),
+        )
         self.assertEqual(self.Page._overview()["reward_codes"], coupon)
         self.assertEqual(
             self.Page._ledger_lines(self.Page._cards(), limit=1)[0]["text"],
@@ -337,7 +342,9 @@ class TestRewardsClaim(RewardsPortalCase):
         order.action_confirm()
         self.assertEqual(coupon.points, 0)
         self.assertEqual(self.Page._overview()["reward_codes"], second)
-        self.assertEqual(order._try_apply_code(coupon.code).get("error"), "This coupon has already been used.")
+        self.assertEqual(
+            order._try_apply_code(coupon.code).get("error"), "This coupon has already been used."
+        )
 
     @freeze_time("2026-06-30")
     def test_a_changed_reward_gets_a_new_program_the_old_codes_keep_theirs(self):
@@ -366,18 +373,22 @@ class TestRewardsClaim(RewardsPortalCase):
         other_program = make_points_program(
             self.env, "Other Points", reward={"discount": 50, "required_points": 1}
         )
-        for card_id, reward_id, error in (
-            (stranger_card.id, self.discount_reward.id, MissingError),
-            (0, self.discount_reward.id, MissingError),
-            (-self.card.id, self.discount_reward.id, MissingError),
-            (self.card.id, other_program.reward_ids.id, UserError),
-            (self.card.id, self.pay_reward.id, UserError),
-            (self.card.id, self.program.reward_ids.filtered(
-                lambda reward: reward.reward_product_id == self.not_for_sale
-            ).id, UserError),
-            (self.card.id, 0, UserError),
+        no_card = "This loyalty card does not exist."
+        no_reward = "This reward cannot be claimed."
+        for card_id, reward_id, message in (
+            (stranger_card.id, self.discount_reward.id, no_card),
+            (0, self.discount_reward.id, no_card),
+            (-self.card.id, self.discount_reward.id, no_card),
+            (self.card.id, other_program.reward_ids.id, no_reward),
+            (self.card.id, self.pay_reward.id, no_reward),
+            (self.card.id, self.stand_reward.id, no_reward),
+            (self.card.id, self.old_mug_reward.id, no_reward),
+            (self.card.id, 0, no_reward),
         ):
-            with self.subTest(card=card_id, reward=reward_id), self.assertRaises(error):
+            with (
+                self.subTest(card=card_id, reward=reward_id),
+                self.assertRaisesRegex(UserError, f"^{message}$"),
+            ):
                 self.Page._claim(card_id, reward_id)
         # The stranger cannot spend the customer's points either.
         with self.assertRaises(MissingError):
@@ -502,18 +513,19 @@ class TestRewardsClubs(RewardsPortalCase):
             self.back_office_only,
             self.elsewhere,
         ):
-            with self.subTest(club=club.name), self.assertRaises(UserError):
+            with (
+                self.subTest(club=club.name),
+                self.assertRaisesRegex(UserError, "^This club cannot be joined here.$"),
+            ):
                 self.Page._join(club.id, accept_terms=True)
         self.assertFalse(self._memberships())
         invited = self.Membership.create(
             {"partner_id": self.customer.id, "club_id": self.invitation.id}
         )
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(UserError, "^This membership cannot be ended here.$"):
             self.Page._leave(invited.id)
         self.assertEqual(invited.state, "active")
 
     def test_only_free_clubs_open_to_the_portal(self):
-        with self.assertRaisesRegex(
-            ValidationError, "only free clubs can be joined in the portal"
-        ):
+        with self.assertRaisesRegex(ValidationError, "only free clubs can be joined in the portal"):
             self.paid.portal_joinable = True

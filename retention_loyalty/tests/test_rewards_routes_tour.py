@@ -146,8 +146,10 @@ class TestRewardsPortalRoutes(HttpCase):
         second = self.url_open("/my/rewards/page/2")
         self.assertEqual(
             self._texts(second, "o_retention_ledger_text"),
-            [*(f"Bonus: Visit {index}" for index in range(4, -1, -1)),
-             f"Earned on order {self.order.name}"],
+            [
+                *(f"Bonus: Visit {index}" for index in range(4, -1, -1)),
+                f"Earned on order {self.order.name}",
+            ],
         )
         self.assertIn(f'href="/my/orders/{self.order.id}"', second.text)
         # Someone else sees only their own card.
@@ -170,10 +172,14 @@ class TestRewardsPortalRoutes(HttpCase):
         ):
             with self.subTest(card=card_id):
                 self.assertEqual(
-                    self._post("/my/rewards/claim", card_id=card_id, reward_id=reward_id).status_code,
+                    self._post(
+                        "/my/rewards/claim", card_id=card_id, reward_id=reward_id
+                    ).status_code,
                     404,
                 )
-        too_big = self._post("/my/rewards/claim", card_id=self.card.id, reward_id=self.big_reward.id)
+        too_big = self._post(
+            "/my/rewards/claim", card_id=self.card.id, reward_id=self.big_reward.id
+        )
         self.assertEqual(too_big.status_code, 409)
         self.assertEqual(
             self._texts(too_big, "o_retention_rewards_error"),

@@ -37,7 +37,9 @@ class TestRewardsTour(HttpCase):
                 "required_points": 300,
             }
         )
-        card = self.env["loyalty.card"].create({"program_id": program.id, "partner_id": customer.id})
+        card = self.env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": customer.id}
+        )
         self.env["loyalty.card"]._retention_post(
             [
                 {
@@ -65,5 +67,7 @@ class TestRewardsTour(HttpCase):
             [("program_id", "=", program.reward_ids[:1].retention_claim_program_id.id)]
         )
         self.assertEqual(len(codes), 1)
-        membership = self.env["retention.club.membership"].search([("partner_id", "=", customer.id)])
+        membership = self.env["retention.club.membership"].search(
+            [("partner_id", "=", customer.id)]
+        )
         self.assertRecordValues(membership, [{"club_id": club.id, "state": "active"}])
