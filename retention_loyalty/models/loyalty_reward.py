@@ -83,10 +83,11 @@ class LoyaltyReward(models.Model):
         if program.active and reward.retention_claim_signature == signature:
             return program
         source = reward.program_id
+        # Odoo's coupon e-mail brings the customer their code.
+        mail = self.env.ref("loyalty.mail_template_loyalty_card", raise_if_not_found=False)
         program = (
             self.env["loyalty.program"]
             .sudo()
-            .with_context(default_program_type="coupons")
             .create(
                 {
                     "name": self.env._(
@@ -102,6 +103,11 @@ class LoyaltyReward(models.Model):
                     "pricelist_ids": [Command.set(source.pricelist_ids.ids)],
                     "rule_ids": [Command.clear()],
                     "reward_ids": [Command.clear(), Command.create(values)],
+                    "communication_plan_ids": [
+                        Command.create({"trigger": "create", "mail_template_id": mail.id})
+                    ]
+                    if mail
+                    else [],
                 }
             )
         )
