@@ -76,7 +76,8 @@ class LoyaltyReward(models.Model):
         first claim. A reward changed since gets a new program, so that the
         codes already handed out keep what they promised."""
         self.ensure_one()
-        reward = self.sudo()
+        # In the source language: customers of other languages share the program.
+        reward = self.sudo().with_context(lang=None)
         values = reward._retention_mirror_values()
         signature = repr(sorted(values.items()))
         program = reward.retention_claim_program_id

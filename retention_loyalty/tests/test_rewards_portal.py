@@ -349,6 +349,14 @@ class TestRewardsClaim(RewardsPortalCase):
     @freeze_time("2026-06-30")
     def test_a_changed_reward_gets_a_new_program_the_old_codes_keep_theirs(self):
         first = self.Page._claim(self.card.id, self.discount_reward.id)
+        # A customer reading another language gets the same reward.
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.discount_reward.with_context(lang="fr_FR").description = "10% sur la commande"
+        in_french = self.Page.with_context(lang="fr_FR")._claim(
+            self.card.id, self.discount_reward.id
+        )
+        self.assertEqual(in_french.program_id, first.program_id)
+        self._post({"kind": "bonus", "points": 100, "date": date(2026, 6, 1)})
         self.discount_reward.discount = 15
         second = self.Page._claim(self.card.id, self.discount_reward.id)
         self.assertNotEqual(first.program_id, second.program_id)
