@@ -36,6 +36,7 @@
         "views/portal_quick_reorder_templates.xml",
         "views/retention_referral_views.xml",
         "views/portal_referral_templates.xml",
+        "views/portal_rewards_templates.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

@@ -1,3 +1,4 @@
 from . import portal
 from . import quick_reorder
 from . import referral
+from . import rewards

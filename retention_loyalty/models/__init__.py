@@ -33,3 +33,6 @@ from . import retention_scorecard_line
 from . import retention_dashboard
 from . import retention_product_affinity
 from . import retention_referral
+from . import loyalty_rule
+from . import loyalty_reward
+from . import retention_portal_rewards

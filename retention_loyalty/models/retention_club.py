@@ -46,6 +46,14 @@ class RetentionClub(models.Model):
         default="qualified",
         tracking=True,
     )
+    portal_joinable = fields.Boolean(
+        string="Join in the Portal",
+        tracking=True,
+        help="Customers join and leave this free club themselves in the portal.",
+    )
+    portal_terms = fields.Html(
+        string="Terms", translate=True, help="What customers accept when they join in the portal."
+    )
     # Qualification
     qualification_measure = fields.Selection(
         [("revenue", "Revenue"), ("points", "Loyalty points earned")],
@@ -149,6 +157,7 @@ class RetentionClub(models.Model):
         "duration_months",
         "points_multiplier",
         "renewal_days",
+        "portal_joinable",
     )
     def _check_policy(self):
         for club in self:
@@ -163,6 +172,8 @@ class RetentionClub(models.Model):
         self.ensure_one()
         if self.points_multiplier <= 0:
             return self.env._("the points multiplier must be positive.")
+        if self.portal_joinable and self.policy != "free":
+            return self.env._("only free clubs can be joined in the portal.")
         if self.policy == "qualified":
             if self.qualification_threshold <= 0:
                 return self.env._("the threshold must be above zero.")

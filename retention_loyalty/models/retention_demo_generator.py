@@ -849,9 +849,22 @@ class RetentionDemoGenerator(models.AbstractModel):
                 for index, partner in enumerate(members)
             ]
         )
+        # A free club customers join and leave themselves on My rewards.
+        tasting = env["retention.club"].create(
+            {
+                "name": "Tasting Notes",
+                "company_id": company.id,
+                "policy": "free",
+                "portal_joinable": True,
+                "color": 4,
+                "perks_description": "<p>Our tasting notes and an invitation to each cupping</p>",
+                "portal_terms": "<p>We e-mail you about once a month. Leave any time.</p>",
+            }
+        )
         env["retention.club.membership"]._evaluate_qualified(today, company_ids=company.ids)
         env["retention.club.membership"]._create_renewals(company, today)
         return {
+            "club_tasting": tasting,
             "club_ladder": ladder,
             "club_silver": silver,
             "club_gold": gold,
