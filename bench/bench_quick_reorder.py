@@ -171,7 +171,9 @@ def time_data_method(database, addons_path, buyer_id):
         )
 
 
-def time_page(database, requests):
+def portal_client(database, login):
+    """A browser-like client signed in as ``login`` (password the same), and
+    the request environment to send with it."""
     from werkzeug.test import Client
 
     import odoo
@@ -182,10 +184,15 @@ def time_page(database, requests):
     token = re.search(r'name="csrf_token" value="([^"]+)"', login_page.get_data(as_text=True))
     response = client.post(
         "/web/login",
-        data={"login": LOGIN, "password": LOGIN, "csrf_token": token.group(1), "db": database},
+        data={"login": login, "password": login, "csrf_token": token.group(1), "db": database},
         environ_base=environ,
     )
     assert response.status_code == 303, response.status_code
+    return client, environ
+
+
+def time_page(database, requests):
+    client, environ = portal_client(database, LOGIN)
     page = client.get("/my/reorder", environ_base=environ)  # warm-up: assets, templates, caches
     assert page.status_code == 200, page.status_code
     rows = page.get_data(as_text=True).count("o_retention_reorder_line")

@@ -19,12 +19,12 @@ history (target <= 0.5 s), and the time and query count of the page's data.
 
 import argparse
 import random
-import re
 import statistics
 import time
 from datetime import datetime, timedelta
 
 from bench_customer_stats import TODAY, copy_orders, load_customers, open_registry, synthetic_base
+from bench_quick_reorder import portal_client
 from bench_subscriptions import admin_query
 
 LOGIN = "bench-rewards"
@@ -155,20 +155,7 @@ def time_data_method(database, addons_path):
 
 
 def time_page(database, requests):
-    from werkzeug.test import Client
-
-    import odoo
-
-    client = Client(odoo.http.root)
-    environ = {"REMOTE_ADDR": "127.0.0.1"}
-    login_page = client.get(f"/web/login?db={database}", environ_base=environ)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page.get_data(as_text=True))
-    response = client.post(
-        "/web/login",
-        data={"login": LOGIN, "password": LOGIN, "csrf_token": token.group(1), "db": database},
-        environ_base=environ,
-    )
-    assert response.status_code == 303, response.status_code
+    client, environ = portal_client(database, LOGIN)
     for url in ("/my/rewards", "/my/rewards/page/100"):
         page = client.get(url, environ_base=environ)  # warm-up: assets, templates, caches
         assert page.status_code == 200, page.status_code

@@ -637,13 +637,7 @@ class RetentionSubscription(models.Model):
         if self._open_renewal():
             return self._open_renewal()
         try:
-            first_new, _end, _max, term = next_term(
-                self._recurrence(),
-                self.date_start,
-                self.date_end or None,
-                self.max_periods or None,
-                self.term_periods or None,
-            )
+            first_new, _end, _max, term = self._next_term()
         except ValueError as error:
             raise UserError(
                 self.env._("This subscription runs until it is closed: there is no term to renew.")
@@ -676,16 +670,21 @@ class RetentionSubscription(models.Model):
         )
         return quotation
 
+    def _next_term(self):
+        """See :func:`next_term`: the term a renewal adds."""
+        self.ensure_one()
+        return next_term(
+            self._recurrence(),
+            self.date_start,
+            self.date_end or None,
+            self.max_periods or None,
+            self.term_periods or None,
+        )
+
     def _renew_term(self, renewals):
         """The confirmed renewal ``renewals`` (sales orders) extend the term."""
         for subscription in self:
-            _first, new_end, new_max, term = next_term(
-                subscription._recurrence(),
-                subscription.date_start,
-                subscription.date_end or None,
-                subscription.max_periods or None,
-                subscription.term_periods or None,
-            )
+            _first, new_end, new_max, term = subscription._next_term()
             values = {"term_periods": term}
             if new_end:
                 values["date_end"] = new_end
