@@ -1,1 +1,2 @@
+from . import test_member_prices
 from . import test_shop_points

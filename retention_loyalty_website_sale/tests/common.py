@@ -59,10 +59,13 @@ class ShopPointsCase(HttpCase):
         visitor; the test's records are read afresh afterwards."""
         self.env.flush_all()
         if data is not None:
-            data = {"csrf_token": http.Request.csrf_token(self), **data}
+            data = {"csrf_token": self._csrf(), **data}
         response = self.url_open(url, data=data)
         self.env.invalidate_all()
         return response
+
+    def _csrf(self):
+        return http.Request.csrf_token(self)
 
     @staticmethod
     def _alerts(response):
