@@ -1,2 +1,3 @@
 from . import test_member_prices
+from . import test_shop_concurrency
 from . import test_shop_points

@@ -22,7 +22,11 @@ class TestMemberPricesOnline(ShopPointsCase):
                 "selectable": False,
                 "item_ids": [
                     Command.create(
-                        {"applied_on": "3_global", "compute_price": "percentage", "percent_price": 10}
+                        {
+                            "applied_on": "3_global",
+                            "compute_price": "percentage",
+                            "percent_price": 10,
+                        }
                     )
                 ],
             }
