@@ -1,3 +1,4 @@
 from . import test_member_prices
 from . import test_shop_concurrency
 from . import test_shop_points
+from . import test_shop_queries
