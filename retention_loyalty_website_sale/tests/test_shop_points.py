@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import JsonRpcException, new_test_user, tagged
 
 from odoo.addons.retention_loyalty.tests.common import make_points_program
 
@@ -221,3 +221,24 @@ class TestShopPoints(ShopPointsCase):
         self.assertEqual(self.card.points, 500)
         self.assertEqual(other_card.points, 800 - 600 + 100)  # earned before points paid
         self.assertLedgerExact(other_card)
+
+    def test_payment_is_refused_when_the_points_went_elsewhere(self):
+        order = self._cart(100.0)
+        self.authenticate(self.user.login, self.user.login)
+        self._use_points(300)
+        self.assertAlmostEqual(order.amount_total, 70.0)
+        # Another tab's order spends 400 of the 500 points meanwhile.
+        other = self._cart(100.0)
+        other.sudo()._retention_shop_use_points(400, self.user)
+        other.action_confirm()
+        self.assertEqual(self.card.points, 500 - 400 + 100)
+        with self.assertRaisesRegex(JsonRpcException, "applied reward was changed"):
+            self._pay_online(order)
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(
+            self.env["payment.transaction"].search([("sale_order_ids", "in", order.ids)])
+        )
+        # The cart now offers the points left.
+        order._update_programs_and_rewards()
+        self.assertEqual(order._retention_shop_points_summary()["balance"], 200)
+        self.assertLedgerExact(self.card)
