@@ -71,5 +71,5 @@ class SaleOrder(models.Model):
             "max_points": redeemer.max_points,
             "point_value": redeemer.point_value,
             "step": card.program_id.retention_redeem_reward_id.required_points or 1.0,
-            "used": self.retention_points_to_redeem if self._retention_shop_points_lines() else 0.0,
+            "used": sum(self._retention_shop_points_lines().mapped("points_cost")),
         }

@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import JsonRpcException, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.retention_loyalty.tests.common import make_points_program
 
@@ -227,18 +228,25 @@ class TestShopPoints(ShopPointsCase):
         self.authenticate(self.user.login, self.user.login)
         self._use_points(300)
         self.assertAlmostEqual(order.amount_total, 70.0)
-        # Another tab's order spends 400 of the 500 points meanwhile.
+        # Another tab's order spends 450 of the 500 points meanwhile: 150 are
+        # left, and the 100 the cart earns (Odoo lets an order spend them).
         other = self._cart(100.0)
-        other.sudo()._retention_shop_use_points(400, self.user)
+        other.sudo()._retention_shop_use_points(450, self.user)
         other.action_confirm()
-        self.assertEqual(self.card.points, 500 - 400 + 100)
-        with self.assertRaisesRegex(JsonRpcException, "applied reward was changed"):
+        self.assertEqual(self.card.points, 500 - 450 + 100)
+        # website_sale_loyalty's check before any payment: "Cannot process
+        # payment: applied reward was changed or has expired."
+        with (
+            self.assertRaisesRegex(JsonRpcException, "ValidationError"),
+            mute_logger("odoo.http"),
+        ):
             self._pay_online(order)
         self.assertEqual(order.state, "draft")
         self.assertFalse(
             self.env["payment.transaction"].search([("sale_order_ids", "in", order.ids)])
         )
-        # The cart now offers the points left.
+        # Refreshed, the cart spends what is left (250 points: 25.00).
         order._update_programs_and_rewards()
-        self.assertEqual(order._retention_shop_points_summary()["balance"], 200)
+        self.assertAlmostEqual(order.amount_total, 75.0)
+        self.assertEqual(order._retention_shop_points_summary()["used"], 250)
         self.assertLedgerExact(self.card)
