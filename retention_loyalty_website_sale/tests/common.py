@@ -6,7 +6,7 @@ from odoo.tests import HttpCase, new_test_user
 from odoo.addons.retention_loyalty.tests.common import make_points_program, make_product
 
 
-class ShopPointsCase(HttpCase):
+class ShopPointsMixin:
     """A shop customer with 500 points of a loyalty program earning 1 point
     per unit of currency, where a point is worth 0.10 as payment."""
 
@@ -54,6 +54,27 @@ class ShopPointsCase(HttpCase):
         order._update_programs_and_rewards()
         return order
 
+    def _entries(self, card=None):
+        return self.env["retention.points.entry"].search(
+            [("card_id", "=", (card or self.card).id)], order="id"
+        )
+
+    def assertLedgerExact(self, card):
+        card.invalidate_recordset()
+        entries = self._entries(card)
+        self.assertAlmostEqual(card.points, sum(entries.mapped("points")), places=2)
+        self.assertAlmostEqual(sum(entries.mapped("remaining")), max(card.points, 0.0), places=2)
+
+    def _demo_provider(self):
+        provider = self.env.ref("payment.payment_provider_demo")
+        provider.write({"state": "test", "company_id": self.company.id, "is_published": True})
+        return provider
+
+
+class ShopPointsCase(ShopPointsMixin, HttpCase):
+    """The shop's customer over HTTP: Odoo's runner serves these tests (the
+    harness' browser step), pytest-odoo has no HTTP server."""
+
     def _request(self, url, data=None):
         """GET (or POST ``data`` with the session's CSRF token) as the shop's
         visitor; the test's records are read afresh afterwards."""
@@ -78,22 +99,6 @@ class ShopPointsCase(HttpCase):
 
     def _use_points(self, points):
         return self._request("/shop/retention/points", {"points": str(points)})
-
-    def _entries(self, card=None):
-        return self.env["retention.points.entry"].search(
-            [("card_id", "=", (card or self.card).id)], order="id"
-        )
-
-    def assertLedgerExact(self, card):
-        card.invalidate_recordset()
-        entries = self._entries(card)
-        self.assertAlmostEqual(card.points, sum(entries.mapped("points")), places=2)
-        self.assertAlmostEqual(sum(entries.mapped("remaining")), max(card.points, 0.0), places=2)
-
-    def _demo_provider(self):
-        provider = self.env.ref("payment.payment_provider_demo")
-        provider.write({"state": "test", "company_id": self.company.id, "is_published": True})
-        return provider
 
     def _pay_online(self, order):
         """Pay the signed-in customer's cart with the demo provider as the

@@ -1,8 +1,8 @@
-from odoo.tests import new_test_user, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.retention_loyalty.tests.common import inventory_queries
 
-from .common import ShopPointsCase
+from .common import ShopPointsMixin
 
 # Queries of confirming a shop order paid in part with points, as the payment
 # does (under sudo), after a warm-up: the same for a card of one lot and a
@@ -11,7 +11,7 @@ CONFIRM_WITH_POINTS_QUERIES = 62
 
 
 @tagged("post_install", "-at_install")
-class TestShopCheckoutQueries(ShopPointsCase):
+class TestShopCheckoutQueries(ShopPointsMixin, TransactionCase):
     def _customer_with_lots(self, login, lots):
         user = new_test_user(self.env, login=login, groups="base.group_portal")
         card = self.env["loyalty.card"].create(

@@ -1,4 +1,7 @@
+import unittest
+
 from odoo import Command
+from odoo.service import server
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.retention_loyalty.tests.common import make_product
@@ -6,7 +9,10 @@ from odoo.addons.retention_loyalty.tests.common import make_product
 from .common import ShopPointsCase
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "retention_browser")
+@unittest.skipUnless(
+    server.server, "needs Odoo's HTTP server: run by the harness' browser step (Odoo's runner)"
+)
 class TestMemberPricesOnline(ShopPointsCase):
     """A club's member pricelist (10% off) in the shop."""
 

@@ -1,5 +1,8 @@
+import unittest
+
 from odoo import Command
 from odoo.exceptions import UserError
+from odoo.service import server
 from odoo.tests import JsonRpcException, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -8,7 +11,10 @@ from odoo.addons.retention_loyalty.tests.common import make_points_program
 from .common import ShopPointsCase
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "retention_browser")
+@unittest.skipUnless(
+    server.server, "needs Odoo's HTTP server: run by the harness' browser step (Odoo's runner)"
+)
 class TestShopPoints(ShopPointsCase):
     def test_points_used_at_checkout_are_spent_once_when_paid_online(self):
         order = self._cart(100.0)
