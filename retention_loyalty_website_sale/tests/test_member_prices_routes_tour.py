@@ -81,3 +81,7 @@ class TestMemberPricesOnline(ShopPointsCase):
                 order = self._add_to_cart()
                 self.assertNotEqual(order.pricelist_id, self.member_pricelist)
                 self.assertAlmostEqual(order.order_line.price_unit, 100.0)
+                # Asking for the member pricelist by its id does not give it.
+                self._request(f"/shop/change_pricelist/{self.member_pricelist.id}")
+                self.assertNotEqual(order.pricelist_id, self.member_pricelist)
+                self.assertAlmostEqual(order.order_line.price_unit, 100.0)
