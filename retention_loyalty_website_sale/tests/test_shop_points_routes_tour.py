@@ -79,6 +79,17 @@ class TestShopPoints(ShopPointsCase):
         self.assertEqual(self._alerts(self._use_points(501)), ["Only 500 points are available."])
         self.assertAlmostEqual(order.amount_total, 0.0)
         self.assertEqual(order.retention_points_to_redeem, 200)
+        # The page to go back to stays on this website.
+        self.env.flush_all()
+        response = self.url_open(
+            "/shop/retention/points",
+            data={"points": "0", "r": "https://evil.example.com/x", "csrf_token": self._csrf()},
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(response.headers["Location"], "/x")
+        self.env.invalidate_all()
+        self._use_points(200)
         # 0 gives the points back.
         self._use_points(0)
         self.assertFalse(order.order_line.filtered("reward_id"))
