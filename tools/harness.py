@@ -404,7 +404,7 @@ def odoo_command(odoo_python, addons_path, data_dir, *args):
 
 
 def install_database(odoo_python, env, addons_path, data_dir, database, demo):
-    modules = ",".join(addons_dirs_installable())
+    modules = ",".join([*addons_dirs_installable(), *TEST_ONLY_MODULES])
     args = [
         "-d",
         database,
@@ -431,6 +431,11 @@ def install_database(odoo_python, env, addons_path, data_dir, database, demo):
         f"installed {modules} into {database} in {time.monotonic() - started:.0f} s"
         f" ({'with' if demo else 'without'} demo data)"
     )
+
+
+# Odoo modules installed beside the addons for their tests only: the demo
+# payment provider pays shop orders in the eCommerce bridge's tests and tour.
+TEST_ONLY_MODULES = ("payment_demo",)
 
 
 def addons_dirs_installable():
@@ -472,6 +477,7 @@ ODOO_SUITES = (
     "survey",
     "event",
     "mass_mailing",
+    "website_sale_loyalty",
 )
 # Not pos_loyalty (the PoS bridge's): its 59 tests, nearly all browser tours,
 # take about 15 minutes on the CI machine; two of them (invoiced gift cards)

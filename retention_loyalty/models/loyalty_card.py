@@ -14,7 +14,7 @@ _logger = logging.getLogger(__name__)
 
 # Kinds of change that may push a balance below zero when the program allows
 # it: taking back points the customer has already spent.
-TAKE_BACK_KINDS = ("cancel", "refund")
+TAKE_BACK_KINDS = ("cancel", "refund", "refund_spent")
 
 # What the server is doing when points change, and whether the ledger itself
 # is writing. Only server code sets them, for the code it runs: unlike the
@@ -635,7 +635,8 @@ class LoyaltyCard(models.Model):
                           -- Points an order earned expire as that order's: cancelling or
                           -- refunding it does not take them again. Given-back spent
                           -- points are the customer's, not the order's.
-                          CASE WHEN kind NOT IN ('cancel', 'spend') THEN order_id END,
+                          CASE WHEN kind NOT IN ('cancel', 'spend', 'refund_spent')
+                               THEN order_id END,
                           %(uid)s, %(uid)s, now() at time zone 'UTC',
                           %(uid)s, now() at time zone 'UTC'
                      FROM retention_points_entry WHERE id = ANY(%(ids)s)""",

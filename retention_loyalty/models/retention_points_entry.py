@@ -12,6 +12,7 @@ ENTRY_KINDS = [
     ("spend", "Spent"),
     ("cancel", "Order Cancelled"),
     ("refund", "Refund"),
+    ("refund_spent", "Refund: Spent Points Back"),
     ("expire", "Expired"),
     ("adjust", "Manual Adjustment"),
     ("bonus", "Bonus"),

@@ -450,7 +450,9 @@ class SaleOrder(models.Model):
                 restored = sum(
                     entry.points for entry in own if entry.kind == "cancel" and entry.points > 0
                 )
-                unrestored_spent = round_points(spent - restored)
+                # Spent points a credit note already gave back.
+                returned = sum(entry.points for entry in own if entry.kind == "refund_spent")
+                unrestored_spent = round_points(spent - restored - returned)
                 # Expired points are already gone from ``held``.
                 earned_held = round_points(held + unrestored_spent)
                 moves = [points for points in (unrestored_spent, -earned_held) if points]
@@ -520,8 +522,9 @@ class SaleOrder(models.Model):
     def _retention_sync_refunds(self, move=None):
         """Take back (or give back, when a credit note is undone) the points
         these orders earned, in proportion to what was refunded, but never
-        points of the order that expired. Idempotent: it moves each order to
-        its target, whatever ran before."""
+        points of the order that expired; and give back the points the orders
+        spent in the same proportion (the customer paid part with them).
+        Idempotent: it moves each order to its targets, whatever ran before."""
         orders = self.filtered(lambda order: order.state == "sale")
         if not orders:
             return
@@ -549,6 +552,8 @@ class SaleOrder(models.Model):
         for (order, card), cycle in cycles.items():
             earned = sum(entry.points for entry in cycle if entry.kind == "earn")
             taken = -sum(entry.points for entry in cycle if entry.kind == "refund")
+            spent = -sum(entry.points for entry in cycle if entry.kind == "spend")
+            returned = sum(entry.points for entry in cycle if entry.kind == "refund_spent")
             unexpired = max(
                 earned + sum(entry.points for entry in cycle if entry.kind == "expire"), 0.0
             )
@@ -561,6 +566,25 @@ class SaleOrder(models.Model):
             )
             if move and target > unexpired:
                 order._retention_note_expired(card, cycle, description)
+            # Spent points come back first: the earned points taken next may
+            # have paid for them.
+            spent_back = round_points(
+                reversal_target(spent, order.amount_untaxed, refunded_now) - returned
+            )
+            if spent_back:
+                changes.append(
+                    {
+                        "card": card,
+                        "kind": "refund_spent",
+                        "points": spent_back,
+                        "restores": spent_back > 0,
+                        "order_id": order.id,
+                        "move_id": move.id if move else False,
+                        "description": self.env._(
+                            "%(refund)s: spent points back", refund=description
+                        ),
+                    }
+                )
             delta = round_points(min(target, unexpired) - taken)
             if delta:
                 changes.append(

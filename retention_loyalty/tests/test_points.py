@@ -708,3 +708,62 @@ class TestLoyaltyCardScreens(PointsCase):
             (action["name"], action["display_name"]), ("Loyalty Cards", "Loyalty Cards")
         )
         self.assertEqual(self.env["loyalty.card"].search(action["domain"]).program_id, self.program)
+
+
+@tagged("post_install", "-at_install")
+class TestRefundGivesSpentPointsBack(PointsCase):
+    """A credit note gives back the points its order spent as part payment,
+    in the refunded proportion, as it takes back the points it earned."""
+
+    def _paid_with_points(self):
+        self._confirmed(100.0)
+        card = self._card()
+        self._adjust(card, 400, kind="bonus", reason="Welcome bonus")
+        order = self._quotation(100.0)
+        self.env["retention.points.redeem.wizard"].with_context(default_order_id=order.id).create(
+            {"points": 200}
+        ).action_apply()
+        order.action_confirm()
+        self.assertAlmostEqual(order.amount_untaxed, 80.0)
+        self.assertEqual(card.points, 500 - 200 + 100)
+        return order, card
+
+    def _credit_note(self, order, share):
+        invoice = order._create_invoices()
+        invoice.action_post()
+        refund = invoice._reverse_moves()
+        for line in refund.invoice_line_ids:
+            line.price_unit *= share
+        refund.action_post()
+        return refund
+
+    def _order_entries(self, card, order):
+        return [
+            (entry.kind, entry.points)
+            for entry in self._entries(card).sorted("id")
+            if entry.order_id == order
+        ]
+
+    def test_half_refund_gives_half_the_spent_points_back_and_undoing_it_takes_them(self):
+        order, card = self._paid_with_points()
+        refund = self._credit_note(order, 0.5)
+        # 40.00 of 80.00 refunded: 50 of the 100 earned go, 100 of the 200 spent come back.
+        self.assertEqual(card.points, 400 - 50 + 100)
+        self.assertEqual(
+            self._order_entries(card, order),
+            [("earn", 100), ("spend", -200), ("refund_spent", 100), ("refund", -50)],
+        )
+        self.assertLedgerExact(card)
+        order._retention_sync_refunds()  # idempotent
+        self.assertEqual(card.points, 450)
+        refund.button_draft()
+        self.assertEqual(card.points, 400)
+        self.assertLedgerExact(card)
+
+    def test_cancelling_after_a_refund_restores_the_balance_before_the_order(self):
+        order, card = self._paid_with_points()
+        self._credit_note(order, 0.5)
+        order._action_cancel()
+        # Spent points come back once: the credit note's 100, the cancellation the rest.
+        self.assertEqual(card.points, 500)
+        self.assertLedgerExact(card)
