@@ -218,6 +218,13 @@ class RetentionPortalRewards(models.AbstractModel):
                 if gained
                 else self.env._("Taken back: order %(order)s refunded", order=order)
             )
+        if entry.kind == "refund_spent":
+            document = move or order
+            return (
+                self.env._("Given back by credit note %(move)s", move=document)
+                if gained
+                else self.env._("Spent again: credit note %(move)s withdrawn", move=document)
+            )
         if entry.kind == "expire":
             return self.env._("Expired")
         if entry.kind == "bonus":

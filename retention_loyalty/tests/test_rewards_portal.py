@@ -163,6 +163,14 @@ class TestRewardsPage(RewardsPortalCase):
             ],
         )
         self.assertEqual(self.card.points, 230)
+        # Spent points a credit note gives back (and take again when withdrawn).
+        Entry = self.env["retention.points.entry"]
+        for points, text in (
+            (30, f"Given back by credit note {credit_note.name}"),
+            (-30, f"Spent again: credit note {credit_note.name} withdrawn"),
+        ):
+            entry = Entry.new({"kind": "refund_spent", "points": points, "move_id": credit_note.id})
+            self.assertEqual(self.Page._entry_text(entry), text)
 
     @freeze_time("2026-06-30")
     def test_balance_expiries_ways_to_earn_and_catalogue(self):
