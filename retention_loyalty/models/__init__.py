@@ -32,3 +32,6 @@ from . import retention_scorecard
 from . import retention_scorecard_line
 from . import retention_dashboard
 from . import retention_product_affinity
+from . import retention_subscription_billing
+from . import retention_subscription_charge
+from . import payment_transaction

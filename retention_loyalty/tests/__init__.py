@@ -32,3 +32,4 @@ from . import test_risk_consistency
 from . import test_quick_reorder
 from . import test_quick_reorder_routes_tour
 from . import test_mrr_movements
+from . import test_subscription_billing
