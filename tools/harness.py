@@ -403,8 +403,8 @@ def odoo_command(odoo_python, addons_path, data_dir, *args):
     ]
 
 
-def install_database(odoo_python, env, addons_path, data_dir, database, demo):
-    modules = ",".join(addons_dirs_installable())
+def install_database(odoo_python, env, addons_path, data_dir, database, demo, extra_modules=()):
+    modules = ",".join([*addons_dirs_installable(), *extra_modules])
     args = [
         "-d",
         database,
@@ -462,6 +462,10 @@ def lint():
     return ok
 
 
+# Odoo modules the tests need that the addons must not depend on: the demo
+# payment provider, whose saved cards simulate accepted, pending and refused
+# payments (subscription billing tests). Installed in the test database only.
+TEST_ONLY_MODULES = ("payment_demo",)
 # Odoo's own test suites of the modules the addons extend: they must still pass
 # with our addons installed.
 ODOO_SUITES = (
@@ -649,7 +653,15 @@ def run_odoo_tests(odoo_python, tally, steps):
     codes = []
     try:
         if steps & {"odoo", "odoo-suites", "browser"}:
-            install_database(odoo_python, env, addons_path, data_dir, database, demo=False)
+            install_database(
+                odoo_python,
+                env,
+                addons_path,
+                data_dir,
+                database,
+                demo=False,
+                extra_modules=TEST_ONLY_MODULES,
+            )
         config.write_text(
             "[options]\n"
             f"addons_path = {addons_path}\n"

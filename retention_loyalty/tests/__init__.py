@@ -33,3 +33,4 @@ from . import test_quick_reorder
 from . import test_quick_reorder_routes_tour
 from . import test_mrr_movements
 from . import test_subscription_billing
+from . import test_subscription_billing_routes_tour
