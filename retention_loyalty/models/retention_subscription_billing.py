@@ -221,9 +221,15 @@ class RetentionSubscription(models.Model):
         """Orders (and invoices) of the due periods, then the charges of the
         posted invoices. The cron charges after committing the invoices."""
         orders, busy = super()._order_due_periods(today)
-        if not self.env.context.get("retention_charge_later"):
+        charged = self.filtered(
+            lambda subscription: (
+                subscription.payment_token_id
+                and subscription.invoice_policy in ("posted", "posted_sent")
+            )
+        )
+        if charged and not self.env.context.get("retention_charge_later"):
             self.env["account.move"]._retention_open_subscription_invoices(
-                subscriptions=self
+                subscriptions=charged
             )._retention_charge()
         return orders, busy
 
