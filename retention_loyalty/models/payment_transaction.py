@@ -18,7 +18,8 @@ class PaymentTransaction(models.Model):
         """Odoo creates and reconciles the payment of a confirmed transaction
         (account_payment); then its subscription charge is paid, or, for a
         refused one, failed (and retried)."""
-        super()._post_process()
+        res = super()._post_process()
         for transaction in self.filtered("retention_charge_id"):
             if transaction.state in ("done", "cancel", "error"):
                 transaction.retention_charge_id._on_transaction_result(transaction)
+        return res

@@ -18,7 +18,6 @@ class RetentionSubscription(models.Model):
 
     invoice_policy = fields.Selection(
         INVOICE_POLICY_SELECTION,
-        string="Invoice Policy",
         required=True,
         default=lambda self: self.env.company.retention_subscription_invoice_policy,
         tracking=True,
@@ -239,7 +238,7 @@ class RetentionSubscription(models.Model):
         that have no charge yet: the new ones and any left by a crash between
         invoice and payment. A period is charged once: its charge row is
         unique, and committed before the payment request is sent."""
-        super(
+        res = super(
             RetentionSubscription, self.with_context(retention_charge_later=True)
         )._cron_generate_orders(batch_size=batch_size, shard=shard, shards=shards)
         invoices = self.env["account.move"]._retention_open_subscription_invoices(
@@ -254,3 +253,4 @@ class RetentionSubscription(models.Model):
                 done=progress.done + len(batch),
                 remaining=progress.remaining + len(invoices) - len(batch),
             )
+        return res
