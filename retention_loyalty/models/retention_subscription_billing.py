@@ -160,9 +160,10 @@ class RetentionSubscription(models.Model):
         """The invoices of confirmed period orders, as their subscriptions'
         policies say: for the ordered quantities (a period is billed in
         advance), dated on the period's start, with the subscription's
-        payment terms. Posting them does not charge the customer yet: that
-        waits until the invoices are committed (:meth:`_charge_open_invoices`),
-        so that a crash never loses a charge made. Returns the invoices."""
+        payment terms. Posting them charges the saved payment method, except
+        while the subscriptions order their due periods: there, charges wait
+        until the orders are made (the cron: committed), so that a batch
+        rolled back never loses a charge made. Returns the invoices."""
         orders = orders.filtered(
             lambda order: (
                 order.state == "sale"
@@ -200,11 +201,7 @@ class RetentionSubscription(models.Model):
             vals_list.append(values)
         # The subscription's policy decides, not the rights of whoever made
         # the order: making the order already required sales rights.
-        invoices = (
-            Move.sudo()
-            .with_context(default_move_type="out_invoice", retention_charge_later=True)
-            .create(vals_list)
-        )
+        invoices = Move.sudo().with_context(default_move_type="out_invoice").create(vals_list)
         to_post = invoices.filtered(
             lambda move: move.retention_subscription_id.invoice_policy in ("posted", "posted_sent")
         )
@@ -219,7 +216,10 @@ class RetentionSubscription(models.Model):
     def _order_due_periods(self, today=None):
         """Orders (and invoices) of the due periods, then the charges of the
         posted invoices. The cron charges after committing the invoices."""
-        orders, busy = super()._order_due_periods(today)
+        orders, busy = super(
+            RetentionSubscription, self.with_context(retention_charge_later=True)
+        )._order_due_periods(today)
+        orders, busy = orders.with_env(self.env), busy.with_env(self.env)
         charged = self.filtered(
             lambda subscription: (
                 subscription.payment_token_id

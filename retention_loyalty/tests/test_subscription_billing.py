@@ -274,6 +274,18 @@ class TestSubscriptionPayments(BillingCase):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
 
     @freeze_time("2026-06-10")
+    def test_an_order_confirmed_by_hand_is_billed_and_charged(self):
+        subscription = self._subscription(
+            token=demo_token(self.env, self.customer, "done"), auto_confirm=False
+        )
+        order = subscription._generate_orders()
+        self.assertFalse(subscription.invoice_ids)
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(subscription.invoice_ids.state, "posted")
+        self.assertEqual(subscription.charge_ids.state, "done")
+        self.assertIn(subscription.invoice_ids.payment_state, ("paid", "in_payment"))
+
+    @freeze_time("2026-06-10")
     def test_a_removed_token_fails_with_a_clear_reason(self):
         token = demo_token(self.env, self.customer, "done")
         subscription = self._subscription(token=token)
