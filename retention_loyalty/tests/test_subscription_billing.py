@@ -15,9 +15,20 @@ from .common import make_product
 START = date(2026, 6, 1)
 
 
+def require_payment_demo(env):
+    """The tests charge saved cards of Odoo's demo provider: fail clearly
+    when the database lacks it (never skip)."""
+    if "demo_simulated_state" not in env["payment.token"]._fields:
+        raise RuntimeError(
+            "payment_demo is not installed in this database: the harness installs it in the "
+            "test database (tools/harness.py TEST_ONLY_MODULES); by hand, add -i payment_demo"
+        )
+
+
 def demo_token(env, partner, state="done", **values):
     """A saved card of Odoo's demo provider (payment_demo, installed in the
     test database by the harness): its payments end in ``state``."""
+    require_payment_demo(env)
     return env["payment.token"].create(
         {
             "provider_id": env.ref("payment.payment_provider_demo").id,
@@ -41,6 +52,7 @@ class BillingCase(TransactionCase):
         cls.company.write(
             {"retention_dunning_retry_days": "1,3,7", "retention_dunning_final_action": "pause"}
         )
+        require_payment_demo(cls.env)
         cls.provider = cls.env.ref("payment.payment_provider_demo")
         cls.provider.write({"state": "test", "company_id": cls.company.id})
         cls.coffee = make_product(cls.env, "Billed coffee", 20.0)
@@ -438,6 +450,7 @@ class TestSubscriptionChargeConcurrency(TransactionCase):
     def setUp(self):
         super().setUp()
         env = self._env()
+        require_payment_demo(env)
         env.ref("payment.payment_provider_demo").state = "test"
         partner = env["res.partner"].create({"name": "Raced Subscriber"})
         product = make_product(env, "Raced coffee", 20.0)

@@ -10,7 +10,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import make_product
-from .test_subscription_billing import demo_token
+from .test_subscription_billing import demo_token, require_payment_demo
 
 CSRF_TOKEN = re.compile(r'csrf_token(?:"\s+value=|:\s*)"([^"]+)"')
 
@@ -28,6 +28,7 @@ class TestSubscriptionPaymentMethodRoute(HttpCase):
         super().setUpClass()
         cls.company = cls.env.company
         cls.company.partner_id.tz = "UTC"
+        require_payment_demo(cls.env)
         cls.env.ref("payment.payment_provider_demo").write(
             {"state": "test", "company_id": cls.company.id}
         )
