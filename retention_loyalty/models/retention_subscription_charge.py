@@ -68,10 +68,13 @@ class RetentionSubscriptionCharge(models.Model):
         for charge in self:
             subscription = charge.subscription_id
             invoice = charge.invoice_id
-            charge.attempt_count += 1
-            if invoice.payment_state in ("paid", "in_payment", "reversed"):
-                charge._set_done()
+            if invoice.state != "posted" or invoice.payment_state == "reversed":
+                charge._stop(self.env._("the invoice was cancelled or credited"))
                 continue
+            if invoice.payment_state in ("paid", "in_payment"):
+                charge._set_done()  # paid some other way meanwhile
+                continue
+            charge.attempt_count += 1
             token = subscription.payment_token_id
             if not token or not subscription._is_usable_token(token):
                 charge._register_failure(

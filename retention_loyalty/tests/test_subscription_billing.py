@@ -428,6 +428,17 @@ class TestSubscriptionDunning(BillingCase):
         self.assertEqual(len(charge.transaction_ids), 1)
         self.assertFalse(subscription.activity_ids)
 
+    def test_a_cancelled_invoice_is_not_charged_again(self):
+        subscription, _token = self._failing_subscription()
+        invoice = subscription.invoice_ids
+        invoice.button_draft()
+        invoice.button_cancel()
+        self._retry_on("2026-06-11")
+        charge = subscription.charge_ids
+        self.assertRecordValues(charge, [{"state": "stopped", "attempt_count": 1}])
+        self.assertEqual(len(charge.transaction_ids), 1)
+        self.assertIn("cancelled or credited", self._messages(subscription)[-1])
+
     def test_retry_days_are_validated(self):
         with self.assertRaises(ValidationError):
             self.company.retention_dunning_retry_days = "3,1"
