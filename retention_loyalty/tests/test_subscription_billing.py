@@ -487,6 +487,10 @@ class TestSubscriptionChargeConcurrency(TransactionCase):
         for query in (
             "DELETE FROM payment_transaction WHERE token_id = %s",
             "DELETE FROM retention_subscription_charge WHERE subscription_id = %s",
+            "DELETE FROM mail_message WHERE model = 'account.move' AND res_id IN "
+            "(SELECT id FROM account_move WHERE retention_subscription_id = %s)",
+            "DELETE FROM mail_followers WHERE res_model = 'account.move' AND res_id IN "
+            "(SELECT id FROM account_move WHERE retention_subscription_id = %s)",
             "DELETE FROM account_move WHERE retention_subscription_id = %s",
             "DELETE FROM sale_order WHERE retention_subscription_id = %s",
             "DELETE FROM mail_message WHERE model = 'retention.subscription' AND res_id = %s",
