@@ -403,8 +403,8 @@ def odoo_command(odoo_python, addons_path, data_dir, *args):
     ]
 
 
-def install_database(odoo_python, env, addons_path, data_dir, database, demo):
-    modules = ",".join([*addons_dirs_installable(), *TEST_ONLY_MODULES])
+def install_database(odoo_python, env, addons_path, data_dir, database, demo, extra_modules=()):
+    modules = ",".join([*addons_dirs_installable(), *extra_modules])
     args = [
         "-d",
         database,
@@ -431,11 +431,6 @@ def install_database(odoo_python, env, addons_path, data_dir, database, demo):
         f"installed {modules} into {database} in {time.monotonic() - started:.0f} s"
         f" ({'with' if demo else 'without'} demo data)"
     )
-
-
-# Odoo modules installed beside the addons for their tests only: the demo
-# payment provider pays shop orders in the eCommerce bridge's tests and tour.
-TEST_ONLY_MODULES = ("payment_demo",)
 
 
 def addons_dirs_installable():
@@ -467,6 +462,11 @@ def lint():
     return ok
 
 
+# Odoo modules the tests need that the addons must not depend on: the demo
+# payment provider, whose saved cards simulate accepted, pending and refused
+# payments (subscription billing tests) and pays shop orders (the eCommerce
+# bridge's tests and tour). Installed in the test database only.
+TEST_ONLY_MODULES = ("payment_demo",)
 # Odoo's own test suites of the modules the addons extend: they must still pass
 # with our addons installed.
 ODOO_SUITES = (
@@ -658,7 +658,15 @@ def run_odoo_tests(odoo_python, tally, steps):
     codes = []
     try:
         if steps & {"odoo", "odoo-suites", "browser"}:
-            install_database(odoo_python, env, addons_path, data_dir, database, demo=False)
+            install_database(
+                odoo_python,
+                env,
+                addons_path,
+                data_dir,
+                database,
+                demo=False,
+                extra_modules=TEST_ONLY_MODULES,
+            )
         config.write_text(
             "[options]\n"
             f"addons_path = {addons_path}\n"

@@ -1,6 +1,8 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from werkzeug.exceptions import NotFound
+
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
@@ -274,3 +276,45 @@ class RetentionSubscriptionPortal(CustomerPortal):
         except (AccessError, MissingError, UserError) as error:
             return self._back_to_subscription(subscription_id, error.args[0])
         return request.redirect(quotation.get_portal_url())
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/payment_method"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_subscription_payment_method(
+        self, subscription_id, token_id=None, access_token=None, **kw
+    ):
+        """The customer charges their subscription to one of their own saved
+        payment methods; a failed payment being retried is tried again with
+        it at once. Anything else (another customer's subscription or
+        token) is not found."""
+        try:
+            subscription = self._subscription_check_access(subscription_id, access_token)
+        except (AccessError, MissingError) as error:
+            raise NotFound() from error
+        partner = request.env.user.partner_id
+        if subscription.partner_id != partner.commercial_partner_id:
+            raise NotFound()
+        try:
+            token = subscription._payment_tokens().filtered(
+                lambda candidate: candidate.id == int(token_id or 0)
+            )
+        except ValueError as error:
+            raise NotFound() from error
+        if not token or subscription.state == "closed":
+            raise NotFound()
+        subscription = subscription.sudo()
+        if token != subscription.payment_token_id:
+            subscription.payment_token_id = token
+            subscription.message_post(
+                body=request.env._(
+                    "Payment method changed by the customer in the portal: %(token)s",
+                    token=token.display_name,
+                ),
+                author_id=partner.id,
+            )
+        subscription.charge_ids.filtered(lambda charge: charge.state == "failed")._send_request()
+        return self._back_to_subscription(subscription_id)

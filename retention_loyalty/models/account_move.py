@@ -1,10 +1,29 @@
-from odoo import fields, models
+from psycopg2.errors import SerializationFailure, UniqueViolation
+
+from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class AccountMove(models.Model):
-    """Credit notes take back the loyalty points of the orders they refund."""
+    """Credit notes take back the loyalty points of the orders they refund;
+    the invoices of subscription periods charge the saved payment method."""
 
     _inherit = "account.move"
+
+    retention_subscription_id = fields.Many2one(
+        "retention.subscription",
+        string="Subscription",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        check_company=True,
+    )
+    retention_subscription_period = fields.Integer(
+        string="Subscription Period",
+        readonly=True,
+        copy=False,
+        help="Index of the subscription's period this invoice bills (0 is the first).",
+    )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
@@ -13,7 +32,98 @@ class AccountMove(models.Model):
         refunds = posted.filtered(lambda move: move.move_type == "out_refund")
         if refunds:
             refunds._retention_referral_refunds()
+        if not self.env.context.get("retention_charge_later"):
+            posted.filtered(
+                lambda move: (
+                    move.move_type == "out_invoice"
+                    and move.retention_subscription_id.sudo().payment_token_id
+                )
+            )._retention_charge()
         return posted
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def _retention_send_invoices(self):
+        """E-mail posted invoices with Odoo's invoice template, rendered for
+        all of them at once; without the PDF (the customer opens the invoice
+        online), so that a server without wkhtmltopdf never fails a run."""
+        template = self.env.ref("account.email_template_edi_invoice", raise_if_not_found=False)
+        invoices = self.filtered(lambda move: move.state == "posted" and move.partner_id.email)
+        if not template or not invoices:
+            return
+        rendered = template._generate_template(
+            invoices.ids,
+            ("subject", "body_html", "email_from", "partner_to", "email_to", "email_cc"),
+            find_or_create_partners=True,
+        )
+        for invoice in invoices:
+            values = rendered[invoice.id]
+            invoice.with_context(mail_notify_force_send=False).message_post(
+                subject=values.get("subject"),
+                body=values.get("body_html"),
+                email_from=values.get("email_from"),
+                partner_ids=values.get("partner_ids", []),
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
+            )
+        invoices.write({"is_move_sent": True})
+
+    @api.model
+    def _retention_open_subscription_invoices(
+        self, subscriptions=None, shard=0, shards=1, limit=None
+    ):
+        """Posted, unpaid period invoices of subscriptions with a saved payment
+        method that no charge has been made for (of ``subscriptions``, or of
+        the cron shard)."""
+        if subscriptions is not None and not subscriptions:
+            return self.browse()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT m.id FROM account_move m
+                     JOIN retention_subscription s ON s.id = m.retention_subscription_id
+                    WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+                      AND m.payment_state IN ('not_paid', 'partial')
+                      AND s.payment_token_id IS NOT NULL
+                      AND %s
+                      AND NOT EXISTS (
+                          SELECT 1 FROM retention_subscription_charge c
+                           WHERE c.subscription_id = s.id
+                             AND c.period = m.retention_subscription_period)
+                 ORDER BY m.id %s""",
+                SQL("s.id IN %s", tuple(subscriptions.ids))
+                if subscriptions is not None
+                else SQL("mod(s.partner_id, %s) = %s", shards, shard),
+                SQL("LIMIT %s", limit) if limit else SQL(),
+            )
+        )
+        return self.browse(row[0] for row in rows)
+
+    def _retention_charge(self, commit=False):
+        """Charge the saved payment method of these period invoices'
+        subscriptions, once per period: the charge row is unique per
+        (subscription, period), so a second run, or another worker, finds
+        it and charges nothing. With ``commit`` (the cron), the charge row is
+        committed before the request goes to the provider, and its answer
+        after."""
+        Charge = self.env["retention.subscription.charge"].sudo()
+        for invoice in self.sudo():
+            try:
+                with self.env.cr.savepoint():
+                    charge = Charge.create(
+                        {
+                            "subscription_id": invoice.retention_subscription_id.id,
+                            "period": invoice.retention_subscription_period,
+                            "invoice_id": invoice.id,
+                        }
+                    )
+            except (UniqueViolation, SerializationFailure):
+                continue  # charged by another run
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            charge._send_request()
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _retention_evaluate_clubs(self):
         """Where revenue comes from posted invoices, posting one may lift its

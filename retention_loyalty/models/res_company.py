@@ -2,8 +2,15 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..engine import customer_movement, customer_scoring, scorecards
+from ..engine.dunning import parse_retry_days
 from ..engine.segments import RiskThresholds
 
+INVOICE_POLICY_SELECTION = [
+    ("none", "No invoice"),
+    ("draft", "Draft invoice"),
+    ("posted", "Posted invoice"),
+    ("posted_sent", "Posted and sent"),
+]
 DASHBOARD_DEFINITIONS = {
     "retention_active_days",
     "retention_churn_days",
@@ -130,6 +137,23 @@ class ResCompany(models.Model):
         default=True,
         help="Customers of a fixed-term subscription may renew it for another term by signing "
         "a renewal quotation in the portal.",
+    retention_subscription_invoice_policy = fields.Selection(
+        INVOICE_POLICY_SELECTION,
+        string="Subscription Invoices",
+        default="none",
+        required=True,
+        help="Default of new subscriptions: what becomes of each period's order once confirmed.",
+    )
+    retention_dunning_retry_days = fields.Char(
+        string="Payment Retries (days)",
+        default="1,3,7",
+        help="Days after a failed subscription payment when it is tried again, e.g. 1,3,7.",
+    )
+    retention_dunning_final_action = fields.Selection(
+        [("pause", "Pause the subscription"), ("close", "Close the subscription")],
+        string="After the Last Retry",
+        default="pause",
+        required=True,
     )
     retention_quick_reorder_min_orders = fields.Integer(
         string="Quick Reorder: Usual When Bought in",
@@ -269,6 +293,20 @@ class ResCompany(models.Model):
             high_overdue=self.retention_high_overdue,
             lost_overdue=self.retention_lost_overdue,
         )
+
+    @api.constrains("retention_dunning_retry_days")
+    def _check_retention_dunning_retry_days(self):
+        for company in self:
+            try:
+                parse_retry_days(company.retention_dunning_retry_days)
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._("Payment retries: %(error)s.", error=error)
+                ) from error
+
+    def _retention_dunning_days(self):
+        self.ensure_one()
+        return parse_retry_days(self.retention_dunning_retry_days)
 
     @api.constrains("retention_quick_reorder_min_orders", "retention_quick_reorder_last_orders")
     def _check_retention_quick_reorder(self):

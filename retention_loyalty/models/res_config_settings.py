@@ -27,6 +27,14 @@ class ResConfigSettings(models.TransientModel):
     )
     retention_portal_renew = fields.Boolean(
         related="company_id.retention_portal_renew", readonly=False
+    retention_subscription_invoice_policy = fields.Selection(
+        related="company_id.retention_subscription_invoice_policy", readonly=False
+    )
+    retention_dunning_retry_days = fields.Char(
+        related="company_id.retention_dunning_retry_days", readonly=False
+    )
+    retention_dunning_final_action = fields.Selection(
+        related="company_id.retention_dunning_final_action", readonly=False
     )
     retention_quick_reorder_min_orders = fields.Integer(
         related="company_id.retention_quick_reorder_min_orders", readonly=False

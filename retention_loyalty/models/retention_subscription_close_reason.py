@@ -18,14 +18,16 @@ class RetentionSubscriptionCloseReason(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_term_ended(self):
-        term_ended = self.env.ref(
-            "retention_loyalty.subscription_close_reason_term_ended", raise_if_not_found=False
-        )
-        if term_ended and term_ended in self:
-            raise UserError(
-                self.env._(
-                    "“%(reason)s” closes fixed-term subscriptions when their term is over; it "
-                    "cannot be deleted (archive it to hide it).",
-                    reason=term_ended.name,
+        for xmlid in (
+            "retention_loyalty.subscription_close_reason_term_ended",
+            "retention_loyalty.subscription_close_reason_payment_failed",
+        ):
+            reason = self.env.ref(xmlid, raise_if_not_found=False)
+            if reason and reason in self:
+                raise UserError(
+                    self.env._(
+                        "“%(reason)s” closes subscriptions by itself; it cannot be deleted "
+                        "(archive it to hide it).",
+                        reason=reason.name,
+                    )
                 )
-            )

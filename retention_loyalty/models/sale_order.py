@@ -329,6 +329,9 @@ class SaleOrder(models.Model):
                 allow_downgrade=False,
                 company_ids=list(qualified_companies),
             )
+        if confirmed.retention_subscription_id:
+            # Billed in advance, as the subscription's invoice policy says.
+            self.env["retention.subscription"]._invoice_period_orders(confirmed)
         return res
 
     retention_subscription_change_id = fields.Many2one(

@@ -14,6 +14,22 @@ class SaleOrderLine(models.Model):
 
     _inherit = "sale.order.line"
 
+    def _compute_qty_to_invoice(self):
+        """Subscription periods are billed in advance by their invoice (see
+        the subscription's invoice policy): their lines are invoiced on the
+        ordered quantity, whatever the product's invoicing policy, so that a
+        delivered-quantity product never asks for a credit note."""
+        res = super()._compute_qty_to_invoice()
+        for line in self:
+            order = line.order_id
+            if (
+                line.state == "sale"
+                and not line.display_type
+                and order.retention_subscription_id.invoice_policy not in (False, "none")
+            ):
+                line.qty_to_invoice = line.product_uom_qty - line.qty_invoiced
+        return res
+
     def _retention_reward_origin(self, orders):
         if self.env.su or self.env.user.has_group("retention_loyalty.group_retention_manager"):
             return points_origin("reward", orders)

@@ -40,3 +40,5 @@ from . import test_rewards_portal
 from . import test_rewards_concurrency
 from . import test_rewards_routes_tour
 from . import test_rewards_tour
+from . import test_subscription_billing
+from . import test_subscription_billing_routes_tour

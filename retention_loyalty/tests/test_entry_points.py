@@ -13,6 +13,7 @@ from odoo.tests import new_test_user, tagged
 from .common import TODAY, RetentionCase, make_order, make_product
 from .test_clubs import ClubCase
 from .test_points import PointsCase
+from .test_subscription_billing import demo_token
 from .test_subscriptions import SubscriptionCase
 
 
@@ -323,6 +324,7 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         "ir_cron_retention_subscription_reminders",
         "ir_cron_retention_product_affinity",
         "ir_cron_retention_referral_rewards",
+        "ir_cron_retention_subscription_payment_retries",
     )
 
     def test_the_list_of_scheduled_actions_is_complete(self):
@@ -397,6 +399,17 @@ class TestEveryCronAsScheduled(SubscriptionCase):
             buyer = self.env["res.partner"].create({"name": f"Cron pair buyer {number}"})
             make_order(self.env, buyer, self.coffee, 20.0, date(2026, 5, 2))
             make_order(self.env, buyer, filters, 4.0, date(2026, 5, 3))
+        # A subscriber whose card was refused yesterday: retried today.
+        refused = self.env["res.partner"].create({"name": "Cron refused card"})
+        unpaid = self._subscription(
+            date(2026, 7, 1),
+            partner_id=refused.id,
+            invoice_policy="posted",
+            payment_token_id=demo_token(self.env, refused, "error").id,
+        )
+        with freeze_time("2026-07-01 06:00:00"):
+            unpaid._generate_orders()
+        self.assertEqual(unpaid.charge_ids.next_retry_date, date(2026, 7, 2))
         with freeze_time("2026-07-02 06:00:00"):
             for name in self.CRONS:
                 self.env.ref(f"retention_loyalty.{name}").method_direct_trigger()
@@ -434,6 +447,10 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         self.assertEqual(ending.activity_ids.mapped("date_deadline"), [date(2026, 7, 1)])
         pairs = self.env["retention.product.affinity"].search([("product_id", "=", filters.id)])
         self.assertEqual(pairs.related_product_id, self.coffee)
+        self.assertRecordValues(
+            unpaid.charge_ids,
+            [{"state": "failed", "attempt_count": 2, "next_retry_date": date(2026, 7, 4)}],
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -1,0 +1,531 @@
+from datetime import date
+
+from freezegun import freeze_time
+from psycopg2.errors import UniqueViolation
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import ValidationError
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import make_product
+
+# Periods of these subscriptions start on the 1st of each month from June 2026.
+START = date(2026, 6, 1)
+
+
+def require_payment_demo(env):
+    """The tests charge saved cards of Odoo's demo provider: fail clearly
+    when the database lacks it (never skip)."""
+    if "demo_simulated_state" not in env["payment.token"]._fields:
+        raise RuntimeError(
+            "payment_demo is not installed in this database: the harness installs it in the "
+            "test database (tools/harness.py TEST_ONLY_MODULES); by hand, add -i payment_demo"
+        )
+
+
+def demo_token(env, partner, state="done", **values):
+    """A saved card of Odoo's demo provider (payment_demo, installed in the
+    test database by the harness): its payments end in ``state``."""
+    require_payment_demo(env)
+    return env["payment.token"].create(
+        {
+            "provider_id": env.ref("payment.payment_provider_demo").id,
+            "payment_method_id": env.ref("payment_demo.payment_method_demo").id,
+            "partner_id": partner.id,
+            "payment_details": "4242",
+            "provider_ref": f"demo {partner.id} {state}",
+            "demo_simulated_state": state,
+            **values,
+        }
+    )
+
+
+class BillingCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.company.partner_id.tz = "UTC"
+        cls.company.write(
+            {"retention_dunning_retry_days": "1,3,7", "retention_dunning_final_action": "pause"}
+        )
+        require_payment_demo(cls.env)
+        cls.provider = cls.env.ref("payment.payment_provider_demo")
+        cls.provider.write({"state": "test", "company_id": cls.company.id})
+        cls.coffee = make_product(cls.env, "Billed coffee", 20.0)
+        cls.filters = make_product(cls.env, "Billed filters", 5.0)
+        # Invoiced on delivery when sold alone: a subscription bills it in advance.
+        cls.filters.invoice_policy = "delivery"
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Billed Subscriber", "email": "billed@example.com"}
+        )
+        cls.terms = cls.env.ref("account.account_payment_term_30days")
+        cls.customer.property_payment_term_id = cls.terms
+        cls.salesman = new_test_user(
+            cls.env, login="rl_billing_salesman", groups="sales_team.group_sale_salesman"
+        )
+
+    def _subscription(self, policy="posted", token=None, activate=True, **values):
+        subscription = self.env["retention.subscription"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_start": START,
+                "invoice_policy": policy,
+                "payment_token_id": token.id if token else False,
+                "user_id": self.salesman.id,
+                "line_ids": [
+                    Command.create({"product_id": self.coffee.id, "quantity": 2, "price_unit": 20}),
+                    Command.create({"product_id": self.filters.id, "quantity": 1, "price_unit": 5}),
+                ],
+                **values,
+            }
+        )
+        if activate:
+            subscription.action_activate()
+        return subscription
+
+    def _messages(self, subscription):
+        return [
+            message.preview
+            for message in subscription.message_ids.sorted("id")
+            if message.message_type in ("comment", "notification") and message.preview
+        ]
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionInvoices(BillingCase):
+    """An invoice per period, as the subscription's policy says."""
+
+    def test_new_subscriptions_take_the_company_policy_and_the_customer_terms(self):
+        self.company.retention_subscription_invoice_policy = "posted_sent"
+        subscription = self.env["retention.subscription"].create(
+            {"partner_id": self.customer.id, "date_start": START}
+        )
+        self.assertEqual(subscription.invoice_policy, "posted_sent")
+        self.assertEqual(subscription.payment_term_id, self.terms)
+
+    @freeze_time("2026-07-10")
+    def test_no_invoice_policy_leaves_the_orders_to_invoice(self):
+        subscription = self._subscription(policy="none")
+        orders = subscription._generate_orders()
+        self.assertEqual(len(orders), 2)
+        self.assertFalse(orders.invoice_ids)
+        self.assertFalse(subscription.invoice_ids)
+
+    @freeze_time("2026-07-10")
+    def test_draft_policy_bills_each_period_in_advance_on_its_start(self):
+        subscription = self._subscription(policy="draft")
+        orders = subscription._generate_orders().sorted("retention_subscription_period")
+        invoices = subscription.invoice_ids.sorted("retention_subscription_period")
+        self.assertEqual(len(invoices), 2)
+        self.assertRecordValues(
+            invoices,
+            [
+                {
+                    "state": "draft",
+                    "move_type": "out_invoice",
+                    "invoice_date": date(2026, 6, 1),
+                    "invoice_payment_term_id": self.terms.id,
+                    "retention_subscription_period": 0,
+                    "amount_total": 45.0,
+                },
+                {
+                    "state": "draft",
+                    "move_type": "out_invoice",
+                    "invoice_date": date(2026, 7, 1),
+                    "invoice_payment_term_id": self.terms.id,
+                    "retention_subscription_period": 1,
+                    "amount_total": 45.0,
+                },
+            ],
+        )
+        # The filters, invoiced on delivery when sold alone, are billed for
+        # the ordered quantity; each order is fully invoiced by its period's invoice.
+        self.assertEqual(
+            sorted(
+                invoices[0].invoice_line_ids.mapped(lambda line: (line.product_id, line.quantity))
+            ),
+            sorted([(self.coffee, 2.0), (self.filters, 1.0)]),
+        )
+        self.assertEqual(orders[0].invoice_ids, invoices[0])
+        self.assertEqual(orders[1].invoice_ids, invoices[1])
+        self.assertEqual(orders.mapped("invoice_status"), ["invoiced", "invoiced"])
+        self.assertEqual(subscription.invoice_count, 2)
+        self.assertEqual(
+            subscription.action_view_invoices()["domain"],
+            [("retention_subscription_id", "=", subscription.id)],
+        )
+
+    @freeze_time("2026-06-10")
+    def test_posted_policy_posts_without_sending(self):
+        subscription = self._subscription(policy="posted")
+        subscription._generate_orders()
+        invoice = subscription.invoice_ids
+        self.assertRecordValues(
+            invoice, [{"state": "posted", "is_move_sent": False, "payment_state": "not_paid"}]
+        )
+        self.assertEqual(invoice.invoice_date_due, date(2026, 7, 1))  # 30 days
+        self.assertFalse(invoice.message_ids.filtered(lambda m: m.message_type == "comment"))
+
+    @freeze_time("2026-06-10")
+    def test_posted_and_sent_policy_emails_odoo_invoice_template_without_pdf(self):
+        subscription = self._subscription(policy="posted_sent")
+        subscription._generate_orders()
+        invoice = subscription.invoice_ids
+        self.assertRecordValues(invoice, [{"state": "posted", "is_move_sent": True}])
+        sent = invoice.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertEqual(len(sent), 1)
+        self.assertIn(invoice.name, sent.subject)
+        self.assertEqual(sent.partner_ids, self.customer)
+        self.assertFalse(sent.attachment_ids)
+
+    @freeze_time("2026-06-10")
+    def test_an_order_confirmed_by_hand_is_billed_too(self):
+        subscription = self._subscription(policy="draft", auto_confirm=False)
+        order = subscription._generate_orders()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(subscription.invoice_ids)
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(subscription.invoice_ids.invoice_line_ids.sale_line_ids.order_id, order)
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionPayments(BillingCase):
+    """The saved payment method is charged once per period when its invoice is posted."""
+
+    def _charge(self, subscription):
+        return subscription.charge_ids
+
+    @freeze_time("2026-06-10")
+    def test_a_successful_payment_is_reconciled_with_the_invoice(self):
+        subscription = self._subscription(token=demo_token(self.env, self.customer, "done"))
+        subscription._generate_orders()
+        invoice = subscription.invoice_ids
+        charge = self._charge(subscription)
+        self.assertRecordValues(charge, [{"state": "done", "attempt_count": 1, "period": 0}])
+        self.assertEqual(charge.transaction_ids.state, "done")
+        self.assertEqual(charge.transaction_ids.operation, "offline")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(charge.transaction_ids.payment_id.reconciled_invoice_ids, invoice)
+        self.assertIn("Payment of", self._messages(subscription)[-1])
+        # The next run charges nothing more.
+        self.env["retention.subscription"]._cron_generate_orders()
+        self.assertEqual(
+            len(self.env["payment.transaction"].search([("invoice_ids", "=", invoice.id)])), 1
+        )
+
+    @freeze_time("2026-06-10")
+    def test_a_refused_payment_starts_the_retries_with_an_email(self):
+        subscription = self._subscription(token=demo_token(self.env, self.customer, "error"))
+        subscription._generate_orders()
+        charge = self._charge(subscription)
+        self.assertRecordValues(
+            charge,
+            [
+                {
+                    "state": "failed",
+                    "attempt_count": 1,
+                    "first_failure_date": date(2026, 6, 10),
+                    "next_retry_date": date(2026, 6, 11),
+                }
+            ],
+        )
+        self.assertEqual(subscription.invoice_ids.payment_state, "not_paid")
+        mail = subscription.message_ids.filtered(
+            lambda m: m.message_type == "comment" and "failed" in (m.subject or "")
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn(f"/my/subscriptions/{subscription.id}", mail.body)
+        self.assertEqual(mail.partner_ids, self.customer)
+
+    @freeze_time("2026-06-10")
+    def test_a_pending_payment_waits_for_the_provider_then_reconciles(self):
+        subscription = self._subscription(token=demo_token(self.env, self.customer, "pending"))
+        subscription._generate_orders()
+        charge = self._charge(subscription)
+        self.assertEqual(charge.state, "pending")
+        transaction = charge.transaction_ids
+        self.assertEqual(transaction.state, "pending")
+        # Neither the order cron nor the retries touch it while the provider is silent.
+        self.env["retention.subscription"]._cron_generate_orders()
+        self.env["retention.subscription.charge"]._cron_retry_payments()
+        self.assertEqual(charge.transaction_ids, transaction)
+        # The provider's late answer: Odoo's post-processing reconciles it.
+        transaction._set_done()
+        transaction._post_process()
+        self.assertEqual(charge.state, "done")
+        self.assertIn(subscription.invoice_ids.payment_state, ("paid", "in_payment"))
+
+    @freeze_time("2026-06-10")
+    def test_a_crash_between_invoice_and_payment_is_charged_once_by_the_next_run(self):
+        subscription = self._subscription(token=demo_token(self.env, self.customer, "done"))
+        # As the cron does: invoices first (then it commits; here it "crashes").
+        subscription.with_context(retention_charge_later=True)._generate_orders()
+        invoice = subscription.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(subscription.charge_ids)
+        Subscription = self.env["retention.subscription"]
+        Subscription._cron_generate_orders()
+        Subscription._cron_generate_orders()
+        self.assertEqual(len(subscription.charge_ids.transaction_ids), 1)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    @freeze_time("2026-06-10")
+    def test_a_draft_invoice_posted_by_hand_charges_the_customer(self):
+        subscription = self._subscription(
+            policy="draft", token=demo_token(self.env, self.customer, "done")
+        )
+        subscription._generate_orders()
+        invoice = subscription.invoice_ids
+        self.assertFalse(subscription.charge_ids)
+        invoice.action_post()
+        self.assertEqual(subscription.charge_ids.state, "done")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    @freeze_time("2026-06-10")
+    def test_an_order_confirmed_by_hand_is_billed_and_charged(self):
+        subscription = self._subscription(
+            token=demo_token(self.env, self.customer, "done"), auto_confirm=False
+        )
+        order = subscription._generate_orders()
+        self.assertFalse(subscription.invoice_ids)
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(subscription.invoice_ids.state, "posted")
+        self.assertEqual(subscription.charge_ids.state, "done")
+        self.assertIn(subscription.invoice_ids.payment_state, ("paid", "in_payment"))
+
+    @freeze_time("2026-06-10")
+    def test_a_removed_token_fails_with_a_clear_reason(self):
+        token = demo_token(self.env, self.customer, "done")
+        subscription = self._subscription(token=token)
+        token.active = False  # what removing a saved card does
+        subscription._generate_orders()
+        charge = subscription.charge_ids
+        self.assertEqual(charge.state, "failed")
+        self.assertFalse(charge.transaction_ids)
+        self.assertIn("no usable saved payment method", charge.failure_reason)
+
+    def test_only_the_customer_own_tokens_of_an_enabled_provider(self):
+        stranger = self.env["res.partner"].create({"name": "Stranger"})
+        with self.assertRaises(ValidationError):
+            self._subscription(token=demo_token(self.env, stranger, "done"))
+        contact = self.env["res.partner"].create({"name": "Contact", "parent_id": self.customer.id})
+        subscription = self._subscription(token=demo_token(self.env, contact, "done"))
+        self.assertTrue(subscription.payment_token_id)
+        self.provider.state = "disabled"
+        with self.assertRaises(ValidationError):
+            subscription.payment_token_id = demo_token(self.env, self.customer, "done")
+
+    def test_the_database_refuses_a_second_charge_of_a_period(self):
+        with freeze_time("2026-06-10"):
+            subscription = self._subscription(token=demo_token(self.env, self.customer, "pending"))
+            subscription._generate_orders()
+        charge = subscription.charge_ids
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            self.env["retention.subscription.charge"].create(
+                {
+                    "subscription_id": subscription.id,
+                    "period": 0,
+                    "invoice_id": charge.invoice_id.id,
+                }
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionDunning(BillingCase):
+    """Failed payments are retried on the company's schedule (1, 3 and 7 days
+    after the first failure), then the subscription pauses or closes."""
+
+    def _failing_subscription(self):
+        token = demo_token(self.env, self.customer, "error")
+        with freeze_time("2026-06-10"):
+            subscription = self._subscription(token=token)
+            subscription._generate_orders()
+        return subscription, token
+
+    def _retry_on(self, day):
+        with freeze_time(day):
+            self.env["retention.subscription.charge"]._cron_retry_payments()
+
+    def _failure_mails(self, subscription):
+        return subscription.message_ids.filtered(
+            lambda m: m.message_type == "comment" and "failed" in (m.subject or "")
+        )
+
+    def test_each_retry_day_then_the_subscription_pauses(self):
+        subscription, _token = self._failing_subscription()
+        charge = subscription.charge_ids
+        self._retry_on("2026-06-11")
+        self.assertRecordValues(
+            charge, [{"state": "failed", "attempt_count": 2, "next_retry_date": date(2026, 6, 13)}]
+        )
+        self._retry_on("2026-06-12")  # not due: nothing happens
+        self._retry_on("2026-06-12")
+        self.assertEqual(charge.attempt_count, 2)
+        self._retry_on("2026-06-13")
+        self.assertRecordValues(
+            charge, [{"state": "failed", "attempt_count": 3, "next_retry_date": date(2026, 6, 17)}]
+        )
+        self.assertEqual(subscription.state, "active")
+        self._retry_on("2026-06-17")
+        self.assertRecordValues(
+            charge, [{"state": "stopped", "attempt_count": 4, "next_retry_date": False}]
+        )
+        self.assertEqual(len(charge.transaction_ids), 4)
+        self.assertEqual(subscription.state, "paused")
+        self.assertEqual(len(self._failure_mails(subscription)), 4)
+        activity = subscription.activity_ids
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertIn("Payment failed", activity.summary)
+        # Nothing more afterwards.
+        self._retry_on("2026-06-30")
+        self.assertEqual(charge.attempt_count, 4)
+
+    def test_the_last_retry_closes_for_payment_failed_when_the_company_says_so(self):
+        self.company.retention_dunning_final_action = "close"
+        subscription, _token = self._failing_subscription()
+        for day in ("2026-06-11", "2026-06-13", "2026-06-17"):
+            self._retry_on(day)
+        self.assertRecordValues(
+            subscription,
+            [
+                {
+                    "state": "closed",
+                    "close_reason_id": self.env.ref(
+                        "retention_loyalty.subscription_close_reason_payment_failed"
+                    ).id,
+                }
+            ],
+        )
+
+    def test_a_successful_retry_ends_the_sequence(self):
+        subscription, token = self._failing_subscription()
+        self._retry_on("2026-06-11")
+        token.demo_simulated_state = "done"  # the customer's bank accepts again
+        self._retry_on("2026-06-13")
+        charge = subscription.charge_ids
+        self.assertRecordValues(charge, [{"state": "done", "next_retry_date": False}])
+        self.assertIn(subscription.invoice_ids.payment_state, ("paid", "in_payment"))
+        self.assertIn("The payment retries end.", self._messages(subscription)[-1])
+        self._retry_on("2026-06-17")
+        self.assertEqual(len(charge.transaction_ids), 3)
+        self.assertEqual(subscription.state, "active")
+
+    def test_a_customer_who_closes_during_dunning_stops_it(self):
+        subscription, _token = self._failing_subscription()
+        with freeze_time("2026-06-11"):
+            subscription._close(self.env.ref("retention_loyalty.subscription_close_reason_price"))
+        charge = subscription.charge_ids
+        self.assertRecordValues(charge, [{"state": "stopped", "next_retry_date": False}])
+        self._retry_on("2026-06-13")
+        self.assertEqual(len(charge.transaction_ids), 1)
+        self.assertFalse(subscription.activity_ids)
+
+    def test_a_cancelled_invoice_is_not_charged_again(self):
+        subscription, _token = self._failing_subscription()
+        invoice = subscription.invoice_ids
+        invoice.button_draft()
+        invoice.button_cancel()
+        self._retry_on("2026-06-11")
+        charge = subscription.charge_ids
+        self.assertRecordValues(charge, [{"state": "stopped", "attempt_count": 1}])
+        self.assertEqual(len(charge.transaction_ids), 1)
+        self.assertIn("cancelled or credited", self._messages(subscription)[-1])
+
+    def test_retry_days_are_validated(self):
+        with self.assertRaises(ValidationError):
+            self.company.retention_dunning_retry_days = "3,1"
+        with self.assertRaises(ValidationError):
+            self.company.retention_dunning_retry_days = "1,,7"
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionChargeConcurrency(TransactionCase):
+    """Two real transactions (two cron workers, or a crash and a rerun) find
+    the same posted, unpaid invoice: the period is charged once."""
+
+    def _env(self):
+        cursor = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cursor.close)
+        return api.Environment(
+            cursor, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
+        )
+
+    def setUp(self):
+        super().setUp()
+        env = self._env()
+        require_payment_demo(env)
+        env.ref("payment.payment_provider_demo").state = "test"
+        partner = env["res.partner"].create({"name": "Raced Subscriber"})
+        product = make_product(env, "Raced coffee", 20.0)
+        token = demo_token(env, partner, "pending")
+        subscription = env["retention.subscription"].create(
+            {
+                "partner_id": partner.id,
+                "date_start": env["retention.subscription"]._company_today(env.company),
+                "invoice_policy": "posted",
+                "payment_token_id": token.id,
+                "line_ids": [Command.create({"product_id": product.id, "price_unit": 20.0})],
+            }
+        )
+        subscription.action_activate()
+        # The invoice is posted and committed, its charge not made yet.
+        subscription.with_context(retention_charge_later=True)._generate_orders()
+        env.cr.commit()
+        self.subscription_id = subscription.id
+        self.addCleanup(self._remove, subscription.id, partner.id, product.id, token.id)
+
+    def _remove(self, subscription_id, partner_id, product_id, token_id):
+        env = self._env()
+        for query in (
+            "DELETE FROM payment_transaction WHERE token_id = %s",
+            "DELETE FROM retention_subscription_charge WHERE subscription_id = %s",
+            "DELETE FROM mail_message WHERE model = 'account.move' AND res_id IN "
+            "(SELECT id FROM account_move WHERE retention_subscription_id = %s)",
+            "DELETE FROM mail_followers WHERE res_model = 'account.move' AND res_id IN "
+            "(SELECT id FROM account_move WHERE retention_subscription_id = %s)",
+            "DELETE FROM account_move WHERE retention_subscription_id = %s",
+            "DELETE FROM sale_order WHERE retention_subscription_id = %s",
+            "DELETE FROM mail_message WHERE model = 'retention.subscription' AND res_id = %s",
+            "DELETE FROM retention_subscription WHERE id = %s",
+        ):
+            env.cr.execute(query, [token_id if "token_id" in query else subscription_id])
+        env["payment.token"].browse(token_id).unlink()
+        env["product.product"].browse(product_id).product_tmpl_id.unlink()
+        env["res.partner"].browse(partner_id).unlink()
+        env.cr.commit()
+
+    def test_two_workers_charge_a_period_once(self):
+        first, second = self._env(), self._env()
+        Move = first["account.move"]
+        found_first = Move._retention_open_subscription_invoices(
+            subscriptions=first["retention.subscription"].browse(self.subscription_id)
+        )
+        found_second = second["account.move"]._retention_open_subscription_invoices(
+            subscriptions=second["retention.subscription"].browse(self.subscription_id)
+        )
+        self.assertEqual(len(found_first), 1)
+        self.assertEqual(found_second.ids, found_first.ids)
+        found_first._retention_charge(commit=True)
+        with mute_logger("odoo.sql_db"):
+            found_second._retention_charge(commit=True)
+        check = self._env()
+        charges = check["retention.subscription.charge"].search(
+            [("subscription_id", "=", self.subscription_id)]
+        )
+        self.assertEqual(len(charges), 1)
+        self.assertEqual(len(charges.transaction_ids), 1)
+        self.assertEqual(charges.state, "pending")
+        # A third run, with everything committed, finds nothing to charge.
+        self.assertFalse(
+            check["account.move"]._retention_open_subscription_invoices(
+                subscriptions=charges.subscription_id
+            )
+        )
