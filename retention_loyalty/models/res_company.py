@@ -137,6 +137,7 @@ class ResCompany(models.Model):
         default=True,
         help="Customers of a fixed-term subscription may renew it for another term by signing "
         "a renewal quotation in the portal.",
+    )
     retention_subscription_invoice_policy = fields.Selection(
         INVOICE_POLICY_SELECTION,
         string="Subscription Invoices",

@@ -27,6 +27,7 @@ class ResConfigSettings(models.TransientModel):
     )
     retention_portal_renew = fields.Boolean(
         related="company_id.retention_portal_renew", readonly=False
+    )
     retention_subscription_invoice_policy = fields.Selection(
         related="company_id.retention_subscription_invoice_policy", readonly=False
     )
