@@ -933,6 +933,24 @@ class ResPartner(models.Model):
         help="The customer's own code to refer new customers; made when first shown.",
     )
 
+    retention_referral_ids = fields.One2many(
+        "retention.referral", "referred_id", string="Referred By", readonly=True
+    )
+    retention_referral_waiting = fields.Boolean(
+        compute="_compute_retention_referral_waiting",
+        store=True,
+        compute_sudo=True,
+        help="Technical: a referral from the customer's sign-up waits for their first order.",
+    )
+
+    @api.depends("retention_referral_ids.state", "retention_referral_ids.first_order_id")
+    def _compute_retention_referral_waiting(self):
+        for partner in self:
+            partner.retention_referral_waiting = any(
+                referral.state == "pending" and not referral.first_order_id
+                for referral in partner.retention_referral_ids
+            )
+
     _sql_constraints = [
         (
             "retention_referral_code_unique",

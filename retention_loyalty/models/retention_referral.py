@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine.points import round_points
@@ -139,28 +139,6 @@ class RetentionReferral(models.Model):
     # ------------------------------------------------------------------ recording
 
     @api.model
-    @tools.ormcache()
-    def _retention_open_signups(self):
-        """(customer id, company id) of referrals from a sign-up still waiting
-        for their first order: a few, read when any order is confirmed."""
-        return frozenset(
-            (referral.referred_id.id, referral.company_id.id)
-            for referral in self.sudo().search(
-                [("state", "=", "pending"), ("first_order_id", "=", False)]
-            )
-        )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if {"state", "first_order_id"} & set(vals):
-            self.env.registry.clear_cache()
-        return super().write(vals)
-
-    @api.model
     def _retention_referrer_of(self, code):
         """The customer whose referral code ``code`` is, if any."""
         code = clean_code(code)
@@ -277,11 +255,12 @@ class RetentionReferral(models.Model):
         """Link referrals waiting since a sign-up to the customer's first
         order, record those of orders that came with a code, and reward the
         ones already paid (paid online before confirmation)."""
-        open_signups = self._retention_open_signups()
+        # The customer's flag, read with the rest of the partner: confirming
+        # an order costs no query and no cache for the referrals.
         todo = orders.filtered(
             lambda order: (
                 order.retention_referral_code
-                or (order.partner_id.commercial_partner_id.id, order.company_id.id) in open_signups
+                or order.partner_id.commercial_partner_id.retention_referral_waiting
             )
         )
         if not todo:
