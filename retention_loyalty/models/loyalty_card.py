@@ -356,6 +356,8 @@ class LoyaltyCard(models.Model):
                 "move_id": change.get("move_id") or False,
                 "date": change.get("date") or today,
                 "refund_basis": change.get("refund_basis", 0.0),
+                "bonus_source": change.get("bonus_source") or False,
+                "bonus_period": change.get("bonus_period") or False,
             }
             lots = lots_by_card[card.id]
             if points > 0:

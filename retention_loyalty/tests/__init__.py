@@ -31,3 +31,4 @@ from . import test_salesperson_day
 from . import test_risk_consistency
 from . import test_quick_reorder
 from . import test_quick_reorder_routes_tour
+from . import test_bonus_points
