@@ -5,7 +5,6 @@ from . import retention_customer_stat
 from . import retention_segment_history
 from . import retention_model_fit
 from . import res_partner
-from . import res_partner_profile
 from . import sale_order
 from . import sale_order_line
 from . import product_product

@@ -39,7 +39,7 @@ class RetentionEventEffect(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     attendance = fields.Selection(ATTENDANCE, readonly=True)
     customers = fields.Integer(readonly=True)
-    reordered = fields.Integer(string="Reordered", readonly=True)
+    reordered = fields.Integer(readonly=True)
     reorder_rate = fields.Float(readonly=True, aggregator="avg")
     revenue = fields.Monetary(readonly=True)
     revenue_per_customer = fields.Monetary(readonly=True, aggregator="avg")
