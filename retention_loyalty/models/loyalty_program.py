@@ -250,12 +250,21 @@ class LoyaltyProgram(models.Model):
             ._retention_uses_ledger()
         )
         label = dict(Entry._fields["bonus_source"]._description_selection(self.env))[source]
+        clubs = {}
+        if programs.retention_club_ids:
+            partners = self.env["res.partner"].concat(*(partner for partner, _day in grants))
+            clubs = partners.commercial_partner_id._retention_current_clubs()
         entries = Entry
         for program in programs:
             wanted = {}
             for partner, day in grants:
                 company = partner.company_id
                 if program.company_id and company and company != program.company_id:
+                    continue
+                # A members-only program pays its members only.
+                if program.retention_club_ids and not (
+                    program.retention_club_ids & clubs[partner.commercial_partner_id.id]
+                ):
                     continue
                 wanted.setdefault(partner, period_key(day, program.retention_bonus_period))
             if not wanted:

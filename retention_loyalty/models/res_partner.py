@@ -1,3 +1,4 @@
+import logging
 import math
 import threading
 from collections import defaultdict
@@ -16,6 +17,8 @@ from ..engine.contacts import Touch, latest_touch
 from ..engine.playbooks import CATCH_UP_DAYS
 from ..engine.recurrence import Recurrence
 from .retention_customer_stat import RISK_LEVEL_SELECTION
+
+_logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = ("retention_birthday", "retention_preference_ids", "retention_marketing_consent")
 
@@ -987,11 +990,12 @@ class ResPartner(models.Model):
         nothing: the ledger knows which bonus each customer already has."""
         today = fields.Date.context_today(self)
         done = 0
+        granted = self.env["retention.points.entry"]
         for source in ("birthday", "profile"):
             pairs = self._retention_bonus_due(source, today, batch_size - done)
             if pairs:
                 partners = self.browse(partner_id for partner_id, _day in pairs).sudo()
-                self.env["loyalty.program"]._retention_grant_bonus(
+                granted |= self.env["loyalty.program"]._retention_grant_bonus(
                     source, list(zip(partners, (day for _id, day in pairs), strict=True))
                 )
                 done += len(pairs)
@@ -1000,6 +1004,11 @@ class ResPartner(models.Model):
         remaining = sum(
             len(self._retention_bonus_due(source, today)) for source in ("birthday", "profile")
         )
+        if done and not granted and remaining:
+            # The query and the grant disagree on who is due: stop rather than
+            # run again and again on the same customers.
+            _logger.warning("Bonus points: %s customers due but none could be given", remaining)
+            remaining = 0
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if done and not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -1048,7 +1057,16 @@ class ResPartner(models.Model):
                       AND program.%(points)s > 0
                       AND (program.company_id IS NULL OR earned.company_id IS NULL
                            OR program.company_id = earned.company_id)
-                    WHERE NOT EXISTS (
+                     JOIN res_partner customer ON customer.id = earned.partner_id
+                    WHERE (NOT EXISTS (SELECT 1 FROM loyalty_program_retention_club_rel club
+                                        WHERE club.program_id = program.id)
+                           OR EXISTS (SELECT 1 FROM loyalty_program_retention_club_rel club
+                                        JOIN retention_club_membership membership
+                                          ON membership.club_id = club.club_id
+                                       WHERE club.program_id = program.id
+                                         AND membership.partner_id = customer.commercial_partner_id
+                                         AND membership.state IN ('active', 'grace')))
+                      AND NOT EXISTS (
                           SELECT 1 FROM retention_points_entry entry
                            WHERE entry.partner_id = earned.partner_id
                              AND entry.program_id = program.id

@@ -158,6 +158,25 @@ class TestBirthdayBonus(BonusCase):
             [entry] = bonus_entries(self.env, partner, "birthday")
             self.assertEqual((entry.bonus_period, entry.points), ("2027", 20.0))
 
+    def test_a_members_only_program_pays_its_members_only(self):
+        club = self.env["retention.club"].create({"name": "Bonus Tasting Club", "policy": "free"})
+        members_only = make_bonus_program(self.env, "Members Club", birthday=70)
+        members_only.retention_club_ids = club
+        member = self.env["res.partner"].create(
+            {"name": "Member", "retention_birthday": date(1980, 7, 2)}
+        )
+        self.customer.retention_birthday = date(1980, 7, 2)
+        with freeze_time("2026-07-02"):
+            self.env["retention.club.membership"].create(
+                {"partner_id": member.id, "club_id": club.id, "origin": "enrolment"}
+            )
+            # Both get the open program's bonus, only the member the club's.
+            self.assertEqual(self._cron(), (2, 0))
+            self.assertEqual(self._cron(), (0, 0))
+        self.assertEqual(len(bonus_entries(self.env, member, "birthday", members_only)), 1)
+        self.assertFalse(bonus_entries(self.env, self.customer, "birthday", members_only))
+        self.assertEqual(len(bonus_entries(self.env, self.customer, "birthday", self.program)), 1)
+
     def test_month_period_keeps_the_birthday_in_its_month(self):
         """Caught up in July, a 30 June birthday still belongs to June: with
         a monthly period the July run does not give it again."""
