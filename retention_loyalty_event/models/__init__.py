@@ -4,3 +4,4 @@ from . import retention_points_entry
 from . import loyalty_program
 from . import event_registration
 from . import event_event
+from . import retention_playbook

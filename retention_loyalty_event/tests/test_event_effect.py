@@ -100,6 +100,11 @@ class TestEventInvitationEffect(TransactionCase):
             )
             for row in rows
         }
+        action = self.playbook.action_view_event_effect()
+        self.assertEqual(
+            set(self.env["retention.event.effect"].search(action["domain"]).ids), set(rows.ids)
+        )
+        self.assertTrue(self.playbook.invites_to_event)
         self.assertEqual(
             figures,
             {
