@@ -9,8 +9,12 @@
     "depends": ["retention_loyalty", "event"],
     "auto_install": True,
     "data": [
+        "security/ir.model.access.csv",
+        "security/retention_event_rules.xml",
         "data/mail_template_data.xml",
         "data/retention_playbook_tiers.xml",
         "views/retention_playbook_views.xml",
+        "views/retention_event_effect_views.xml",
+        "views/event_registration_templates.xml",
     ],
 }

@@ -11,5 +11,6 @@
     "data": [
         "data/retention_playbook_data.xml",
         "views/retention_playbook_views.xml",
+        "views/loyalty_program_views.xml",
     ],
 }

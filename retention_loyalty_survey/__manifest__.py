@@ -9,7 +9,10 @@
     "depends": ["retention_loyalty", "survey"],
     "auto_install": True,
     "data": [
+        "security/ir.model.access.csv",
+        "security/retention_survey_rules.xml",
         "data/retention_playbook_data.xml",
         "views/retention_playbook_views.xml",
+        "views/retention_nps_answer_views.xml",
     ],
 }

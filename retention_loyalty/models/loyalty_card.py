@@ -368,6 +368,8 @@ class LoyaltyCard(models.Model):
                 "refund_basis": change.get("refund_basis", 0.0),
                 # Bridges link the entry to their own documents (a PoS order).
                 **change.get("links", {}),
+                "bonus_source": change.get("bonus_source") or False,
+                "bonus_period": change.get("bonus_period") or False,
             }
             lots = lots_by_card[card.id]
             if points > 0:

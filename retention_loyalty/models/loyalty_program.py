@@ -1,10 +1,16 @@
+import logging
 from datetime import timedelta
+
+from psycopg2 import errors
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..engine.bonus import period_key
 from ..engine.points import expiry_date
+
+_logger = logging.getLogger(__name__)
 
 
 class LoyaltyProgram(models.Model):
@@ -68,6 +74,36 @@ class LoyaltyProgram(models.Model):
     retention_point_value = fields.Float(
         compute="_compute_retention_point_value", string="Value of a Point"
     )
+    # Bonus points for more than purchases (the bridges add newsletter, event
+    # and survey): what each is worth, 0 for none, and how often a customer
+    # can get each. Handing out value is for retention administrators.
+    retention_bonus_period = fields.Selection(
+        [
+            ("year", "Once per calendar year"),
+            ("month", "Once per calendar month"),
+            ("once", "Only once"),
+        ],
+        string="Each Bonus",
+        default="year",
+        required=True,
+        groups="retention_loyalty.group_retention_manager",
+        help="How often a customer can get each kind of bonus on this program. A birthday "
+        "belongs to the period it is celebrated in; the other bonuses to the day they are "
+        "earned.",
+    )
+    retention_bonus_profile_points = fields.Float(
+        string="Completed Profile",
+        groups="retention_loyalty.group_retention_manager",
+        help="Points for a complete customer profile: birthday, at least one interest, and "
+        "an answer (yes or no) to the marketing consent question. Checked when the contact "
+        "is saved and every night. 0 gives none.",
+    )
+    retention_bonus_birthday_points = fields.Float(
+        string="Birthday",
+        groups="retention_loyalty.group_retention_manager",
+        help="Points on the customer's birthday (a contact's birthday, given daily by a "
+        "scheduled action that catches up a week at most). 0 gives none.",
+    )
 
     @api.depends("retention_redeem_reward_id.discount")
     def _compute_retention_point_value(self):
@@ -88,6 +124,17 @@ class LoyaltyProgram(models.Model):
                 raise ValidationError(
                     self.env._(
                         "Program %(program)s: the reminder cannot come after the expiry.",
+                        program=program.name,
+                    )
+                )
+
+    @api.constrains(lambda self: self._retention_bonus_fields())
+    def _check_retention_bonus(self):
+        for program in self.sudo():
+            if any(program[field] < 0 for field in self._retention_bonus_fields()):
+                raise ValidationError(
+                    self.env._(
+                        "Program %(program)s: bonus points cannot be negative.",
                         program=program.name,
                     )
                 )
@@ -239,3 +286,128 @@ class LoyaltyProgram(models.Model):
             "per_order": reward.discount,
             "per_point": reward.discount * reward.required_points,
         }.get(reward.discount_mode, 0.0)
+
+    # ------------------------------------------------------------------ bonus points
+
+    @api.model
+    def _retention_bonus_fields(self):
+        """The points field of each bonus source, by source."""
+        selection = self.env["retention.points.entry"]._fields["bonus_source"].selection
+        return [f"retention_bonus_{source}_points" for source, _label in selection]
+
+    @api.model
+    def _retention_grant_bonus(self, source, grants):
+        """Give the bonus of ``source`` to customers, on every active loyalty
+        program that pays for it and is open to them, once per period.
+
+        ``grants`` are ``(partner, day)`` pairs: the day the bonus was earned
+        (a birthday the day it is celebrated), which decides its period.
+        Called by the server's own flows only (a private method: no RPC);
+        returns the ledger entries posted.
+
+        A bonus already given for the period is skipped; two workers giving
+        the same one at once are stopped by the database (a unique index):
+        the lock on the card fails the second at once and its request is
+        retried, or the second's entry is refused and dropped."""
+        Entry = self.env["retention.points.entry"].sudo()
+        points_field = f"retention_bonus_{source}_points"
+        grants = [(partner, day) for partner, day in grants if partner]
+        if not grants or points_field not in self._fields:
+            return Entry
+        programs = (
+            self.sudo()
+            .search([("program_type", "=", "loyalty"), (points_field, ">", 0)])
+            ._retention_uses_ledger()
+        )
+        label = dict(Entry._fields["bonus_source"]._description_selection(self.env))[source]
+        clubs = {}
+        if programs.retention_club_ids:
+            partners = self.env["res.partner"].concat(*(partner for partner, _day in grants))
+            clubs = partners.commercial_partner_id._retention_current_clubs()
+        entries = Entry
+        for program in programs:
+            wanted = {}
+            for partner, day in grants:
+                company = partner.company_id
+                if program.company_id and company and company != program.company_id:
+                    continue
+                # A members-only program pays its members only.
+                if program.retention_club_ids and not (
+                    program.retention_club_ids & clubs[partner.commercial_partner_id.id]
+                ):
+                    continue
+                wanted.setdefault(partner, period_key(day, program.retention_bonus_period))
+            if not wanted:
+                continue
+            given = {
+                (partner.id, period)
+                for partner, period in Entry._read_group(
+                    [
+                        ("program_id", "=", program.id),
+                        ("kind", "=", "bonus"),
+                        ("bonus_source", "=", source),
+                        ("partner_id", "in", [partner.id for partner in wanted]),
+                        ("bonus_period", "in", list(set(wanted.values()))),
+                    ],
+                    ["partner_id", "bonus_period"],
+                )
+            }
+            todo = {
+                partner: period
+                for partner, period in wanted.items()
+                if (partner.id, period) not in given
+            }
+            if not todo:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    entries |= program._retention_post_bonus(source, label, todo)
+            except errors.UniqueViolation:
+                # Another worker gave some of them meanwhile: give the others.
+                for partner, period in todo.items():
+                    try:
+                        with self.env.cr.savepoint():
+                            entries |= program._retention_post_bonus(
+                                source, label, {partner: period}
+                            )
+                    except errors.UniqueViolation:
+                        _logger.info(
+                            "Bonus %s of %s for %s already given", source, period, partner.id
+                        )
+        return entries
+
+    def _retention_post_bonus(self, source, label, periods_by_partner):
+        """Post the program's ``source`` bonus to each partner's card (made
+        when missing) for the given periods."""
+        self.ensure_one()
+        program = self.sudo()
+        Card = self.env["loyalty.card"].sudo()
+        partners = self.env["res.partner"].concat(*periods_by_partner)
+        cards = {
+            card.partner_id: card
+            for card in Card.search(
+                [("program_id", "=", program.id), ("partner_id", "in", partners.ids)],
+                order="id",
+            )[::-1]
+        }
+        missing = partners.filtered(lambda partner: partner not in cards)
+        for card in Card.create(
+            [{"program_id": program.id, "partner_id": partner.id} for partner in missing]
+        ):
+            cards[card.partner_id] = card
+        points = program[f"retention_bonus_{source}_points"]
+        changes = [
+            {
+                "card": cards[partner],
+                "kind": "bonus",
+                "points": points,
+                "bonus_source": source,
+                "bonus_period": period,
+                "description": self.env._("Bonus: %(what)s", what=label),
+            }
+            for partner, period in periods_by_partner.items()
+        ]
+        entries = Card._retention_post(changes, write_history=True)
+        # The unique index speaks at the insert of the ledger's stored fields.
+        self.env.flush_all()
+        return entries

@@ -25,7 +25,17 @@ class RetentionDashboard(models.AbstractModel):
     def get_tiles(self):
         company = self.env.company
         today = fields.Date.context_today(self)
-        builders = (
+        tiles = [tile for build in self._tile_builders() if (tile := build(company, today))]
+        return {
+            "company": company.name,
+            "currency_id": company.currency_id.id,
+            "tiles": tiles,
+        }
+
+    def _tile_builders(self):
+        """The tiles in their order: methods ``(company, today)`` returning a
+        tile or None. Bridges add theirs (the survey bridge's NPS)."""
+        return [
             self._tile_customers_at_risk,
             self._tile_followups_due,
             self._tile_contact_coverage,
@@ -33,13 +43,7 @@ class RetentionDashboard(models.AbstractModel):
             self._tile_points_liability,
             self._tile_mrr,
             self._tile_churn,
-        )
-        tiles = [tile for build in builders if (tile := build(company, today))]
-        return {
-            "company": company.name,
-            "currency_id": company.currency_id.id,
-            "tiles": tiles,
-        }
+        ]
 
     def _readable(self, model):
         return self.env[model].has_access("read")

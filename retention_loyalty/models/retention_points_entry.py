@@ -18,6 +18,13 @@ ENTRY_KINDS = [
     ("bonus", "Bonus"),
 ]
 
+# What a bonus (points for more than a purchase) was given for; the bridges
+# add newsletter, event and survey.
+BONUS_SOURCES = [
+    ("profile", "Completed Profile"),
+    ("birthday", "Birthday"),
+]
+
 
 class RetentionPointsEntry(models.Model):
     """One change of a loyalty card's points. The card's balance is the sum of
@@ -60,6 +67,13 @@ class RetentionPointsEntry(models.Model):
     )
     description = fields.Char(required=True)
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, string="By")
+    bonus_source = fields.Selection(
+        BONUS_SOURCES, index="btree_not_null", help="What a bonus was given for."
+    )
+    bonus_period = fields.Char(
+        help="The period of a bonus (2026, 2026-06, or 'once'): each bonus source is given "
+        "once per customer, program and period."
+    )
 
     _sql_constraints = [
         ("remaining_not_negative", "CHECK(remaining >= 0)", "Unspent points cannot be negative."),
@@ -69,6 +83,19 @@ class RetentionPointsEntry(models.Model):
             "An entry cannot keep more unspent points than it brought.",
         ),
     ]
+
+    def init(self):
+        # Each bonus once per customer, program and period, whatever the
+        # number of workers granting it at the same time (even on two cards
+        # made at once): the database refuses the second one.
+        self.env.cr.execute(
+            SQL(
+                """CREATE UNIQUE INDEX IF NOT EXISTS retention_points_entry_bonus_once
+                       ON retention_points_entry (partner_id, program_id, bonus_source,
+                                                  bonus_period)
+                    WHERE kind = 'bonus' AND bonus_source IS NOT NULL"""
+            )
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

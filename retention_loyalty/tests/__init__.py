@@ -42,3 +42,4 @@ from . import test_rewards_routes_tour
 from . import test_rewards_tour
 from . import test_subscription_billing
 from . import test_subscription_billing_routes_tour
+from . import test_bonus_points

@@ -325,6 +325,7 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         "ir_cron_retention_product_affinity",
         "ir_cron_retention_referral_rewards",
         "ir_cron_retention_subscription_payment_retries",
+        "ir_cron_retention_bonus_points",
     )
 
     def test_the_list_of_scheduled_actions_is_complete(self):
@@ -373,6 +374,7 @@ class TestEveryCronAsScheduled(SubscriptionCase):
                 "retention_reminder_template_id": self.env.ref(
                     "retention_loyalty.mail_template_points_expiry_reminder"
                 ).id,
+                "retention_bonus_birthday_points": 5.0,
             }
         )
         card = self.env["loyalty.card"].create(
@@ -437,7 +439,15 @@ class TestEveryCronAsScheduled(SubscriptionCase):
         )
         self.assertEqual(len(birthday_call), 1)
         self.assertEqual((due_lot.remaining, soon_lot.remaining), (0.0, 15.0))
-        self.assertEqual(card.points, 15.0)
+        # 15 points left, and the birthday bonus of the day.
+        birthday_bonus = card.retention_entry_ids.filtered(
+            lambda entry: entry.bonus_source == "birthday"
+        )
+        self.assertEqual(
+            (birthday_bonus.points, birthday_bonus.bonus_period, birthday_bonus.date),
+            (5.0, "2026", today),
+        )
+        self.assertEqual(card.points, 20.0)
         self.assertTrue(soon_lot.reminder_sent)
         reminder = self.env["mail.mail"].search(
             [("model", "=", "loyalty.card"), ("res_id", "=", card.id)]

@@ -52,6 +52,10 @@ class RetentionPlaybookAction(models.Model):
                 retention_event_name=event.name,
                 retention_event_date=f"{when} ({event.date_tz})",
                 retention_event_url=event.get_base_url() + f"/odoo/event.event/{event.id}",
+                # Each guest's own signed link to register.
+                retention_event_register_urls={
+                    guest.id: event._retention_registration_url(guest) for guest in guests
+                },
             ).send_mail_batch(guests.ids, email_layout_xmlid="mail.mail_notification_light")
         for partner in reachable:
             results[partner.id]["email_sent"] = True

@@ -28,7 +28,10 @@ class RetentionPlaybookAction(models.Model):
         reachable = partners.filtered("email")
         for partner in partners - reachable:
             notes[partner.id].append(self.env._("No email address: not subscribed."))
-        Contact = self.env["mailing.contact"].sudo()
+        # The customer did not ask for this subscription: no newsletter bonus.
+        Contact = (
+            self.env["mailing.contact"].sudo().with_context(retention_playbook_subscription=True)
+        )
         known = {
             contact.email_normalized: contact
             for contact in Contact.search(

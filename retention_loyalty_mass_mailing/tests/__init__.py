@@ -1,1 +1,2 @@
 from . import test_mailing_list_action
+from . import test_newsletter_bonus

@@ -15,7 +15,20 @@ class SurveyUserInput(models.Model):
     def _mark_done(self):
         res = super()._mark_done()
         self.filtered("retention_playbook_action_id")._retention_handle_detractors()
+        self._retention_grant_survey_bonus()
         return res
+
+    def _retention_grant_survey_bonus(self):
+        """Completing a survey earns the survey bonus (test entries and
+        anonymous answers earn nothing)."""
+        answered = self.sudo().filtered(
+            lambda answer: answer.state == "done" and answer.partner_id and not answer.test_entry
+        )
+        if answered:
+            today = fields.Date.context_today(self)
+            self.env["loyalty.program"]._retention_grant_bonus(
+                "survey", [(partner, today) for partner in answered.partner_id]
+            )
 
     def _retention_detractors(self):
         """Answers with a scale answer at or below their action's detractor limit."""

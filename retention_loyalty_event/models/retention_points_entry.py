@@ -1,0 +1,9 @@
+from odoo import fields, models
+
+
+class RetentionPointsEntry(models.Model):
+    _inherit = "retention.points.entry"
+
+    bonus_source = fields.Selection(
+        selection_add=[("event", "Event Attended")], ondelete={"event": "set null"}
+    )

@@ -1,0 +1,1 @@
+from . import retention_event_effect

@@ -1,0 +1,1 @@
+from . import retention_nps_answer
