@@ -266,12 +266,10 @@ class RetentionPlaybookAction(models.Model):
         )
         lines = {}
         for partner_id, expiry_date, points in rows:
+            # Computed apart: the translation extractor reads the call's arguments.
+            amount = f"{points:.2f}".rstrip("0").rstrip(".")
             lines.setdefault(partner_id, []).append(
-                self.env._(
-                    "%(points)s points expire on %(date)s",
-                    points=f"{points:.2f}".rstrip("0").rstrip("."),
-                    date=expiry_date,
-                )
+                self.env._("%(points)s points expire on %(date)s", points=amount, date=expiry_date)
             )
         return {partner_id: "; ".join(texts) for partner_id, texts in lines.items()}
 

@@ -203,10 +203,10 @@ class PosOrder(models.Model):
                 )
         entries = self.env["loyalty.card"]._retention_post(changes, write_history=True)
         for entry in entries:
+            # Computed apart: the translation extractor reads the call's arguments.
+            signed = f"{entry.points:+g}"
             entry.card_id.sudo().message_post(
                 body=self.env._(
-                    "%(what)s: %(points)s points",
-                    what=entry.description,
-                    points=f"{entry.points:+g}",
+                    "%(what)s: %(points)s points", what=entry.description, points=signed
                 )
             )
