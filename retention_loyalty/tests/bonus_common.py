@@ -4,11 +4,9 @@ from datetime import date
 
 from psycopg2 import errors
 
-from odoo import SUPERUSER_ID, api
-from odoo.sql_db import db_connect
 from odoo.tools import mute_logger
 
-from .common import make_points_program
+from .common import make_points_program, own_cursor_env
 
 
 def make_bonus_program(env, name, period="year", **points):
@@ -44,9 +42,7 @@ class BonusRaceMixin:
     race_day = date(2026, 6, 30)
 
     def _env(self):
-        cursor = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cursor.close)
-        return api.Environment(cursor, SUPERUSER_ID, {"tracking_disable": True})
+        return own_cursor_env(self)
 
     def setUp(self):
         super().setUp()

@@ -1,6 +1,7 @@
 from datetime import date, datetime, time, timedelta
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
+from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, new_test_user
 
 TODAY = date(2026, 6, 30)
@@ -175,3 +176,12 @@ class PointsCardMixin:
         return self.env["retention.points.entry"].search(
             [("card_id", "=", (card or self._card()).id)], order=self.entries_order
         )
+
+
+def own_cursor_env(case, uid=SUPERUSER_ID, **context):
+    """An environment on a database connection of its own, as a second worker
+    has (its transactions commit apart from the test's); closed when ``case``
+    ends."""
+    cursor = db_connect(case.env.cr.dbname).cursor()
+    case.addCleanup(cursor.close)
+    return api.Environment(cursor, uid, {"tracking_disable": True, **context})

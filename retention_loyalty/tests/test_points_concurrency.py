@@ -1,10 +1,10 @@
 from psycopg2 import errors
 
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
-from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
+
+from .common import own_cursor_env
 
 
 @tagged("post_install", "-at_install")
@@ -14,9 +14,7 @@ class TestPointsConcurrency(TransactionCase):
     request), and the retry sees the other's spending."""
 
     def _env(self):
-        cursor = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cursor.close)
-        return api.Environment(cursor, SUPERUSER_ID, {"tracking_disable": True})
+        return own_cursor_env(self)
 
     def setUp(self):
         super().setUp()

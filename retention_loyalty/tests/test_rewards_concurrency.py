@@ -1,10 +1,11 @@
 from psycopg2 import errors
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, Command
 from odoo.exceptions import UserError
-from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
+
+from .common import own_cursor_env
 
 
 @tagged("post_install", "-at_install")
@@ -14,9 +15,7 @@ class TestRewardsClaimConcurrency(TransactionCase):
     retries the request), and the retry is refused with a clear message."""
 
     def _env(self, uid=SUPERUSER_ID):
-        cursor = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cursor.close)
-        return api.Environment(cursor, uid, {"tracking_disable": True})
+        return own_cursor_env(self, uid)
 
     def setUp(self):
         super().setUp()

@@ -3,13 +3,12 @@ from datetime import date
 from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import make_product
+from .common import make_product, own_cursor_env
 
 # Periods of these subscriptions start on the 1st of each month from June 2026.
 START = date(2026, 6, 1)
@@ -452,11 +451,7 @@ class TestSubscriptionChargeConcurrency(TransactionCase):
     the same posted, unpaid invoice: the period is charged once."""
 
     def _env(self):
-        cursor = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cursor.close)
-        return api.Environment(
-            cursor, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
-        )
+        return own_cursor_env(self, mail_create_nolog=True)
 
     def setUp(self):
         super().setUp()

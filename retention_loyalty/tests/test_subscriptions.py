@@ -6,13 +6,12 @@ from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import inventory_queries, make_points_program, make_product
+from .common import inventory_queries, make_points_program, make_product, own_cursor_env
 
 SUBSCRIPTION_LOGGER = "odoo.addons.retention_loyalty.models.retention_subscription"
 
@@ -633,11 +632,7 @@ class TestSubscriptionConcurrency(TransactionCase):
     confirming an order for the same customer)."""
 
     def _env(self):
-        cursor = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cursor.close)
-        return api.Environment(
-            cursor, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
-        )
+        return own_cursor_env(self, mail_create_nolog=True)
 
     def setUp(self):
         super().setUp()

@@ -1,12 +1,15 @@
 from psycopg2 import errors
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
-from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.retention_loyalty.tests.common import make_points_program, make_product
+from odoo.addons.retention_loyalty.tests.common import (
+    make_points_program,
+    make_product,
+    own_cursor_env,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -16,9 +19,7 @@ class TestShopRedemptionConcurrency(TransactionCase):
     may show them; only one order can be confirmed with them."""
 
     def _env(self):
-        cursor = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cursor.close)
-        return api.Environment(cursor, SUPERUSER_ID, {"tracking_disable": True})
+        return own_cursor_env(self)
 
     def setUp(self):
         super().setUp()
