@@ -19,11 +19,10 @@ invoices, payments and queries per subscription, and what a second run adds
 """
 
 import argparse
-import multiprocessing
 import time
 
 from bench_customer_stats import open_registry
-from bench_subscriptions import admin_query
+from bench_subscriptions import admin_query, run_workers
 
 
 def parse_args():
@@ -173,23 +172,7 @@ def main():
             f"setup: {len(subscription_ids)} subscriptions due today, each with a demo card "
             f"({time.perf_counter() - start:.1f} s)"
         )
-        import odoo
-
-        odoo.sql_db.close_all()  # the workers are forked: no shared connection
-        context = multiprocessing.get_context("fork")
-        queries = context.Value("q", 0)
-        start = time.perf_counter()
-        processes = [
-            context.Process(
-                target=worker, args=(scratch, args.addons_path, shard, args.workers, queries)
-            )
-            for shard in range(args.workers)
-        ]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join()
-        seconds = time.perf_counter() - start
+        seconds, queries = run_workers(worker, scratch, args.addons_path, args.workers)
         first = figures(scratch, args.addons_path, subscription_ids)
         print(
             f"billing: {first['orders']} confirmed orders, {first['invoices']} posted invoices, "
@@ -199,10 +182,9 @@ def main():
             f"{queries.value / len(subscription_ids):.1f} queries per subscription, "
             f"{seconds / len(subscription_ids) * 1000:.1f} ms per subscription"
         )
-        odoo.sql_db.close_all()
-        second = context.Process(target=worker, args=(scratch, args.addons_path, 0, 1, queries))
-        second.start()
-        second.join()
+        run_workers(worker, scratch, args.addons_path, 1)
+        import odoo
+
         odoo.sql_db.close_all()
         again = figures(scratch, args.addons_path, subscription_ids)
         print(

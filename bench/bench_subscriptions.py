@@ -116,6 +116,27 @@ def count_orders(database, addons_path, subscription_ids):
         return len(orders), len(orders.filtered(lambda order: order.state == "sale"))
 
 
+def run_workers(worker, database, addons_path, workers):
+    """Run ``worker(database, addons_path, shard, workers, queries)`` in as
+    many forked processes, as cron workers; the seconds they took and their
+    shared query counter."""
+    import odoo
+
+    odoo.sql_db.close_all()  # the workers are forked: no shared connection
+    context = multiprocessing.get_context("fork")
+    queries = context.Value("q", 0)
+    start = time.perf_counter()
+    processes = [
+        context.Process(target=worker, args=(database, addons_path, shard, workers, queries))
+        for shard in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    return time.perf_counter() - start, queries
+
+
 def main():
     args = parse_args()
     scratch = f"{args.database}_bench_subscriptions"
@@ -128,33 +149,16 @@ def main():
             f"setup: {len(subscription_ids)} subscriptions due today "
             f"({time.perf_counter() - start:.1f} s)"
         )
-        import odoo
-
-        odoo.sql_db.close_all()  # the workers are forked: no shared connection
-        context = multiprocessing.get_context("fork")
-        queries = context.Value("q", 0)
-        start = time.perf_counter()
-        processes = [
-            context.Process(
-                target=worker, args=(scratch, args.addons_path, shard, args.workers, queries)
-            )
-            for shard in range(args.workers)
-        ]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join()
-        seconds = time.perf_counter() - start
+        seconds, queries = run_workers(worker, scratch, args.addons_path, args.workers)
         total, confirmed = count_orders(scratch, args.addons_path, subscription_ids)
         print(
             f"generation: {confirmed} confirmed orders of {total} in {seconds:.1f} s with "
             f"{args.workers} cron workers (target <= 120 s), "
             f"{queries.value / len(subscription_ids):.1f} queries per subscription"
         )
-        odoo.sql_db.close_all()
-        second = context.Process(target=worker, args=(scratch, args.addons_path, 0, 1, queries))
-        second.start()
-        second.join()
+        run_workers(worker, scratch, args.addons_path, 1)
+        import odoo
+
         odoo.sql_db.close_all()
         again, _confirmed = count_orders(scratch, args.addons_path, subscription_ids)
         print(f"second run: {again - total} more orders")
