@@ -50,8 +50,13 @@ def setup(database, addons_path, count):
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         company = env["res.company"].create({"name": "Benchmark Subscriptions Co"})
         env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+        # Services: a new company has no warehouse for goods (with Inventory
+        # installed), and deliveries are not what this measures.
         products = env["product.product"].create(
-            [{"name": f"Bench coffee {i}", "list_price": 10.0 + i} for i in range(2)]
+            [
+                {"name": f"Bench coffee {i}", "list_price": 10.0 + i, "type": "service"}
+                for i in range(2)
+            ]
         )
         partners = env["res.partner"].create(
             [{"name": f"Subscriber {i:05d}"} for i in range(count)]
