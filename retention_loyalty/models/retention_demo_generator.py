@@ -50,6 +50,11 @@ DEMO_REORDER_SHARE = 0.7
 # overdue, a cancelled quotation): their risk rises, with the reason.
 DEMO_OVERDUE_INVOICES = 8
 DEMO_LOST_QUOTATIONS = 4
+# Customers with a complete profile (half of them celebrate their birthday
+# on the demo's day), and the demo program's bonuses for both.
+DEMO_PROFILES = 6
+DEMO_PROFILE_BONUS = 50.0
+DEMO_BIRTHDAY_BONUS = 100.0
 DEMO_FEEDBACK = (
     "Called: they will order next week.",
     "Left a voicemail and sent our new catalogue.",
@@ -145,6 +150,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         self._demo_reorders_and_portal(self.env.company, created)
         self._demo_service_and_hand_over(self.env.company)
         self._demo_referrals(self.env.company, created)
+        self._demo_bonus_points(created)
         _logger.info(
             "Retention demo data: %s customers, %s confirmed orders in %.1f s",
             len(created["customers"]),
@@ -274,6 +280,31 @@ class RetentionDemoGenerator(models.AbstractModel):
         colleague = (colleagues - customer.user_id)[:1]
         if customer and colleague:
             customer.user_id = colleague
+
+    @api.model
+    def _demo_bonus_points(self, created):
+        """Points for more than purchases: a few customers told us their
+        birthday, interests and marketing consent (a complete profile), and
+        some of them celebrate their birthday today; the daily job gives the
+        birthday bonus, saving the profile the profile bonus."""
+        today = fields.Date.context_today(self)
+        # People: a company has no birthday.
+        people = [customer for customer in created["customers"].values() if not customer.is_company]
+        customers = people[-DEMO_PROFILES:]
+        categories = self.env["product.category"].search(
+            [("name", "in", [product.categ_id.name for product in created["products"].values()])]
+        )
+        for index, customer in enumerate(customers):
+            celebrates = index % 2 == 0
+            birthday = today if celebrates else today - timedelta(days=40 + index)
+            customer.write(
+                {
+                    "retention_birthday": add_months(birthday, -12 * (30 + index)),
+                    "retention_preference_ids": [Command.set(categories[index % 3 :][:2].ids)],
+                    "retention_marketing_consent": "yes" if index % 3 else "no",
+                }
+            )
+        self.env["res.partner"]._cron_retention_bonus()
 
     @api.model
     def _demo_referrals(self, company, created):
@@ -733,6 +764,8 @@ class RetentionDemoGenerator(models.AbstractModel):
                 "portal_point_name": "Points",
                 "retention_expiry_policy": "earned",
                 "retention_expiry_months": 12,
+                "retention_bonus_profile_points": DEMO_PROFILE_BONUS,
+                "retention_bonus_birthday_points": DEMO_BIRTHDAY_BONUS,
                 "retention_reminder_days": 30,
                 "rule_ids": [
                     Command.create(

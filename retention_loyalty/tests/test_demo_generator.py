@@ -13,6 +13,7 @@ from odoo.addons.retention_loyalty.models.retention_demo_generator import (
     DEMO_LOST_QUOTATIONS,
     DEMO_OVERDUE_INVOICES,
     DEMO_PLAYBOOKS,
+    DEMO_PROFILES,
 )
 
 TODAY = date(2026, 3, 31)
@@ -359,3 +360,15 @@ class TestDemoDatabase(TransactionCase):
         )
         self.assertTrue(followups)
         self.assertEqual(followups.user_id, customer.user_id)
+
+    def test_points_for_more_than_purchases(self):
+        bonuses = self.env["retention.points.entry"].search([("kind", "=", "bonus")])
+        by_source = Counter(bonuses.filtered("bonus_source").mapped("bonus_source"))
+        self.assertEqual(by_source["profile"], DEMO_PROFILES)
+        self.assertEqual(by_source["birthday"], DEMO_PROFILES // 2)
+        # The daily job again: nothing twice.
+        self.env["res.partner"]._cron_retention_bonus()
+        self.assertEqual(
+            self.env["retention.points.entry"].search_count([("bonus_source", "!=", False)]),
+            len(bonuses.filtered("bonus_source")),
+        )
