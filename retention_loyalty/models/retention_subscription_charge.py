@@ -220,6 +220,8 @@ class RetentionSubscriptionCharge(models.Model):
         retry commits (outside tests) once the provider has answered. A
         charge another worker is retrying is skipped (locked), and one
         retried today is not due again before its next retry day."""
+        # The query below reads the table: what this transaction wrote counts.
+        self.env.flush_all()
         companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
         Subscription = self.env["retention.subscription"]
         local_days = SQL(", ").join(

@@ -87,6 +87,19 @@ def make_product(env, name, price):
     )
 
 
+def pos_sale_queries(env):
+    """Queries Odoo's ``pos_sale`` (auto-installed with Point of Sale and
+    Sales, as the PoS bridge brings) adds to confirming an order paid with
+    points: 62 queries without it, 63 with it, our code the same."""
+    return int("pos_order_line_ids" in env["sale.order.line"]._fields)
+
+
+def website_sale_queries(env):
+    """Queries eCommerce (``website_sale``, which the shop bridge brings) adds
+    to creating a batch of orders: the website and its base URL are read."""
+    return int("website_id" in env["sale.order"]._fields)
+
+
 def inventory_queries(env):
     """Queries Inventory (``sale_stock``, which the deliveries bridge brings)
     adds to confirming one order, even of services: not ours to save."""

@@ -1,6 +1,6 @@
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from odoo.addons.retention_loyalty.tests.common import inventory_queries
+from odoo.addons.retention_loyalty.tests.common import inventory_queries, pos_sale_queries
 
 from .common import ShopPointsMixin
 
@@ -46,7 +46,9 @@ class TestShopCheckoutQueries(ShopPointsMixin, TransactionCase):
         # Warm-up: the first confirmations fill caches.
         self._confirm_queries(self.user, 300)
         self._confirm_queries(few, 10)
-        budget = CONFIRM_WITH_POINTS_QUERIES + inventory_queries(self.env)
+        budget = (
+            CONFIRM_WITH_POINTS_QUERIES + inventory_queries(self.env) + pos_sale_queries(self.env)
+        )
         # 30 points from one lot, 790 points from 40 lots: the same queries.
         self.assertEqual(
             self._confirm_queries(few, 30, budget), self._confirm_queries(many, 790, budget)
