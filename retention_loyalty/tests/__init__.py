@@ -35,7 +35,7 @@ from . import test_mrr_movements
 from . import test_subscription_self_service
 from . import test_subscription_self_service_tour
 from . import test_referrals
-from . import test_referral_routes
+from . import test_referral_routes_tour
 from . import test_rewards_portal
 from . import test_rewards_concurrency
 from . import test_rewards_routes_tour
