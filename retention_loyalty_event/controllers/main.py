@@ -32,6 +32,7 @@ class RetentionEventRegistration(http.Controller):
         type="http",
         auth="public",
         methods=["GET", "POST"],
+        website=True,
         sitemap=False,
     )
     def retention_event_register(self, event_id, partner_id=None, token=None, **post):
