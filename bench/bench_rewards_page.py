@@ -19,13 +19,12 @@ history (target <= 0.5 s), and the time and query count of the page's data.
 
 import argparse
 import random
-import statistics
 import time
 from datetime import datetime, timedelta
 
 from bench_customer_stats import TODAY, copy_orders, load_customers, open_registry, synthetic_base
-from bench_quick_reorder import portal_client
-from bench_subscriptions import admin_query
+from bench_quick_reorder import portal_client, time_portal_page
+from bench_subscriptions import scratch_database
 
 LOGIN = "bench-rewards"
 
@@ -157,38 +156,23 @@ def time_data_method(database, addons_path):
 def time_page(database, requests):
     client, environ = portal_client(database, LOGIN)
     for url in ("/my/rewards", "/my/rewards/page/100"):
-        page = client.get(url, environ_base=environ)  # warm-up: assets, templates, caches
-        assert page.status_code == 200, page.status_code
-        rows = page.get_data(as_text=True).count("o_retention_ledger_line")
-        timings = []
-        for _request in range(requests):
-            start = time.perf_counter()
-            page = client.get(url, environ_base=environ)
-            timings.append(time.perf_counter() - start)
-            assert page.status_code == 200, page.status_code
+        median, worst, rows = time_portal_page(
+            client, environ, url, requests, "o_retention_ledger_line"
+        )
         print(
-            f"{url} render: median {statistics.median(timings) * 1000:.0f} ms, "
-            f"max {max(timings) * 1000:.0f} ms over {requests} requests (target <= 500 ms), "
-            f"{rows} ledger rows"
+            f"{url} render: median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms "
+            f"over {requests} requests (target <= 500 ms), {rows} ledger rows"
         )
 
 
 def main():
     args = parse_args()
-    scratch = f"{args.database}_bench_rewards"
-    admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
-    admin_query(f'CREATE DATABASE "{scratch}" TEMPLATE "{args.database}"')
-    try:
+    with scratch_database(args.database, "bench_rewards") as scratch:
         start = time.perf_counter()
         setup(scratch, args.addons_path, args)
         print(f"setup took {time.perf_counter() - start:.1f} s")
         time_data_method(scratch, args.addons_path)
         time_page(scratch, args.requests)
-    finally:
-        import odoo
-
-        odoo.sql_db.close_all()
-        admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ confirmed, the queries per subscription, and what a second run adds (nothing).
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import time
 
@@ -39,6 +40,22 @@ def admin_query(query):
     with connection.cursor() as cursor:
         cursor.execute(query)
     connection.close()
+
+
+@contextlib.contextmanager
+def scratch_database(template, suffix):
+    """A scratch copy of ``template`` for a benchmark whose crons commit,
+    dropped at the end whatever happens."""
+    scratch = f"{template}_{suffix}"
+    admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
+    admin_query(f'CREATE DATABASE "{scratch}" TEMPLATE "{template}"')
+    try:
+        yield scratch
+    finally:
+        import odoo
+
+        odoo.sql_db.close_all()
+        admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
 
 
 def setup(database, addons_path, count):
@@ -144,10 +161,7 @@ def run_workers(worker, database, addons_path, workers):
 
 def main():
     args = parse_args()
-    scratch = f"{args.database}_bench_subscriptions"
-    admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
-    admin_query(f'CREATE DATABASE "{scratch}" TEMPLATE "{args.database}"')
-    try:
+    with scratch_database(args.database, "bench_subscriptions") as scratch:
         start = time.perf_counter()
         subscription_ids = setup(scratch, args.addons_path, args.subscriptions)
         print(
@@ -167,11 +181,6 @@ def main():
         odoo.sql_db.close_all()
         again, _confirmed = count_orders(scratch, args.addons_path, subscription_ids)
         print(f"second run: {again - total} more orders")
-    finally:
-        import odoo
-
-        odoo.sql_db.close_all()
-        admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
 
 
 if __name__ == "__main__":
