@@ -74,7 +74,7 @@ class RetentionCase(TransactionCase):
         return self.Stat._recompute_company(company or self.company, today=TODAY, **kwargs)
 
 
-def make_product(env, name, price):
+def make_product(env, name, price, **values):
     """A product without taxes, so that amounts are what the tests say."""
     return env["product.product"].create(
         {
@@ -83,6 +83,7 @@ def make_product(env, name, price):
             "taxes_id": [Command.clear()],
             # No delivery: Inventory's pickings (the deliveries bridge) are not ours to count.
             "type": "service",
+            **values,
         }
     )
 

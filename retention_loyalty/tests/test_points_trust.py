@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..hooks import post_init_hook
-from .common import PointsCardMixin, make_order, make_points_program
+from .common import PointsCardMixin, make_order, make_points_program, make_product
 
 
 class TrustCase(PointsCardMixin, TransactionCase):
@@ -31,15 +31,7 @@ class TrustCase(PointsCardMixin, TransactionCase):
             retention_expiry_months=6,
         )
         cls.reward = cls.program.reward_ids
-        cls.product = cls.env["product.product"].create(
-            {
-                "name": "Trust Espresso Machine",
-                "type": "service",
-                "list_price": 200.0,
-                "taxes_id": [Command.clear()],
-                "invoice_policy": "order",
-            }
-        )
+        cls.product = make_product(cls.env, "Trust Espresso Machine", 200.0, invoice_policy="order")
         cls.customer = cls.env["res.partner"].create(
             {"name": "New Customer", "email": "new@example.com"}
         )

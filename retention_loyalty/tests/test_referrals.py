@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .common import PointsCardMixin, make_points_program
+from .common import PointsCardMixin, make_points_program, make_product
 
 
 class ReferralCase(PointsCardMixin, TransactionCase):
@@ -25,15 +25,7 @@ class ReferralCase(PointsCardMixin, TransactionCase):
             retention_negative_policy="block",
         )
         cls.program.retention_redeem_reward_id = cls.program.reward_ids[0]
-        cls.product = cls.env["product.product"].create(
-            {
-                "name": "Referral Coffee",
-                "type": "service",
-                "list_price": 200.0,
-                "taxes_id": [Command.clear()],
-                "invoice_policy": "order",
-            }
-        )
+        cls.product = make_product(cls.env, "Referral Coffee", 200.0, invoice_policy="order")
         cls.referrer = cls.env["res.partner"].create(
             {
                 "name": "Ann Referrer",
