@@ -41,5 +41,6 @@ from . import test_rewards_concurrency
 from . import test_rewards_routes_tour
 from . import test_rewards_tour
 from . import test_subscription_billing
+from . import test_subscription_billing_edges
 from . import test_subscription_billing_routes_tour
 from . import test_bonus_points
