@@ -148,12 +148,15 @@ class AccountMove(models.Model):
         refunds = self.filtered(lambda move: move.state == "posted")
         res = super().button_draft()
         refunds._retention_sync_refunded_orders()
+        refunds._retention_referral_refunds_undone()
         return res
 
     def button_cancel(self):
         refunds = self.filtered(lambda move: move.state == "posted")
+        undone = self.filtered(lambda move: move.state != "cancel")
         res = super().button_cancel()
         refunds._retention_sync_refunded_orders()
+        undone._retention_referral_refunds_undone()
         return res
 
     def _invoice_paid_hook(self):
@@ -191,6 +194,23 @@ class AccountMove(models.Model):
             self.env["retention.referral"].sudo().search(
                 [("first_order_id", "in", orders.ids), ("state", "=", "pending")]
             )._retention_reward()
+
+    def _retention_referral_refunds_undone(self):
+        """Credit notes reset to draft or cancelled: the referrals they took
+        back wait again, and those whose first order is paid (again) are
+        rewarded."""
+        refunds = self.filtered(lambda move: move.move_type == "out_refund")
+        if not refunds:
+            return
+        orders = refunds.sudo().invoice_line_ids.sale_line_ids.order_id
+        self.env["retention.referral"].sudo().search(
+            [
+                "|",
+                ("refund_move_id", "in", refunds.ids),
+                ("first_order_id", "in", orders.ids),
+                ("state", "!=", "rewarded"),
+            ]
+        )._retention_refund_undone(refunds)
 
     def _retention_referral_refunds(self):
         orders = self.sudo().invoice_line_ids.sale_line_ids.order_id

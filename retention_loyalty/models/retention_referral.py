@@ -47,6 +47,14 @@ class RetentionReferral(models.Model):
     )
     state = fields.Selection(REFERRAL_STATES, required=True, default="pending", index=True)
     reason = fields.Char(help="Why the referral was refused or its rewards taken back.")
+    refund_move_id = fields.Many2one(
+        "account.move",
+        string="Taken Back By",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The credit note that refunded the first order and took the rewards back.",
+    )
     first_order_id = fields.Many2one("sale.order", index="btree_not_null", ondelete="set null")
     rewarded_on = fields.Date(readonly=True)
     entry_ids = fields.Many2many(
@@ -462,7 +470,35 @@ class RetentionReferral(models.Model):
                         "Voucher(s) %(codes)s already used.", codes=", ".join(used.mapped("code"))
                     )
                 )
-            referral.write({"state": "cancelled", "reason": " ".join(notes)})
+            referral.write(
+                {
+                    "state": "cancelled",
+                    "reason": " ".join(notes),
+                    "refund_move_id": move.id if move else False,
+                }
+            )
+
+    def _retention_refund_undone(self, refunds):
+        """The credit notes ``refunds`` are reset to draft or cancelled: the
+        referrals they took back wait again, and every waiting one is rewarded
+        at once if its first order is paid (a draft credit note still counts
+        as a refund being made, so that waits until it is cancelled)."""
+        self = self.sudo()
+        self._retention_lock()
+        for referral in self.filtered(
+            lambda ref: ref.state == "cancelled" and ref.refund_move_id in refunds
+        ):
+            referral.write(
+                {
+                    "state": "pending",
+                    "reason": self.env._(
+                        "Credit note %(move)s undone: the rewards are due again.",
+                        move=referral.refund_move_id.name,
+                    ),
+                    "refund_move_id": False,
+                }
+            )
+        return self.filtered(lambda ref: ref.state == "pending")._retention_reward()
 
     @api.model
     def _cron_reward_paid(self):

@@ -303,6 +303,46 @@ class TestReferralRewards(ReferralCase):
         self.Referral._cron_reward_paid()
         self.assertEqual(self._card(self.referrer).points, 0.0)
 
+    def test_undoing_the_credit_note_gives_the_rewards_back(self):
+        order, invoice, referral = self._paid_referral()
+        refund = self._refund(invoice)
+        self.assertEqual(referral.refund_move_id, refund)
+        self.assertEqual(self._card(self.referrer).points, 0.0)
+        # Back to draft: the refund is still being made, so the referral waits.
+        refund.button_draft()
+        self.assertRecordValues(
+            referral,
+            [
+                {
+                    "state": "pending",
+                    "refund_move_id": False,
+                    "reason": f"Credit note {refund.name} undone: the rewards are due again.",
+                }
+            ],
+        )
+        self.assertEqual(self._card(self.referrer).points, 0.0)
+        # Cancelled: the first order is paid again, both are rewarded again, once.
+        refund.button_cancel()
+        self.assertRecordValues(
+            referral, [{"state": "rewarded", "referrer_points": 100.0, "reason": False}]
+        )
+        self.assertEqual(self._card(self.referrer).points, 100.0)
+        self.Referral._cron_reward_paid()
+        self.assertEqual(self._card(self.referrer).points, 100.0)
+        self.assertEqual(order.retention_referral_id, referral)
+
+    def test_cancelling_a_posted_credit_note_rewards_again(self):
+        _order, invoice, referral = self._paid_referral()
+        refund = self._refund(invoice)
+        refund.button_cancel()
+        self.assertEqual(refund.state, "cancel")
+        self.assertEqual(referral.state, "rewarded")
+        self.assertEqual(self._card(self.referrer).points, 100.0)
+        # A second credit note takes them back again.
+        self._refund(invoice)
+        self.assertEqual(referral.state, "cancelled")
+        self.assertEqual(self._card(self.referrer).points, 0.0)
+
     def test_a_partial_credit_note_keeps_the_rewards(self):
         _order, invoice, referral = self._paid_referral()
         self._refund(invoice, amount=50.0)
