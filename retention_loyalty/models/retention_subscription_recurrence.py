@@ -116,6 +116,12 @@ class RetentionSubscription(models.Model):
         """A started subscription's recurrence changes from its next period
         on: the periods up to it keep their dates (their orders, invoices
         and charges are numbered by period)."""
+        refusal = self.env._(
+            "The recurrence of a started subscription changes from its next order on: use "
+            "Change Recurrence."
+        )
+        if "recurrence_schedule" not in vals:
+            raise UserError(refusal)
         for subscription in self:
             if vals.get("recurrence_schedule"):
                 new = Schedule.from_dicts(vals["recurrence_schedule"])
@@ -137,12 +143,7 @@ class RetentionSubscription(models.Model):
             except ValueError:
                 kept = False
             if not kept:
-                raise UserError(
-                    self.env._(
-                        "The recurrence of a started subscription changes from its next order "
-                        "on: use Change Recurrence."
-                    )
-                )
+                raise UserError(refusal)
 
     def action_change_recurrence(self):
         self.ensure_one()
