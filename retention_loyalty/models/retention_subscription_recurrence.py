@@ -12,7 +12,7 @@ class RetentionSubscription(models.Model):
     quarterly is 30.00 a quarter: MRR 10.00). The periods already ordered
     keep their numbers and dates (see :class:`Schedule`)."""
 
-    _inherit = "retention.subscription"
+    _inherit = "retention.subscription"  # pylint: disable=consider-merging-classes-inherited
 
     def _allowed_recurrences(self):
         """The recurrences the company lets its customers choose."""

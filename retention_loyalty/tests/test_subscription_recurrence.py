@@ -168,7 +168,7 @@ class TestSubscriptionRecurrenceChange(SubscriptionCase):
             wizard = (
                 self.env[action["res_model"]]
                 .with_user(salesman)
-                .with_context(action["context"])
+                .with_context(**action["context"])
                 .create({"interval": 6, "interval_unit": "month"})
             )
             wizard.action_apply()  # not in the customers' list: the salesperson may
