@@ -11,6 +11,8 @@ from odoo.tools import format_date
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..engine.recurrence import parse_recurrences
+
 # Why a change of a subscription was refused, shown once on its page.
 SUBSCRIPTION_MESSAGE_KEY = "retention_subscription_message"
 
@@ -96,6 +98,7 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 and subscription.state in ("active", "paused")
                 and bool(subscription.date_end or subscription.max_periods),
                 "renewal": subscription._open_renewal(),
+                "recurrence_choices": self._recurrence_choices(subscription),
                 "min_resume_date": subscription._today() + timedelta(days=1),
                 "message": message,
                 "page_name": "retention_subscription",
@@ -255,6 +258,55 @@ class RetentionSubscriptionPortal(CustomerPortal):
                 subscription_id, access_token, setting="retention_portal_skip_order"
             )
             subscription.action_skip_next_order()
+        except (AccessError, MissingError, UserError) as error:
+            return self._back_to_subscription(subscription_id, error.args[0])
+        return self._back_to_subscription(subscription_id)
+
+    @staticmethod
+    def _recurrence_choices(subscription):
+        """[(value, label, current)] the customer may choose from; empty when
+        they cannot change the recurrence now."""
+        if not subscription.company_id.retention_portal_change_recurrence:
+            return []
+        current = subscription._recurrence().recurrence
+        allowed = subscription._allowed_recurrences()
+        others = [choice for choice in allowed if choice != current]
+        if not others or subscription._recurrence_change_refusal(others[0], allowed):
+            return []
+        return [
+            (
+                f"{choice.interval} {choice.unit}",
+                subscription._recurrence_label_of(choice),
+                choice == current,
+            )
+            for choice in ([current] if current not in allowed else []) + allowed
+        ]
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/recurrence"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_subscription_recurrence(
+        self, subscription_id, recurrence=None, access_token=None, **kw
+    ):
+        """The customer's choice among the company's recurrences, posted as
+        "<interval> <unit>" (e.g. "3 month"); from the next order on."""
+        try:
+            subscription = self._managed_subscription(
+                subscription_id, access_token, setting="retention_portal_change_recurrence"
+            )
+            try:
+                (chosen,) = parse_recurrences(recurrence or "")
+            except ValueError as error:
+                raise UserError(request.env._("Choose one of the recurrences offered.")) from error
+            subscription._change_recurrence(
+                chosen,
+                allowed=subscription._allowed_recurrences(),
+                author=request.env.user.partner_id,
+            )
         except (AccessError, MissingError, UserError) as error:
             return self._back_to_subscription(subscription_id, error.args[0])
         return self._back_to_subscription(subscription_id)

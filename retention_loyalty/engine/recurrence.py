@@ -8,7 +8,7 @@ on the 31st again when the month has one (no drift to the 28th).
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from .dates import add_months
 
@@ -69,6 +69,186 @@ class Recurrence:
         while index > 0 and self.period_start(start, index - 1) >= day:
             index -= 1
         return index
+
+
+# Units a period length is counted in: months (months and years) or days
+# (days and weeks). A change within one family keeps counting from the same
+# day, so a subscription of the 31st stays on month ends after a change.
+_UNIT_SIZE = {"day": ("day", 1), "week": ("day", 7), "month": ("month", 1), "year": ("month", 12)}
+
+
+def _advance(day, family, count):
+    return add_months(day, count) if family == "month" else day + timedelta(days=count)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Periods from ``first`` on under ``recurrence``: period ``k`` starts
+    ``lead + (k - first) x step`` units (months or days) after ``origin``."""
+
+    first: int
+    origin: date
+    lead: int
+    recurrence: Recurrence
+
+    @property
+    def family(self):
+        return _UNIT_SIZE[self.recurrence.unit][0]
+
+    @property
+    def step(self):
+        return _UNIT_SIZE[self.recurrence.unit][1] * self.recurrence.interval
+
+    def period_start(self, index):
+        return _advance(self.origin, self.family, self.lead + (index - self.first) * self.step)
+
+    def first_period_from(self, day):
+        """Index (``first`` or later) of the first period that starts on or after ``day``."""
+        if self.family == "month":
+            elapsed = (day.year - self.origin.year) * 12 + day.month - self.origin.month
+        else:
+            elapsed = (day - self.origin).days
+        index = self.first + max((elapsed - self.lead) // self.step, 0)
+        while self.period_start(index) < day:
+            index += 1
+        while index > self.first and self.period_start(index - 1) >= day:
+            index -= 1
+        return index
+
+    def as_dict(self):
+        return {
+            "first": self.first,
+            "origin": self.origin.isoformat(),
+            "lead": self.lead,
+            "interval": self.recurrence.interval,
+            "unit": self.recurrence.unit,
+        }
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A recurrence that changed over time: a segment per recurrence, the
+    first from the start date. Period numbers run on across changes (the
+    periods already ordered keep their numbers and dates); a change only
+    moves the start of the periods from the one it takes effect in.
+
+    It answers like a :class:`Recurrence` (``period_start(start, index)``,
+    ``first_period_from(start, day)``, ``monthly_amount``), the monthly
+    figures being those of the latest recurrence, so that the functions of
+    this module work on either."""
+
+    segments: tuple
+
+    @classmethod
+    def single(cls, recurrence, start):
+        return cls((Segment(0, start, 0, recurrence),))
+
+    @classmethod
+    def from_dicts(cls, rows):
+        return cls(
+            tuple(
+                Segment(
+                    row["first"],
+                    date.fromisoformat(row["origin"]),
+                    row["lead"],
+                    Recurrence(row["interval"], row["unit"]),
+                )
+                for row in rows
+            )
+        )
+
+    def as_dicts(self):
+        return [segment.as_dict() for segment in self.segments]
+
+    @property
+    def recurrence(self):
+        """The latest recurrence: the one of the periods to come."""
+        return self.segments[-1].recurrence
+
+    @property
+    def changed(self):
+        return len(self.segments) > 1
+
+    def validate(self):
+        for segment in self.segments:
+            segment.recurrence.validate()
+
+    def months_per_period(self):
+        return self.recurrence.months_per_period()
+
+    def monthly_amount(self, amount_per_period):
+        return self.recurrence.monthly_amount(amount_per_period)
+
+    def _check_start(self, start):
+        if start != self.segments[0].origin:
+            raise ValueError("The schedule counts from another start date.")
+
+    def _segment_of(self, index):
+        return next(s for s in reversed(self.segments) if s.first <= index)
+
+    def period_start(self, start, index):
+        if index < 0:
+            raise ValueError("Periods are numbered from 0.")
+        self._check_start(start)
+        return self._segment_of(index).period_start(index)
+
+    def first_period_from(self, start, day):
+        self._check_start(start)
+        if day <= start:
+            return 0
+        position = max(
+            i
+            for i, segment in enumerate(self.segments)
+            if segment.period_start(segment.first) < day
+        )
+        index = self.segments[position].first_period_from(day)
+        if position + 1 < len(self.segments):
+            index = min(index, self.segments[position + 1].first)
+        return index
+
+    def change(self, recurrence, first):
+        """The schedule with ``recurrence`` from period ``first`` on. Periods
+        before ``first`` keep their dates; period ``first`` starts when it
+        did. A second change from the same period replaces the first one
+        (back to the former recurrence, the schedule is as before)."""
+        recurrence.validate()
+        if first < 0:
+            raise ValueError("Periods are numbered from 0.")
+        kept = tuple(segment for segment in self.segments if segment.first < first)
+        if not kept:
+            start = self.segments[0].origin
+            return Schedule((Segment(0, start, 0, recurrence),))
+        ruling = kept[-1]
+        if ruling.recurrence == recurrence:
+            return Schedule(kept)
+        if _UNIT_SIZE[recurrence.unit][0] == ruling.family:
+            new = Segment(
+                first, ruling.origin, ruling.lead + (first - ruling.first) * ruling.step, recurrence
+            )
+        else:
+            new = Segment(first, ruling.period_start(first), 0, recurrence)
+        return Schedule((*kept, new))
+
+
+def parse_recurrences(text):
+    """The recurrences of a list such as "1 month, 2 months, 1 year", in
+    that order, without repeats. Raise ValueError on anything else."""
+    names = {unit: unit for unit in UNITS} | {unit + "s": unit for unit in UNITS}
+    found = []
+    for item in (text or "").split(","):
+        words = item.split()
+        if not words:
+            continue
+        if len(words) != 2 or not words[0].isdigit() or words[1].lower() not in names:
+            raise ValueError(
+                f"{item.strip()!r} is not a recurrence: write a number and a unit "
+                '(days, weeks, months or years), e.g. "1 month, 3 months, 1 year".'
+            )
+        recurrence = Recurrence(int(words[0]), names[words[1].lower()])
+        recurrence.validate()
+        if recurrence not in found:
+            found.append(recurrence)
+    return found
 
 
 def due_periods(recurrence, start, next_index, today, end=None, max_periods=None):

@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 
 from ..engine import customer_movement, customer_scoring, scorecards
 from ..engine.dunning import parse_retry_days
+from ..engine.recurrence import parse_recurrences
 from ..engine.segments import RiskThresholds
 
 INVOICE_POLICY_SELECTION = [
@@ -137,6 +138,18 @@ class ResCompany(models.Model):
         default=True,
         help="Customers of a fixed-term subscription may renew it for another term by signing "
         "a renewal quotation in the portal.",
+    )
+    retention_portal_change_recurrence = fields.Boolean(
+        string="Customers Change the Recurrence",
+        default=True,
+        help="Customers may change how often their subscription orders, among the allowed "
+        "recurrences, from the next order.",
+    )
+    retention_portal_recurrences = fields.Char(
+        string="Recurrences Customers Choose",
+        default="1 month, 2 months, 3 months, 1 year",
+        help='Recurrences offered to customers in the portal, e.g. "1 month, 3 months, 1 year". '
+        "Each order stays the same: it only comes more or less often.",
     )
     retention_subscription_invoice_policy = fields.Selection(
         INVOICE_POLICY_SELECTION,
@@ -303,6 +316,16 @@ class ResCompany(models.Model):
             except ValueError as error:
                 raise ValidationError(
                     self.env._("Payment retries: %(error)s.", error=error)
+                ) from error
+
+    @api.constrains("retention_portal_recurrences")
+    def _check_retention_portal_recurrences(self):
+        for company in self:
+            try:
+                parse_recurrences(company.retention_portal_recurrences)
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._("Recurrences customers choose: %(error)s", error=error)
                 ) from error
 
     def _retention_dunning_days(self):

@@ -28,6 +28,12 @@ class ResConfigSettings(models.TransientModel):
     retention_portal_renew = fields.Boolean(
         related="company_id.retention_portal_renew", readonly=False
     )
+    retention_portal_change_recurrence = fields.Boolean(
+        related="company_id.retention_portal_change_recurrence", readonly=False
+    )
+    retention_portal_recurrences = fields.Char(
+        related="company_id.retention_portal_recurrences", readonly=False
+    )
     retention_subscription_invoice_policy = fields.Selection(
         related="company_id.retention_subscription_invoice_policy", readonly=False
     )

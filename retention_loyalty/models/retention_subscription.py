@@ -11,6 +11,7 @@ from odoo.tools import SQL, float_compare, format_amount, format_date
 
 from ..engine.recurrence import (
     Recurrence,
+    Schedule,
     check_dates,
     due_periods,
     last_period_start,
@@ -92,6 +93,12 @@ class RetentionSubscription(models.Model):
     line_ids = fields.One2many("retention.subscription.line", "subscription_id", copy=True)
     interval = fields.Integer(string="Every", default=1, required=True, tracking=True)
     interval_unit = fields.Selection(UNIT_SELECTION, default="month", required=True, tracking=True)
+    recurrence_schedule = fields.Json(
+        copy=False,
+        readonly=True,
+        help="Technical: the recurrences of a subscription whose recurrence changed, each with "
+        "the first period it rules (empty while it never changed).",
+    )
     recurrence_label = fields.Char(string="Recurrence", compute="_compute_recurrence_label")
     date_start = fields.Date(
         string="Start", required=True, default=fields.Date.context_today, tracking=True
@@ -230,7 +237,9 @@ class RetentionSubscription(models.Model):
                 monthly, company.currency_id, company, fields.Date.context_today(self)
             )
 
-    @api.depends("date_start", "next_period", "interval", "interval_unit", "state")
+    @api.depends(
+        "date_start", "next_period", "interval", "interval_unit", "recurrence_schedule", "state"
+    )
     def _compute_next_date(self):
         for subscription in self:
             if subscription.state != "active" or subscription.interval <= 0:
@@ -255,11 +264,18 @@ class RetentionSubscription(models.Model):
         for subscription in self:
             subscription.access_url = f"/my/subscriptions/{subscription.id}"
 
-    @api.constrains("interval", "interval_unit", "date_start", "date_end", "max_periods")
+    @api.constrains(
+        "interval", "interval_unit", "recurrence_schedule", "date_start", "date_end", "max_periods"
+    )
     def _check_recurrence(self):
         for subscription in self:
             try:
-                subscription._recurrence().validate()
+                schedule = subscription._recurrence()
+                schedule.validate()
+                if schedule.recurrence != Recurrence(
+                    subscription.interval, subscription.interval_unit
+                ):
+                    raise ValueError("its recurrences do not end with the current one.")
                 check_dates(
                     subscription.date_start,
                     subscription.date_end or None,
@@ -287,18 +303,19 @@ class RetentionSubscription(models.Model):
             vals["partner_id"] = (
                 self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
             )
-        if {"interval", "interval_unit", "date_start"} & set(vals) and any(
-            subscription.state != "draft" for subscription in self
-        ):
+        started = self.filtered(lambda subscription: subscription.state != "draft")
+        if started and "date_start" in vals:
             raise UserError(
                 self.env._(
-                    "The recurrence and start of a started subscription cannot change; close it "
-                    "and start a new one."
+                    "The start of a started subscription cannot change; close it and start a new "
+                    "one."
                 )
             )
+        if started and {"interval", "interval_unit", "recurrence_schedule"} & set(vals):
+            started._check_schedule_keeps_the_past(vals)
         if {"date_end", "max_periods"} & set(vals):
             vals["reminder_done"] = False
-        if {"pricelist_id", "line_ids"} & set(vals):
+        if {"pricelist_id", "line_ids", "interval", "interval_unit"} & set(vals):
             self._watch_mrr()
         return super().write(vals)
 
@@ -337,8 +354,12 @@ class RetentionSubscription(models.Model):
         self.env.flush_all()
 
     def _recurrence(self):
+        """The subscription's :class:`Schedule`: its recurrence, and the
+        former ones for the periods they ruled when it changed."""
         self.ensure_one()
-        return Recurrence(self.interval, self.interval_unit)
+        if self.recurrence_schedule:
+            return Schedule.from_dicts(self.recurrence_schedule)
+        return Schedule.single(Recurrence(self.interval, self.interval_unit), self.date_start)
 
     def _today(self):
         """Today in the company's time zone (its address's), where periods fall."""

@@ -44,3 +44,5 @@ from . import test_subscription_billing
 from . import test_subscription_billing_edges
 from . import test_subscription_billing_routes_tour
 from . import test_bonus_points
+from . import test_subscription_recurrence
+from . import test_subscription_recurrence_tour

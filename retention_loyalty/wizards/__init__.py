@@ -5,3 +5,4 @@ from . import retention_club_cancel_wizard
 from . import retention_subscription_close_wizard
 from . import retention_subscription_make_wizard
 from . import retention_scorecard_compute_wizard
+from . import retention_subscription_recurrence_wizard

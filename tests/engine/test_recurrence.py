@@ -4,10 +4,12 @@ import pytest
 
 from retention_loyalty.engine.recurrence import (
     Recurrence,
+    Schedule,
     check_dates,
     due_periods,
     last_period_start,
     next_term,
+    parse_recurrences,
     remaining_share,
 )
 
@@ -163,3 +165,147 @@ def test_remaining_share_of_a_period():
     # Outside the period: nothing.
     assert remaining_share(monthly, start, 0, date(2026, 2, 1)) == 0.0
     assert remaining_share(monthly, start, 1, date(2026, 1, 31)) == 0.0
+
+
+# ---------------------------------------------------------------- changes of recurrence
+
+MONTHLY = Recurrence(1, "month")
+QUARTERLY = Recurrence(3, "month")
+
+
+def _starts(schedule, start, count):
+    return [schedule.period_start(start, k) for k in range(count)]
+
+
+def test_a_schedule_without_change_answers_as_its_recurrence():
+    start = date(2026, 1, 31)
+    schedule = Schedule.single(MONTHLY, start)
+    assert _starts(schedule, start, 14) == _starts(MONTHLY, start, 14)
+    for day in (date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 28), date(2026, 3, 1)):
+        assert schedule.first_period_from(start, day) == MONTHLY.first_period_from(start, day)
+    assert not schedule.changed
+
+
+def test_periods_before_the_change_keep_their_dates_and_numbers():
+    start = date(2026, 1, 1)
+    schedule = Schedule.single(MONTHLY, start).change(QUARTERLY, 3)
+    assert _starts(schedule, start, 6) == [
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        date(2026, 3, 1),
+        date(2026, 4, 1),  # period 3 starts as before: the first of 3 months
+        date(2026, 7, 1),
+        date(2026, 10, 1),
+    ]
+    assert schedule.monthly_amount(30.0) == 10.0
+
+
+def test_a_change_on_the_31st_stays_on_month_ends():
+    start = date(2026, 1, 31)
+    schedule = Schedule.single(MONTHLY, start).change(QUARTERLY, 1)
+    assert _starts(schedule, start, 5) == [
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 5, 31),
+        date(2026, 8, 31),
+        date(2026, 11, 30),
+    ]
+    # and back to monthly later on: still the 31st when the month has one
+    back = schedule.change(MONTHLY, 3)
+    assert _starts(back, start, 6)[3:] == [date(2026, 8, 31), date(2026, 9, 30), date(2026, 10, 31)]
+
+
+def test_first_period_from_across_changes():
+    start = date(2026, 1, 31)
+    schedule = Schedule.single(MONTHLY, start).change(QUARTERLY, 1)
+    cases = {
+        date(2026, 1, 31): 0,
+        date(2026, 2, 1): 1,
+        date(2026, 2, 28): 1,
+        date(2026, 3, 1): 2,
+        date(2026, 5, 31): 2,
+        date(2026, 6, 1): 3,
+        date(2026, 11, 30): 4,
+    }
+    for day, index in cases.items():
+        assert schedule.first_period_from(start, day) == index, day
+
+
+def test_a_change_on_the_last_day_of_a_period():
+    # Ordered on 1 March (period 2); on 31 March, the period's last day, the
+    # customer goes every 2 months: the order of 1 April (period 3, already
+    # counted as one month) is the first of 2 months.
+    start = date(2026, 1, 1)
+    schedule = Schedule.single(MONTHLY, start)
+    last_day = date(2026, 3, 31)
+    next_period = schedule.first_period_from(start, last_day)
+    assert next_period == 3
+    changed = schedule.change(Recurrence(2, "month"), next_period)
+    assert changed.period_start(start, 2) == date(2026, 3, 1)
+    assert changed.period_start(start, 3) == date(2026, 4, 1)
+    assert changed.period_start(start, 4) == date(2026, 6, 1)
+    assert remaining_share(changed, start, 2, last_day) == pytest.approx(1 / 31)
+
+
+def test_two_changes_in_one_period_the_second_replaces_the_first():
+    start = date(2026, 1, 31)
+    base = Schedule.single(MONTHLY, start)
+    twice = base.change(QUARTERLY, 2).change(Recurrence(1, "year"), 2)
+    assert len(twice.segments) == 2
+    assert _starts(twice, start, 5) == [
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2027, 3, 31),
+        date(2028, 3, 31),
+    ]
+    # changed and changed back in the same period: as if nothing happened
+    assert base.change(QUARTERLY, 2).change(MONTHLY, 2) == base
+
+
+def test_a_change_across_unit_families_counts_from_the_period_start():
+    start = date(2026, 1, 31)
+    schedule = Schedule.single(MONTHLY, start).change(Recurrence(2, "week"), 1)
+    assert _starts(schedule, start, 4) == [
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 14),
+        date(2026, 3, 28),
+    ]
+    assert schedule.first_period_from(start, date(2026, 3, 1)) == 2
+    back = schedule.change(MONTHLY, 3)
+    assert _starts(back, start, 5)[3:] == [date(2026, 3, 28), date(2026, 4, 28)]
+
+
+def test_a_change_before_the_first_period_replaces_the_recurrence():
+    start = date(2026, 1, 31)
+    assert Schedule.single(MONTHLY, start).change(QUARTERLY, 0) == Schedule.single(QUARTERLY, start)
+
+
+def test_due_periods_and_terms_follow_the_changed_schedule():
+    start = date(2026, 1, 1)
+    schedule = Schedule.single(MONTHLY, start).change(QUARTERLY, 2)
+    assert due_periods(schedule, start, 2, date(2026, 9, 30)) == [2, 3, 4]
+    assert last_period_start(schedule, start, max_periods=4) == date(2026, 6, 1)
+    assert next_term(schedule, start, max_periods=4) == (4, None, 8, 4)
+
+
+def test_a_schedule_survives_its_storage():
+    start = date(2026, 1, 31)
+    schedule = Schedule.single(MONTHLY, start).change(QUARTERLY, 1).change(MONTHLY, 3)
+    assert Schedule.from_dicts(schedule.as_dicts()) == schedule
+    with pytest.raises(ValueError, match="another start date"):
+        schedule.period_start(date(2026, 1, 1), 1)
+
+
+def test_allowed_recurrences_are_read_from_a_list():
+    assert parse_recurrences("1 month, 2 months,3 Months, 1 year, 1 month") == [
+        MONTHLY,
+        Recurrence(2, "month"),
+        QUARTERLY,
+        Recurrence(1, "year"),
+    ]
+    assert parse_recurrences("") == []
+    for bad in ("monthly", "0 month", "2 fortnights", "1.5 months", "1 month 2"):
+        with pytest.raises(ValueError):
+            parse_recurrences(bad)
