@@ -80,7 +80,9 @@ class RetentionPortalProfile(models.AbstractModel):
         raises a UserError and changes nothing."""
         # Nothing of the caller's context is trusted: the user's language and
         # time zone (which decides "today" and so the bonus period) only.
-        self = self.with_context({"lang": self.env.user.lang, "tz": self.env.user.tz or "UTC"})
+        self = self.with_env(
+            self.env(context={"lang": self.env.user.lang, "tz": self.env.user.tz or "UTC"})
+        )
         contact = self._contact()
         if self.env.user._is_public():
             raise UserError(self.env._("Sign in to complete your profile."))
