@@ -42,6 +42,7 @@
         "views/retention_referral_views.xml",
         "views/portal_referral_templates.xml",
         "views/portal_rewards_templates.xml",
+        "views/portal_profile_templates.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

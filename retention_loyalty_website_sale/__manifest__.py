@@ -11,6 +11,9 @@
     "data": [
         "views/website_sale_templates.xml",
     ],
+    "demo": [
+        "demo/retention_shop_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": ["retention_loyalty_website_sale/static/tests/tours/*.js"],
     },

@@ -36,6 +36,7 @@ from . import retention_referral
 from . import loyalty_rule
 from . import loyalty_reward
 from . import retention_portal_rewards
+from . import retention_portal_profile
 from . import retention_subscription_billing
 from . import retention_subscription_charge
 from . import payment_transaction

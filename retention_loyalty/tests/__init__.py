@@ -46,3 +46,6 @@ from . import test_subscription_billing_routes_tour
 from . import test_bonus_points
 from . import test_subscription_recurrence
 from . import test_subscription_recurrence_tour
+from . import test_portal_profile
+from . import test_profile_routes_tour
+from . import test_profile_tour

@@ -3,3 +3,4 @@ from . import test_shop_concurrency
 from . import test_shop_points_routes_tour
 from . import test_shop_points_tour
 from . import test_shop_queries
+from . import test_shop_demo
