@@ -403,7 +403,7 @@ class LoyaltyProgram(models.Model):
                 "points": points,
                 "bonus_source": source,
                 "bonus_period": period,
-                "description": self.env._("Bonus: %(what)s", what=label),
+                "description": label,
             }
             for partner, period in periods_by_partner.items()
         ]
