@@ -18,6 +18,14 @@ DASHBOARD_DEFINITIONS = {
     "retention_reactivation_days",
     "retention_revenue_source",
 }
+# Settings every customer's figures depend on: changing one ranks and scores
+# everyone again at the next run, not only the customers with new orders.
+STATISTICS_DEFINITIONS = {
+    "retention_revenue_source",
+    "retention_tier_basis",
+    "retention_clv_horizon_months",
+    "retention_monthly_discount_rate",
+}
 
 
 class ResCompany(models.Model):
@@ -246,8 +254,15 @@ class ResCompany(models.Model):
     )
 
     def write(self, vals):
-        if DASHBOARD_DEFINITIONS & set(vals) and not self.env.context.get("install_mode"):
-            vals = {**vals, "retention_dashboard_requested": True}
+        if not self.env.context.get("install_mode"):
+            if DASHBOARD_DEFINITIONS & set(vals):
+                vals = {**vals, "retention_dashboard_requested": True}
+            if any(
+                company[name] != vals[name]
+                for name in STATISTICS_DEFINITIONS & set(vals)
+                for company in self
+            ):
+                vals = {**vals, "retention_full_run_requested": True}
         return super().write(vals)
 
     def _retention_dashboard_stale(self):

@@ -330,6 +330,27 @@ class TestCustomerStatisticsAccess(RetentionCase):
         self.assertFalse(self.Stat.with_user(user).search([]))
         self.assertFalse(self.mine[0].with_user(user).with_company(other).retention_stat_id)
 
+    def test_changing_what_figures_mean_recomputes_everyone_at_the_next_run(self):
+        self.Stat._cron_recompute()
+        self.assertFalse(self.company.retention_full_run_requested)
+        # The same value again changes nothing; saving the settings page rewrites them all.
+        self.company.retention_revenue_source = self.company.retention_revenue_source
+        self.env["res.config.settings"].create({}).execute()
+        self.assertFalse(self.company.retention_full_run_requested)
+        for name, value in (
+            ("retention_revenue_source", "invoices"),
+            ("retention_tier_basis", "clv"),
+            ("retention_clv_horizon_months", 24),
+            ("retention_monthly_discount_rate", 0.02),
+        ):
+            self.company.retention_full_run_requested = False
+            self.company[name] = value
+            self.assertTrue(self.company.retention_full_run_requested, name)
+        fits = self.env["retention.model.fit"].search_count([])
+        self.Stat._cron_recompute()
+        self.assertFalse(self.company.retention_full_run_requested)
+        self.assertEqual(self.env["retention.model.fit"].search_count([]), fits + 1)
+
     def test_recompute_now_runs_in_the_background(self):
         settings = self.env["res.config.settings"].create({})
         cron = self.env.ref("retention_loyalty.ir_cron_retention_recompute")
