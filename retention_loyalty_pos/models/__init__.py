@@ -5,3 +5,6 @@ from . import loyalty_card
 from . import pos_order
 from . import pos_config
 from . import res_partner
+from . import retention_playbook
+from . import retention_playbook_run
+from . import retention_demo_generator
