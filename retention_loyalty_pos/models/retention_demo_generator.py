@@ -50,6 +50,9 @@ class RetentionDemoGenerator(models.AbstractModel):
             _logger.info("Retention PoS demo: no till taking cash or no demo products, skipped.")
             return False
         products.write({"available_in_pos": True})
+        if company.retention_revenue_source == "orders":
+            # As installing the bridge does (its hook runs after the demo data).
+            company.retention_revenue_source = "orders_pos"
         session = self.env["pos.session"].create(
             {"config_id": config.id, "user_id": self.env.ref("base.user_admin").id}
         )

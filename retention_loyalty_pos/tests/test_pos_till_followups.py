@@ -67,6 +67,8 @@ class TestPosOrderPlaybooks(PosRetentionCase):
             runs.activity_id,
             [{"user_id": self.salesman.id, "res_id": self.customer.id, "summary": "Thank you"}],
         )
+        # The note names what was bought at the till.
+        self.assertIn("Thank Regular at the Bar: bought Till Coffee", str(runs.activity_id.note))
         self.assertTrue(order.retention_playbooks_done)
 
         # Paid again, and sent again by the till: still one follow-up.
