@@ -93,14 +93,13 @@ class RetentionCustomerStat(models.Model):
               JOIN pos_order pos ON pos.id = line.order_id
               JOIN res_partner partner ON partner.id = pos.partner_id
               JOIN res_company company ON company.id = pos.company_id
-              LEFT JOIN (
-                   SELECT refund.refunded_orderline_id AS line_id, -sum(refund.qty) AS qty
+              LEFT JOIN LATERAL (
+                   SELECT -sum(refund.qty) AS qty
                      FROM pos_order_line refund
                      JOIN pos_order refund_order ON refund_order.id = refund.order_id
-                    WHERE refund.refunded_orderline_id IS NOT NULL
+                    WHERE refund.refunded_orderline_id = line.id
                       AND refund_order.state IN %(states)s
-                 GROUP BY refund.refunded_orderline_id
-              ) returned ON returned.line_id = line.id
+              ) returned ON true
              WHERE pos.company_id = %(company)s AND pos.state IN %(states)s
                AND line.product_id IS NOT NULL AND line.qty > 0
                AND NOT COALESCE(line.is_reward_line, false)
