@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
 from odoo.addons.retention_loyalty.tests.common import make_order, make_points_program
 
@@ -89,6 +90,51 @@ class TestPosOrderPlaybooks(PosRetentionCase):
         runs.activity_id.action_done()
         second = self._sell(self.customer, [self._coffee(1)])
         self.assertEqual(self._runs(playbook).pos_order_id, order | second)
+
+    def _row_version(self, table, record):
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("SELECT ctid::text FROM %s WHERE id = %s", SQL.identifier(table), record.id)
+        )
+        return self.env.cr.fetchone()[0]
+
+    def test_paying_at_the_till_writes_no_shared_row_and_costs_the_same_for_more_orders(self):
+        playbook = self._playbook()
+        versions = [
+            self._row_version("retention_playbook", playbook),
+            self._row_version("res_company", self.company),
+        ]
+        self.env.registry.cache_invalidated.clear()
+        customers = self.env["res.partner"].create(
+            [{"name": f"Till Regular {index}", "user_id": self.salesman.id} for index in range(3)]
+        )
+        orders = self.env["pos.order"].concat(
+            *(self._sell(customer, [self._coffee(1)]) for customer in customers)
+        )
+        self.assertEqual(len(self._runs(playbook)), 3)
+        self.assertEqual(
+            [
+                self._row_version("retention_playbook", playbook),
+                self._row_version("res_company", self.company),
+            ],
+            versions,
+        )
+        self.assertFalse(playbook.last_evaluated)
+        self.assertFalse(self.env.registry.cache_invalidated)  # nothing to signal to workers
+
+        def queries_to_follow_up(paid):
+            # Followed up already (open follow-ups): only the look-ups count.
+            paid.retention_playbooks_done = False
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            paid.with_user(self.pos_user)._retention_run_order_playbooks()
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        queries_to_follow_up(orders)  # warm the caches up
+        self.assertEqual(queries_to_follow_up(orders[:1]), queries_to_follow_up(orders))
+        self.assertEqual(len(self._runs(playbook)), 3)
 
     def test_first_and_nth_orders_count_the_till_and_the_sales_orders(self):
         first = self._playbook(name="First purchase", order_mode="first")
