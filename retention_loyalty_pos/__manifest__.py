@@ -10,6 +10,10 @@
     "auto_install": True,
     "data": [
         "views/retention_points_entry_views.xml",
+        "views/retention_playbook_run_views.xml",
+    ],
+    "demo": [
+        "demo/retention_pos_demo.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": [

@@ -716,52 +716,55 @@ class ResPartner(models.Model):
         before taxes), in one query."""
         if not self:
             return {}
-        self.env.flush_all()
+        lines = self.env["retention.customer.stat"]._purchased_lines_query(
+            company, customer_ids=self.ids
+        )
         self.env.cr.execute(
             SQL(
-                """WITH recent AS (
-                       SELECT so.id AS order_id, so.currency_id,
-                              p.commercial_partner_id AS customer_id,
+                """WITH lines AS (
+                       SELECT * FROM (%(lines)s) line WHERE NOT line.subscription
+                   ),
+                   recent AS (
+                       SELECT order_model, order_id, currency_id, customer_id,
                               row_number() OVER (
-                                  PARTITION BY p.commercial_partner_id
-                                  ORDER BY so.date_order DESC, so.id DESC
+                                  PARTITION BY customer_id
+                                  ORDER BY date_order DESC, order_id DESC, order_model
                               ) AS rank
-                         FROM sale_order so
-                         JOIN res_partner p ON p.id = so.partner_id
-                        WHERE so.state = 'sale' AND so.company_id = %(company)s
-                          AND so.retention_subscription_id IS NULL
-                          AND p.commercial_partner_id = ANY(%(customers)s)
+                         FROM (SELECT DISTINCT order_model, order_id, currency_id, customer_id,
+                                      date_order
+                                 FROM lines) bought
                    )
-                   SELECT recent.customer_id, recent.order_id, recent.currency_id,
-                          line.product_id, sum(line.product_uom_qty),
-                          sum(line.price_subtotal) / sum(line.product_uom_qty)
+                   SELECT recent.customer_id, recent.order_model, recent.order_id,
+                          recent.currency_id, lines.product_id, sum(lines.quantity),
+                          sum(lines.subtotal) / sum(lines.quantity)
                      FROM recent
-                     JOIN sale_order_line line ON line.order_id = recent.order_id
-                    WHERE recent.rank <= %(last)s AND line.display_type IS NULL
-                      AND line.product_id IS NOT NULL AND line.product_uom_qty > 0
-                      AND line.reward_id IS NULL
-                 GROUP BY recent.customer_id, recent.order_id, recent.rank, recent.currency_id,
-                          line.product_id
+                     JOIN lines ON lines.order_model = recent.order_model
+                               AND lines.order_id = recent.order_id
+                    WHERE recent.rank <= %(last)s
+                 GROUP BY recent.customer_id, recent.order_model, recent.order_id, recent.rank,
+                          recent.currency_id, lines.product_id
                  ORDER BY recent.customer_id, recent.rank""",
-                company=company.id,
-                customers=self.ids,
+                lines=lines,
                 last=last_orders,
             )
         )
         orders = {}
         for (
             customer_id,
+            order_model,
             order_id,
             currency_id,
             product_id,
             quantity,
             price,
         ) in self.env.cr.fetchall():
-            order = orders.setdefault((customer_id, order_id), PastOrder({}, {}, currency_id))
+            order = orders.setdefault(
+                (customer_id, order_model, order_id), PastOrder({}, {}, currency_id)
+            )
             order.quantities[product_id] = quantity
             order.prices[product_id] = price
         history = defaultdict(list)
-        for (customer_id, _order_id), order in orders.items():  # already newest first
+        for (customer_id, _model, _order_id), order in orders.items():  # already newest first
             history[customer_id].append(order)
         return history
 

@@ -532,6 +532,49 @@ class RetentionCustomerStat(models.Model):
         )
 
     @api.model
+    def _purchased_lines_query(self, company, customer_ids=None, date_from=None):
+        """Rows of the products bought in ``company``, one per line of a
+        confirmed order, reward and note lines left out: order_model,
+        order_id, customer_id (commercial partner), date_order, currency_id,
+        product_id, quantity (> 0), subtotal (untaxed, in currency_id) and
+        subscription (a subscription period's order). Optionally only these
+        customers, only from ``date_from``. Bridges add their purchases (PoS
+        order lines) in company currency."""
+        self.env["sale.order"].flush_model()
+        self.env["sale.order.line"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        return SQL(
+            """
+            SELECT 'sale.order'::varchar AS order_model, sale.id AS order_id,
+                   partner.commercial_partner_id AS customer_id, sale.date_order,
+                   sale.currency_id, line.product_id, line.product_uom_qty AS quantity,
+                   line.price_subtotal AS subtotal,
+                   sale.retention_subscription_id IS NOT NULL AS subscription
+              FROM sale_order_line line
+              JOIN sale_order sale ON sale.id = line.order_id
+              JOIN res_partner partner ON partner.id = sale.partner_id
+             WHERE sale.state = 'sale' AND sale.company_id = %s
+               AND line.display_type IS NULL AND line.product_id IS NOT NULL
+               AND line.reward_id IS NULL AND line.product_uom_qty > 0
+               %s
+            """,
+            company.id,
+            self._purchased_lines_filter(SQL("sale.date_order"), customer_ids, date_from),
+        )
+
+    @api.model
+    def _purchased_lines_filter(self, date_column, customer_ids, date_from):
+        """The customer and date conditions of ``_purchased_lines_query``."""
+        conditions = []
+        if customer_ids is not None:
+            conditions.append(
+                SQL("AND partner.commercial_partner_id = ANY(%s)", [int(c) for c in customer_ids])
+            )
+        if date_from:
+            conditions.append(SQL("AND %s >= %s", date_column, date_from))
+        return SQL(" ").join(conditions)
+
+    @api.model
     def _read_purchase_summary(self, company, today, partner_ids=None, end=None):
         """One row per customer with a purchase up to ``end`` (default today).
 

@@ -522,6 +522,14 @@ class RetentionPlaybook(models.Model):
         if not window:
             return {}
         delay = timedelta(days=self.order_delay_days)
+        orders = self._orders_to_follow_up(window[0] - delay, window[1] - delay + timedelta(days=1))
+        return self._order_candidates(orders)[self]
+
+    def _orders_to_follow_up(self, date_from, date_to):
+        """The confirmed orders of the playbook's company dated from
+        ``date_from`` to before ``date_to`` it has not followed up yet, oldest
+        first (a list: bridges add their own purchases, a PoS order)."""
+        self.ensure_one()
         followed = (
             self.env["retention.playbook.run"]
             .sudo()
@@ -534,63 +542,80 @@ class RetentionPlaybook(models.Model):
                 [
                     ("company_id", "=", self.company_id.id),
                     ("state", "=", "sale"),
-                    ("date_order", ">=", window[0] - delay),
-                    ("date_order", "<", window[1] - delay + timedelta(days=1)),
+                    ("date_order", ">=", date_from),
+                    ("date_order", "<", date_to),
                     ("id", "not in", followed.subselect("order_id")),
                 ],
                 order="date_order, id",
             )
         )
-        return self._order_candidates(orders)[self]
+        return list(orders)
 
     def _order_candidates(self, orders):
-        """``{playbook: {customer id: order id}}``: the confirmed ``orders``
-        each playbook follows up (every order, or the customer's first or Nth
-        order in the playbook's company); the latest order of a customer wins."""
+        """``{playbook: {customer id: order}}``: the confirmed ``orders`` (a
+        recordset or a list of orders of several models, oldest first) each
+        playbook follows up (every order, or the customer's first or Nth order
+        in the playbook's company); the latest order of a customer wins."""
         ranks = {}
         if any(playbook.order_mode != "every" for playbook in self):
             ranks = self._order_ranks(orders)
         return {
             playbook: {
-                order.partner_id.commercial_partner_id.id: order.id
+                order.partner_id.commercial_partner_id.id: order
                 for order in orders
                 if order.company_id == playbook.company_id
-                and order_matches(ranks.get(order.id), playbook.order_mode, playbook.order_number)
+                and order_matches(
+                    ranks.get((order._name, order.id)), playbook.order_mode, playbook.order_number
+                )
             }
             for playbook in self
         }
 
     @api.model
-    def _order_ranks(self, orders):
-        """Rank of each confirmed order among the confirmed orders of its
-        customer (contacts included) in its company, 1 for the first; one
-        query for all orders."""
-        if not orders:
-            return {}
+    def _confirmed_orders_query(self, customer_ids):
+        """Rows (order_model, order_id, customer_id, company_id, date_order)
+        of the confirmed orders of these commercial partners: the purchases a
+        customer's first or Nth order is counted among. Bridges add theirs."""
         self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
-        return dict(
-            self.env.execute_query(
-                SQL(
-                    """
-                    SELECT o.id, (
-                        SELECT count(*)
-                          FROM sale_order earlier
-                          JOIN res_partner earlier_partner
-                            ON earlier_partner.id = earlier.partner_id
-                         WHERE earlier_partner.commercial_partner_id = p.commercial_partner_id
-                           AND earlier.company_id = o.company_id
-                           AND earlier.state = 'sale'
-                           AND (earlier.date_order, earlier.id) <= (o.date_order, o.id)
-                    )
-                      FROM sale_order o
-                      JOIN res_partner p ON p.id = o.partner_id
-                     WHERE o.id IN %s
-                    """,
-                    tuple(orders.ids),
-                )
+        return SQL(
+            """
+            SELECT 'sale.order'::varchar AS order_model, sale.id AS order_id,
+                   partner.commercial_partner_id AS customer_id,
+                   sale.company_id, sale.date_order
+              FROM sale_order sale
+              JOIN res_partner partner ON partner.id = sale.partner_id
+             WHERE sale.state = 'sale'
+               AND partner.commercial_partner_id = ANY(%s)
+            """,
+            list(customer_ids),
+        )
+
+    @api.model
+    def _order_ranks(self, orders):
+        """``{(model, order id): rank}`` of each confirmed order among the
+        confirmed orders of its customer (contacts included) in its company,
+        1 for the first; one query for all orders."""
+        if not orders:
+            return {}
+        customers = {order.partner_id.commercial_partner_id.id for order in orders}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT order_model, order_id, rank FROM (
+                    SELECT order_model, order_id, row_number() OVER (
+                               PARTITION BY customer_id, company_id
+                               ORDER BY date_order, order_id, order_model
+                           ) AS rank
+                      FROM (%s) confirmed
+                ) ranked
+                 WHERE (order_model, order_id) IN %s
+                """,
+                self._confirmed_orders_query(customers),
+                tuple((order._name, order.id) for order in orders),
             )
         )
+        return {(model, order_id): rank for model, order_id, rank in rows}
 
     def _filter_query(self, partner_ids):
         """The query of the candidates that match the playbook's customer
@@ -795,7 +820,7 @@ class RetentionPlaybook(models.Model):
             {
                 **base,
                 "partner_id": partner.id,
-                "order_id": candidates.get(partner.id) or False,
+                **self._run_origin_values(candidates.get(partner.id)),
                 "state": "open" if results[partner.id].get("activity_id") else "done",
                 "message": "\n".join(notes[partner.id]) or False,
                 **results[partner.id],
@@ -806,13 +831,25 @@ class RetentionPlaybook(models.Model):
             {
                 **base,
                 "partner_id": partner_id,
-                "order_id": candidates.get(partner_id) or False,
+                **self._run_origin_values(candidates.get(partner_id)),
                 "in_control": True,
                 "state": "control",
             }
             for partner_id in control
         ]
         return vals_list
+
+    @api.model
+    def _run_origin_values(self, origin):
+        """The fields of a run naming what triggered it: a sales order (record
+        or id). Bridges name their own documents (a PoS order)."""
+        if not origin:
+            return {}
+        if isinstance(origin, int):
+            return {"order_id": origin}
+        if origin._name == "sale.order":
+            return {"order_id": origin.id}
+        return {}
 
     @api.model
     def _run_for_orders(self, orders):

@@ -274,29 +274,34 @@ class RetentionPlaybookAction(models.Model):
         return {partner_id: "; ".join(texts) for partner_id, texts in lines.items()}
 
     def _suggested_products(self, partners):
-        """Products each customer bought most recently, read in one query."""
-        lines = (
-            self.env["sale.order.line"]
-            .sudo()
-            .search_read(
-                [
-                    ("order_partner_id", "child_of", partners.ids),
-                    ("state", "=", "sale"),
-                    ("display_type", "=", False),
-                ],
-                ["order_partner_id", "product_id"],
-                order="id desc",
-                limit=50 * len(partners),
+        """The three products each customer bought most recently in the
+        playbook's company (the till's too, with its bridge), in one query."""
+        lines = self.env["retention.customer.stat"]._purchased_lines_query(
+            self.company_id, customer_ids=partners.ids
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT customer_id, product_id FROM (
+                    SELECT customer_id, product_id, row_number() OVER (
+                               PARTITION BY customer_id
+                               ORDER BY max(date_order) DESC, product_id
+                           ) AS rank
+                      FROM (%s) line
+                  GROUP BY customer_id, product_id
+                ) ranked
+                 WHERE rank <= 3
+              ORDER BY customer_id, rank
+                """,
+                lines,
             )
         )
-        commercial = {p.id: p.commercial_partner_id.id for p in partners.child_ids | partners}
-        names = {}
-        for line in lines:
-            key = commercial.get(line["order_partner_id"][0], line["order_partner_id"][0])
-            bucket = names.setdefault(key, [])
-            if line["product_id"] and line["product_id"][1] not in bucket and len(bucket) < 3:
-                bucket.append(line["product_id"][1])
-        return {partner_id: ", ".join(items) for partner_id, items in names.items()}
+        products = self.env["product.product"].sudo().browse({row[1] for row in rows})
+        names = dict(zip(products.ids, products.mapped("display_name"), strict=True))
+        bought = {}
+        for customer_id, product_id in rows:
+            bought.setdefault(customer_id, []).append(names[product_id])
+        return {customer_id: ", ".join(items) for customer_id, items in bought.items()}
 
     def _run_activity(self, partners, today, results, notes):
         stats = self._figures(partners)

@@ -66,13 +66,10 @@ class RetentionPointsCampaign(models.Model):
     def _retention_applicable(self, order, program):
         """``(name, multiplier, eligible share)`` of the campaigns that apply
         to ``order`` for ``program``, on the day the order is (or would be,
-        if confirmed now) confirmed."""
-        confirmed_at = (
-            order.date_order
-            if order.state == "sale"
-            else order._prepare_confirmation_values().get("date_order", order.date_order)
-        )
-        day = fields.Date.context_today(self, confirmed_at)
+        if confirmed now) confirmed. ``order`` is a sales order, or any order
+        with ``_retention_points_datetime`` and ``_retention_campaign_share``
+        (a PoS order)."""
+        day = fields.Date.context_today(self, order._retention_points_datetime())
         campaigns = self.sudo().search(
             [
                 ("program_id", "=", program.id),

@@ -118,9 +118,7 @@ class RetentionProductAffinity(models.Model):
                  WHERE rank <= %(per_product)s
                 """,
                 company=company.id,
-                bought=self._bought(
-                    company, SQL("so.date_order >= %s", today - timedelta(days=LOOKBACK_DAYS))
-                ),
+                bought=self._bought(company, date_from=today - timedelta(days=LOOKBACK_DAYS)),
                 min_customers=MIN_CUSTOMERS,
                 per_product=RELATED_PER_PRODUCT,
             )
@@ -128,20 +126,14 @@ class RetentionProductAffinity(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _bought(self, company, condition):
-        """(customer, product) pairs of the company's confirmed order lines
-        that meet ``condition``; reward lines left out."""
-        return SQL(
-            """SELECT DISTINCT p.commercial_partner_id AS customer_id, line.product_id
-                 FROM sale_order_line line
-                 JOIN sale_order so ON so.id = line.order_id
-                 JOIN res_partner p ON p.id = so.partner_id
-                WHERE so.state = 'sale' AND so.company_id = %s AND %s
-                  AND line.display_type IS NULL AND line.product_id IS NOT NULL
-                  AND line.reward_id IS NULL AND line.product_uom_qty > 0""",
-            company.id,
-            condition,
+    def _bought(self, company, customer_ids=None, date_from=None):
+        """(customer, product) pairs of the company's purchases (confirmed
+        order lines, and the till's where a bridge adds them); reward lines
+        left out."""
+        lines = self.env["retention.customer.stat"]._purchased_lines_query(
+            company, customer_ids=customer_ids, date_from=date_from
         )
+        return SQL("SELECT DISTINCT customer_id, product_id FROM (%s) line", lines)
 
     @api.model
     def _suggestions(self, company, customer_ids, limit=3):
@@ -181,9 +173,7 @@ class RetentionProductAffinity(models.Model):
               ORDER BY customer_id, rank
                 """,
                 company=company.id,
-                bought=self._bought(
-                    company, SQL("p.commercial_partner_id = ANY(%s)", list(customer_ids))
-                ),
+                bought=self._bought(company, customer_ids=customer_ids),
                 limit=limit,
             )
         )

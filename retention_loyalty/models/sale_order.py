@@ -279,6 +279,14 @@ class SaleOrder(models.Model):
             self.sudo().retention_points_breakdown = merged
         return result
 
+    def _retention_points_datetime(self):
+        """When the order earns its points: its confirmation, or now if it
+        were confirmed now."""
+        self.ensure_one()
+        if self.state == "sale":
+            return self.date_order
+        return self._prepare_confirmation_values().get("date_order", self.date_order)
+
     def _retention_campaign_share(self, categories):
         """Share of the order's amount (before rewards, taxes included as the
         points rules count it) on products of ``categories``."""

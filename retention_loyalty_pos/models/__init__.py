@@ -3,5 +3,9 @@ from . import retention_customer_stat
 from . import retention_points_entry
 from . import loyalty_card
 from . import pos_order
+from . import pos_order_line
 from . import pos_config
 from . import res_partner
+from . import retention_playbook
+from . import retention_playbook_run
+from . import retention_demo_generator

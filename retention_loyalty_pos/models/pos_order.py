@@ -3,7 +3,11 @@ from collections import defaultdict
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.retention_loyalty.engine.points import reversal_target, round_points
+from odoo.addons.retention_loyalty.engine.points import (
+    multiply_points,
+    reversal_target,
+    round_points,
+)
 from odoo.addons.retention_loyalty.models.loyalty_card import points_origin
 
 from .retention_customer_stat import SOLD_STATES
@@ -11,8 +15,10 @@ from .retention_customer_stat import SOLD_STATES
 
 class PosOrder(models.Model):
     """Points changed at the till are booked on the ledger with their PoS
-    order; a paid order may lift its customer to a higher club level; a
-    refund takes back the points the refunded order earned."""
+    order, multiplied like a sales order's (customer multiplier, bonus
+    campaigns); a paid order may lift its customer to a higher club level
+    and triggers the order playbooks; a refund takes back the points the
+    refunded order earned."""
 
     _inherit = "pos.order"
 
@@ -21,6 +27,12 @@ class PosOrder(models.Model):
         copy=False,
         readonly=True,
         help="The points this order earned and spent at the till are on the ledger.",
+    )
+    retention_playbooks_done = fields.Boolean(
+        string="Order Playbooks Run",
+        copy=False,
+        readonly=True,
+        help="The order playbooks have followed this paid order up (once per order).",
     )
 
     def confirm_coupon_programs(self, coupon_data):
@@ -48,12 +60,25 @@ class PosOrder(models.Model):
         return result
 
     def add_loyalty_history_lines(self, coupon_data, coupon_updates):
-        """Once per order, like its points."""
+        """Once per order, like its points; the points won are those the
+        ledger booked (the till does not know the multipliers)."""
         recorded = self.env["loyalty.history"].search_count(
             [("order_model", "=", self._name), ("order_id", "in", self.ids)], limit=1
         )
         if recorded:
             return None
+        new_ids = {str(update["old_id"]): update["id"] for update in coupon_updates}
+        earned = defaultdict(float)
+        for entry in (
+            self.env["retention.points.entry"]
+            .sudo()
+            .search([("pos_order_id", "in", self.ids), ("kind", "=", "earn")])
+        ):
+            earned[entry.card_id.id] += entry.points
+        for line in coupon_data:
+            card_id = new_ids.get(str(line["card_id"]), line["card_id"])
+            if int(card_id) in earned:
+                line["won"] = round_points(earned[int(card_id)])
         return super().add_loyalty_history_lines(coupon_data, coupon_updates)
 
     def _retention_point_changes(self, cards, new_points):
@@ -78,17 +103,26 @@ class PosOrder(models.Model):
                 # Paying the refund already took back what the refunded order
                 # earned (_retention_take_back_refunded_points): not twice.
                 earned = 0.0
-            if earned:
+            if earned > 0:
+                breakdown = self._retention_points_breakdown(card, earned)
                 changes.append(
                     {
                         "card": card,
-                        "kind": "earn" if earned > 0 else "refund",
+                        "kind": "earn",
+                        "points": breakdown.total,
+                        "links": links,
+                        "description": self._retention_earned_description(breakdown),
+                    }
+                )
+            elif earned:
+                changes.append(
+                    {
+                        "card": card,
+                        "kind": "refund",
                         "points": earned,
                         "links": links,
-                        "description": (
-                            self.env._("Earned at the till on %(order)s", order=self.name)
-                            if earned > 0
-                            else self.env._("Taken back at the till on %(order)s", order=self.name)
+                        "description": self.env._(
+                            "Taken back at the till on %(order)s", order=self.name
                         ),
                     }
                 )
@@ -106,12 +140,88 @@ class PosOrder(models.Model):
                 )
         return changes
 
+    def _retention_points_breakdown(self, card, base):
+        """The points ``base`` points earned at the till make for ``card``:
+        the engine's calculation of a sales order's, with the customer's
+        multiplier and the bonus campaigns of the card's program."""
+        customer = (self.partner_id or card.partner_id).commercial_partner_id
+        multiplier = customer._retention_points_multiplier(self.company_id) if customer else 1.0
+        campaigns = self.env["retention.points.campaign"]._retention_applicable(
+            self, card.program_id
+        )
+        return multiply_points(base, multiplier, campaigns)
+
+    def _retention_earned_description(self, breakdown):
+        """The entry's description, with why it is more than the till's base
+        points: 'Earned at the till on Shop/0001: 10 base + 10 customer
+        multiplier x2 + 20 Double week'."""
+        description = self.env._("Earned at the till on %(order)s", order=self.name)
+        if breakdown.total == breakdown.base:
+            return description
+        # Computed apart: the translation extractor reads the call's arguments.
+        parts = [self.env._("%(points)s base", points=f"{breakdown.base:g}")]
+        if breakdown.customer_bonus:
+            parts.append(
+                self.env._(
+                    "%(points)s customer multiplier x%(multiplier)s",
+                    points=f"{breakdown.customer_bonus:g}",
+                    multiplier=f"{breakdown.customer_multiplier:g}",
+                )
+            )
+        parts += [f"{bonus:g} {name}" for name, bonus in breakdown.campaign_bonuses]
+        return f"{description}: {' + '.join(parts)}"
+
+    def _retention_points_datetime(self):
+        """When the order earns its points (bonus campaigns): when it was paid."""
+        self.ensure_one()
+        return self.date_order
+
+    def _retention_campaign_share(self, categories):
+        """Share of the order's amount (before rewards, taxes included as the
+        points rules count it) on products of ``categories``."""
+        lines = self.lines.filtered(lambda line: not line.is_reward_line)
+        if not categories:
+            return 1.0
+        total = sum(lines.mapped("price_subtotal_incl"))
+        if total <= 0:
+            return 0.0
+        eligible = lines.filtered(
+            lambda line: (
+                line.product_id.categ_id.parent_path
+                and any(
+                    line.product_id.categ_id.parent_path.startswith(categ.parent_path)
+                    for categ in categories
+                )
+            )
+        )
+        return sum(eligible.mapped("price_subtotal_incl")) / total
+
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)
         if not draft and self.state in SOLD_STATES:
             self._retention_take_back_refunded_points()
             self._retention_evaluate_clubs()
+            self._retention_run_order_playbooks()
         return order_id
+
+    def _retention_run_order_playbooks(self):
+        """Where the company counts its till, a paid purchase of a known
+        customer triggers the order playbooks like a confirmed sales order,
+        once per order (the till syncs an order again when a tip is added).
+        Refunds are no purchase. Only the orders' own rows are written."""
+        orders = self.filtered(
+            lambda order: (
+                order.partner_id
+                and order.state in SOLD_STATES
+                and order.amount_total > 0
+                and not order.retention_playbooks_done
+                and not order.lines.refunded_orderline_id
+                and order.company_id.retention_revenue_source == "orders_pos"
+            )
+        )
+        if orders:
+            orders.retention_playbooks_done = True
+            self.env["retention.playbook"]._run_for_orders(orders)
 
     def _retention_evaluate_clubs(self):
         """Where PoS orders count, a paid one may lift its customer to a

@@ -69,3 +69,45 @@ class RetentionCustomerStat(models.Model):
             written,
         )
         return [*queries, pos_orders]
+
+    @api.model
+    def _purchased_lines_query(self, company, customer_ids=None, date_from=None):
+        """Products bought at the till count too (baskets bought together,
+        usual products), net of what came back, in company currency. Refund
+        orders and reward lines are no purchases."""
+        lines = super()._purchased_lines_query(
+            company, customer_ids=customer_ids, date_from=date_from
+        )
+        self.env["pos.order"].flush_model()
+        self.env["pos.order.line"].flush_model()
+        pos_lines = SQL(
+            """
+            SELECT 'pos.order'::varchar AS order_model, pos.id AS order_id,
+                   partner.commercial_partner_id AS customer_id, pos.date_order,
+                   company.currency_id, line.product_id,
+                   line.qty - COALESCE(returned.qty, 0) AS quantity,
+                   line.price_subtotal * (line.qty - COALESCE(returned.qty, 0)) / line.qty
+                       / COALESCE(NULLIF(pos.currency_rate, 0), 1.0) AS subtotal,
+                   false AS subscription
+              FROM pos_order_line line
+              JOIN pos_order pos ON pos.id = line.order_id
+              JOIN res_partner partner ON partner.id = pos.partner_id
+              JOIN res_company company ON company.id = pos.company_id
+              LEFT JOIN LATERAL (
+                   SELECT -sum(refund.qty) AS qty
+                     FROM pos_order_line refund
+                     JOIN pos_order refund_order ON refund_order.id = refund.order_id
+                    WHERE refund.refunded_orderline_id = line.id
+                      AND refund_order.state IN %(states)s
+              ) returned ON true
+             WHERE pos.company_id = %(company)s AND pos.state IN %(states)s
+               AND line.product_id IS NOT NULL AND line.qty > 0
+               AND NOT COALESCE(line.is_reward_line, false)
+               AND line.qty - COALESCE(returned.qty, 0) > 0
+               %(filter)s
+            """,
+            company=company.id,
+            states=SOLD_STATES,
+            filter=self._purchased_lines_filter(SQL("pos.date_order"), customer_ids, date_from),
+        )
+        return SQL("(%s) UNION ALL (%s)", lines, pos_lines)
