@@ -103,27 +103,52 @@ class AccountMove(models.Model):
         """Charge the saved payment method of these period invoices'
         subscriptions, once per period: the charge row is unique per
         (subscription, period), so a second run, or another worker, finds
-        it and charges nothing. With ``commit`` (the cron), the charge row is
-        committed before the request goes to the provider, and its answer
-        after."""
+        it and charges nothing. All at once: the charge rows, the
+        transactions, then the payments and their reconciliation. With
+        ``commit`` (the cron), the charge rows are committed before the
+        requests go to the providers, their answers before the payments are
+        made (Odoo's post-processing cron finishes those after a crash)."""
+        charges = self._retention_create_charges()
+        if not charges:
+            return
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        transactions = charges._create_transactions()
+        transactions._send_to_providers()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        transactions.filtered(lambda tx: tx.state in ("done", "cancel", "error"))._post_process()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _retention_create_charges(self):
+        """The charge rows of these invoices' periods, in one insert; when a
+        period already has one (another worker, a second run), one at a time
+        so that only those are left out."""
         Charge = self.env["retention.subscription.charge"].sudo()
-        for invoice in self.sudo():
+        values_list = [
+            {
+                "subscription_id": invoice.retention_subscription_id.id,
+                "period": invoice.retention_subscription_period,
+                "invoice_id": invoice.id,
+            }
+            for invoice in self.sudo()
+        ]
+        if not values_list:
+            return Charge
+        try:
+            with self.env.cr.savepoint():
+                return Charge.create(values_list)
+        except (UniqueViolation, SerializationFailure):
+            pass
+        charges = Charge
+        for values in values_list:
             try:
                 with self.env.cr.savepoint():
-                    charge = Charge.create(
-                        {
-                            "subscription_id": invoice.retention_subscription_id.id,
-                            "period": invoice.retention_subscription_period,
-                            "invoice_id": invoice.id,
-                        }
-                    )
+                    charges |= Charge.create(values)
             except (UniqueViolation, SerializationFailure):
                 continue  # charged by another run
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            charge._send_request()
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return charges
 
     def _retention_evaluate_clubs(self):
         """Where revenue comes from posted invoices, posting one may lift its
