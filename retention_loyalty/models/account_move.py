@@ -24,6 +24,15 @@ class AccountMove(models.Model):
         copy=False,
         help="Index of the subscription's period this invoice bills (0 is the first).",
     )
+    retention_change_order_id = fields.Many2one(
+        "sale.order",
+        string="Subscription Change",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The prorated change of the subscription this invoice (or credit note) bills, "
+        "within its period.",
+    )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
@@ -73,9 +82,9 @@ class AccountMove(models.Model):
     def _retention_open_subscription_invoices(
         self, subscriptions=None, shard=0, shards=1, limit=None
     ):
-        """Posted, unpaid period invoices of subscriptions with a saved payment
-        method that no charge has been made for (of ``subscriptions``, or of
-        the cron shard)."""
+        """Posted, unpaid invoices of subscriptions' periods (and prorated
+        changes) with a saved payment method that no charge has been made
+        for (of ``subscriptions``, or of the cron shard)."""
         if subscriptions is not None and not subscriptions:
             return self.browse()
         rows = self.env.execute_query(
@@ -89,7 +98,9 @@ class AccountMove(models.Model):
                       AND NOT EXISTS (
                           SELECT 1 FROM retention_subscription_charge c
                            WHERE c.subscription_id = s.id
-                             AND c.period = m.retention_subscription_period)
+                             AND c.period = m.retention_subscription_period
+                             AND COALESCE(c.change_order_id, 0)
+                               = COALESCE(m.retention_change_order_id, 0))
                  ORDER BY m.id %s""",
                 SQL("s.id IN %s", tuple(subscriptions.ids))
                 if subscriptions is not None
@@ -130,6 +141,7 @@ class AccountMove(models.Model):
             {
                 "subscription_id": invoice.retention_subscription_id.id,
                 "period": invoice.retention_subscription_period,
+                "change_order_id": invoice.retention_change_order_id.id,
                 "invoice_id": invoice.id,
             }
             for invoice in self.sudo()

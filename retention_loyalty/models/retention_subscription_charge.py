@@ -2,7 +2,7 @@ import logging
 import threading
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, create_unique_index, format_amount, format_date
 
 from ..engine.dunning import next_retry
 
@@ -13,9 +13,9 @@ PAYMENT_FAILED_REASON = "retention_loyalty.subscription_close_reason_payment_fai
 
 class RetentionSubscriptionCharge(models.Model):
     """The payment of one subscription period by its saved payment method:
-    one row per (subscription, period), so that a period is never charged
-    twice, holding the transactions of its attempts and the retries of a
-    failed payment (dunning)."""
+    one row per (subscription, period), and per prorated change within it,
+    so that a period is never charged twice, holding the transactions of
+    its attempts and the retries of a failed payment (dunning)."""
 
     _name = "retention.subscription.charge"
     _description = "Subscription Payment"
@@ -27,6 +27,12 @@ class RetentionSubscriptionCharge(models.Model):
     )
     company_id = fields.Many2one(related="subscription_id.company_id", store=True)
     period = fields.Integer(required=True, readonly=True)
+    change_order_id = fields.Many2one(
+        "sale.order",
+        string="Change",
+        readonly=True,
+        help="The prorated change of the period this payment charges (none: the period itself).",
+    )
     invoice_id = fields.Many2one("account.move", required=True, ondelete="restrict", readonly=True)
     currency_id = fields.Many2one(related="invoice_id.currency_id")
     amount = fields.Monetary(related="invoice_id.amount_total", string="Amount")
@@ -51,13 +57,23 @@ class RetentionSubscriptionCharge(models.Model):
     next_retry_date = fields.Date(string="Next Retry", readonly=True, index=True)
     failure_reason = fields.Text(readonly=True)
 
-    _sql_constraints = [
-        (
-            "period_uniq",
-            "unique(subscription_id, period)",
-            "A subscription period is charged only once.",
+    def init(self):
+        """A period is charged once, and each prorated change within it once:
+        unique (subscription, period, change), enforced by the database."""
+        # The former unique (subscription, period) would refuse the changes.
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+                SQL.identifier(self._table),
+                SQL.identifier(f"{self._table}_period_uniq"),
+            )
         )
-    ]
+        create_unique_index(
+            self.env.cr,
+            f"{self._table}_period_change_uniq",
+            self._table,
+            ["subscription_id", "period", "COALESCE(change_order_id, 0)"],
+        )
 
     # ------------------------------------------------------------------ requests
 
