@@ -116,15 +116,18 @@ class AccountMove(models.Model):
         (subscription, period), so a second run, or another worker, finds
         it and charges nothing. All at once: the charge rows, the
         transactions, then the payments and their reconciliation. With
-        ``commit`` (the cron), the charge rows are committed before the
-        requests go to the providers, their answers before the payments are
-        made (Odoo's post-processing cron finishes those after a crash)."""
+        ``commit`` (the cron), the charge rows and their transactions are
+        committed before the requests go to the providers, their answers
+        before the payments are made (Odoo's post-processing cron finishes
+        those after a crash)."""
         charges = self._retention_create_charges()
         if not charges:
             return
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         transactions = charges._create_transactions()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         transactions._send_to_providers()
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit

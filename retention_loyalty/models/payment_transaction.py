@@ -1,6 +1,6 @@
 import logging
 
-from odoo import SUPERUSER_ID, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +18,13 @@ class PaymentTransaction(models.Model):
         index="btree_not_null",
         ondelete="set null",
     )
+
+    @api.constrains("token_id")
+    def _check_token_is_active(self):
+        """Odoo's check, for each transaction: it reads one at a time, and the
+        subscription charges create their transactions together."""
+        for transaction in self:
+            super(PaymentTransaction, transaction)._check_token_is_active()
 
     def _send_to_providers(self):
         """Send each payment request (one call to its provider each); a

@@ -129,10 +129,7 @@ class RetentionSubscriptionCharge(models.Model):
                     "retention_charge_id": charge.id,
                 }
             )
-        # One create each: Odoo's check of the token's state
-        # (_check_token_is_active) reads a single transaction.
-        Transaction = self.env["payment.transaction"]
-        transactions = Transaction.concat(*(Transaction.create(values) for values in values_list))
+        transactions = self.env["payment.transaction"].create(values_list)
         transactions.retention_charge_id.state = "pending"
         return transactions
 

@@ -259,6 +259,33 @@ class TestSubscriptionPayments(BillingCase):
         self.assertIn(subscription.invoice_ids.payment_state, ("paid", "in_payment"))
 
     @freeze_time("2026-06-10")
+    def test_one_run_charges_a_batch_with_every_outcome(self):
+        """The cron charges its batch together: each transaction ends as its
+        card says, only the confirmed ones get a payment, each reconciled
+        with its own invoice."""
+        subscriptions = self.env["retention.subscription"]
+        for state in ("done", "pending", "error", "done"):
+            customer = self.customer.copy({"name": f"Batch subscriber {state}"})
+            subscriptions |= self._subscription(
+                token=demo_token(self.env, customer, state), partner_id=customer.id
+            )
+        self.env["retention.subscription"]._cron_generate_orders()
+        charges = subscriptions.charge_ids.sorted(lambda charge: charge.subscription_id.id)
+        self.assertEqual(charges.mapped("state"), ["done", "pending", "failed", "done"])
+        self.assertEqual(charges.transaction_ids.mapped("amount"), [45.0] * 4)
+        for charge in charges:
+            invoice = charge.invoice_id
+            payment = charge.transaction_ids.payment_id
+            if charge.state == "done":
+                self.assertEqual(payment.reconciled_invoice_ids, invoice)
+                self.assertEqual(payment.amount, 45.0)
+                self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            else:
+                self.assertFalse(payment)
+                self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(charges[2].next_retry_date, date(2026, 6, 11))
+
+    @freeze_time("2026-06-10")
     def test_a_crash_between_invoice_and_payment_is_charged_once_by_the_next_run(self):
         subscription = self._subscription(token=demo_token(self.env, self.customer, "done"))
         # As the cron does: invoices first (then it commits; here it "crashes").
