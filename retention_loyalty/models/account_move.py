@@ -128,10 +128,13 @@ class AccountMove(models.Model):
         transactions = charges._create_transactions()
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        transactions._send_to_providers()
+        with transactions._retention_batched_notes() as batched:
+            batched._send_to_providers()
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        transactions.filtered(lambda tx: tx.state in ("done", "cancel", "error"))._post_process()
+        answered = transactions.filtered(lambda tx: tx.state in ("done", "cancel", "error"))
+        with answered._retention_batched_notes() as batched:
+            batched._post_process()
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
 

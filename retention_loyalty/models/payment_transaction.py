@@ -1,4 +1,6 @@
 import logging
+from collections import defaultdict
+from contextlib import contextmanager
 
 from odoo import SUPERUSER_ID, api, fields, models
 
@@ -40,15 +42,37 @@ class PaymentTransaction(models.Model):
     def _log_message_on_linked_documents(self, message):
         """The notes of a subscription charge (request sent, answer received,
         payment posted) are logged on its invoice as Odoo does, without the
-        notification step of ``message_post``: nobody is notified of a note."""
+        notification step of ``message_post`` (nobody is notified of a note),
+        and, within :meth:`_retention_batched_notes`, all at once."""
         self.ensure_one()
         if not self.retention_charge_id or self.source_transaction_id or self.sale_order_ids:
             return super()._log_message_on_linked_documents(message)
         author = self.env.user.partner_id if self.env.uid == SUPERUSER_ID else self.partner_id
+        notes = self.env.context.get("retention_transaction_notes")
+        if notes is not None:
+            notes.append((author.id, self.invoice_ids.ids, message))
+            return None
         invoices = self.invoice_ids
         return invoices._message_log_batch(
             bodies=dict.fromkeys(invoices.ids, message), author_id=author.id
         )
+
+    @contextmanager
+    def _retention_batched_notes(self):
+        """These transactions, whose notes on their invoices are gathered,
+        then logged in a few batches (one per author and rank of the note
+        on its invoice, keeping their order)."""
+        notes = []
+        yield self.with_context(retention_transaction_notes=notes)
+        rounds = defaultdict(dict)  # (rank, author): {invoice id: message}
+        ranks = defaultdict(int)
+        for author_id, invoice_ids, message in notes:
+            for invoice_id in invoice_ids:
+                rounds[ranks[invoice_id], author_id][invoice_id] = message
+                ranks[invoice_id] += 1
+        Move = self.env["account.move"]
+        for (_rank, author_id), bodies in sorted(rounds.items()):
+            Move.browse(bodies)._message_log_batch(bodies=bodies, author_id=author_id)
 
     def _post_process(self):
         """Odoo creates and reconciles the payment of a confirmed transaction

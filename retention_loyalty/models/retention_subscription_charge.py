@@ -83,8 +83,9 @@ class RetentionSubscriptionCharge(models.Model):
         provider's answers are applied, in one batch, when they come
         synchronously, later otherwise. Returns the transactions sent."""
         transactions = self._create_transactions()
-        transactions._send_to_providers()
-        transactions.filtered(lambda tx: tx.state in ("done", "cancel", "error"))._post_process()
+        with transactions._retention_batched_notes() as batched:
+            batched._send_to_providers()
+            batched.filtered(lambda tx: tx.state in ("done", "cancel", "error"))._post_process()
         return transactions
 
     def _create_transactions(self):

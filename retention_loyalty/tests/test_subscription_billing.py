@@ -284,6 +284,22 @@ class TestSubscriptionPayments(BillingCase):
                 self.assertFalse(payment)
                 self.assertEqual(invoice.payment_state, "not_paid")
         self.assertEqual(charges[2].next_retry_date, date(2026, 6, 11))
+        # Odoo's notes of each transaction on its own invoice, in their order.
+        expected = {
+            "done": ["has been initiated", "has been confirmed", "has been posted"],
+            "pending": ["has been initiated", "is pending"],
+            "failed": ["has been initiated", "encountered an error"],
+        }
+        for charge in charges:
+            reference = charge.transaction_ids.reference
+            notes = [
+                message.preview
+                for message in charge.invoice_id.message_ids.sorted("id")
+                if reference in (message.preview or "")
+            ]
+            self.assertEqual(len(notes), len(expected[charge.state]), notes)
+            for note, words in zip(notes, expected[charge.state], strict=True):
+                self.assertIn(words, note)
 
     @freeze_time("2026-06-10")
     def test_a_crash_between_invoice_and_payment_is_charged_once_by_the_next_run(self):
