@@ -1,7 +1,11 @@
+import logging
+
 from psycopg2.errors import SerializationFailure, UniqueViolation
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -158,7 +162,7 @@ class AccountMove(models.Model):
             with self.env.cr.savepoint():
                 return Charge.create(values_list)
         except (UniqueViolation, SerializationFailure):
-            pass
+            _logger.info("Some periods were charged by another run; charging the others one by one")
         charges = Charge
         for values in values_list:
             try:

@@ -27,6 +27,7 @@ class PaymentTransaction(models.Model):
         subscription charges create their transactions together."""
         for transaction in self:
             super(PaymentTransaction, transaction)._check_token_is_active()
+        return None
 
     def _send_to_providers(self):
         """Send each payment request (one call to its provider each); a
