@@ -1,7 +1,11 @@
+import logging
+
 from psycopg2.errors import SerializationFailure, UniqueViolation
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -23,6 +27,15 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="Index of the subscription's period this invoice bills (0 is the first).",
+    )
+    retention_change_order_id = fields.Many2one(
+        "sale.order",
+        string="Subscription Change",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The prorated change of the subscription this invoice (or credit note) bills, "
+        "within its period.",
     )
 
     def _post(self, soft=True):
@@ -73,9 +86,9 @@ class AccountMove(models.Model):
     def _retention_open_subscription_invoices(
         self, subscriptions=None, shard=0, shards=1, limit=None
     ):
-        """Posted, unpaid period invoices of subscriptions with a saved payment
-        method that no charge has been made for (of ``subscriptions``, or of
-        the cron shard)."""
+        """Posted, unpaid invoices of subscriptions' periods (and prorated
+        changes) with a saved payment method that no charge has been made
+        for (of ``subscriptions``, or of the cron shard)."""
         if subscriptions is not None and not subscriptions:
             return self.browse()
         rows = self.env.execute_query(
@@ -89,7 +102,9 @@ class AccountMove(models.Model):
                       AND NOT EXISTS (
                           SELECT 1 FROM retention_subscription_charge c
                            WHERE c.subscription_id = s.id
-                             AND c.period = m.retention_subscription_period)
+                             AND c.period = m.retention_subscription_period
+                             AND COALESCE(c.change_order_id, 0)
+                               = COALESCE(m.retention_change_order_id, 0))
                  ORDER BY m.id %s""",
                 SQL("s.id IN %s", tuple(subscriptions.ids))
                 if subscriptions is not None
@@ -103,27 +118,59 @@ class AccountMove(models.Model):
         """Charge the saved payment method of these period invoices'
         subscriptions, once per period: the charge row is unique per
         (subscription, period), so a second run, or another worker, finds
-        it and charges nothing. With ``commit`` (the cron), the charge row is
-        committed before the request goes to the provider, and its answer
-        after."""
+        it and charges nothing. All at once: the charge rows, the
+        transactions, then the payments and their reconciliation. With
+        ``commit`` (the cron), the charge rows and their transactions are
+        committed before the requests go to the providers, their answers
+        before the payments are made (Odoo's post-processing cron finishes
+        those after a crash)."""
+        charges = self._retention_create_charges()
+        if not charges:
+            return
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        transactions = charges._create_transactions()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        with transactions._retention_batched_notes() as batched:
+            batched._send_to_providers()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        answered = transactions.filtered(lambda tx: tx.state in ("done", "cancel", "error"))
+        with answered._retention_batched_notes() as batched:
+            batched._post_process()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _retention_create_charges(self):
+        """The charge rows of these invoices' periods, in one insert; when a
+        period already has one (another worker, a second run), one at a time
+        so that only those are left out."""
         Charge = self.env["retention.subscription.charge"].sudo()
-        for invoice in self.sudo():
+        values_list = [
+            {
+                "subscription_id": invoice.retention_subscription_id.id,
+                "period": invoice.retention_subscription_period,
+                "change_order_id": invoice.retention_change_order_id.id,
+                "invoice_id": invoice.id,
+            }
+            for invoice in self.sudo()
+        ]
+        if not values_list:
+            return Charge
+        try:
+            with self.env.cr.savepoint():
+                return Charge.create(values_list)
+        except (UniqueViolation, SerializationFailure):
+            _logger.info("Some periods were charged by another run; charging the others one by one")
+        charges = Charge
+        for values in values_list:
             try:
                 with self.env.cr.savepoint():
-                    charge = Charge.create(
-                        {
-                            "subscription_id": invoice.retention_subscription_id.id,
-                            "period": invoice.retention_subscription_period,
-                            "invoice_id": invoice.id,
-                        }
-                    )
+                    charges |= Charge.create(values)
             except (UniqueViolation, SerializationFailure):
                 continue  # charged by another run
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            charge._send_request()
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return charges
 
     def _retention_evaluate_clubs(self):
         """Where revenue comes from posted invoices, posting one may lift its

@@ -157,17 +157,19 @@ class RetentionSubscription(models.Model):
     # ------------------------------------------------------------------ invoices
 
     def _invoice_period_orders(self, orders):
-        """The invoices of confirmed period orders, as their subscriptions'
-        policies say: for the ordered quantities (a period is billed in
-        advance), dated on the period's start, with the subscription's
-        payment terms. Posting them charges the saved payment method, except
-        while the subscriptions order their due periods: there, charges wait
-        until the orders are made (the cron: committed), so that a batch
-        rolled back never loses a charge made. Returns the invoices."""
+        """The invoices of confirmed period orders, and of prorated change
+        orders, as their subscriptions' policies say: for the ordered
+        quantities (a period is billed in advance), a period's dated on its
+        start, a change's on the day it was made (a credit note when it
+        takes more off than it adds), with the subscription's payment terms.
+        Posting an invoice charges the saved payment method, except while
+        the subscriptions order their due periods: there, charges wait until
+        the orders are made (the cron: committed), so that a batch rolled
+        back never loses a charge made. Returns the invoices."""
         orders = orders.filtered(
             lambda order: (
                 order.state == "sale"
-                and order.retention_subscription_id.invoice_policy != "none"
+                and order._retention_billing_subscription().invoice_policy not in (False, "none")
                 and not order.invoice_ids
             )
         )
@@ -176,7 +178,7 @@ class RetentionSubscription(models.Model):
             return Move
         vals_list = []
         for order in orders:
-            subscription = order.retention_subscription_id
+            subscription = order._retention_billing_subscription()
             values = order._prepare_invoice()
             values["invoice_line_ids"] = [
                 Command.create(
@@ -188,20 +190,36 @@ class RetentionSubscription(models.Model):
                 for sequence, line in enumerate(order.order_line, start=1)
                 if not line.is_downpayment and (line.display_type or line.product_uom_qty)
             ]
+            change_order = order.filtered("retention_subscription_change_id")
+            if change_order:
+                period = subscription.next_period - 1
+                invoice_date = subscription._today()
+            else:
+                period = order.retention_subscription_period
+                invoice_date = subscription._recurrence().period_start(
+                    subscription.date_start, period
+                )
             values.update(
                 {
-                    "invoice_date": subscription._recurrence().period_start(
-                        subscription.date_start, order.retention_subscription_period
-                    ),
+                    "invoice_date": invoice_date,
                     "invoice_payment_term_id": subscription.payment_term_id.id,
                     "retention_subscription_id": subscription.id,
-                    "retention_subscription_period": order.retention_subscription_period,
+                    "retention_subscription_period": period,
+                    "retention_change_order_id": change_order.id,
                 }
             )
             vals_list.append(values)
         # The subscription's policy decides, not the rights of whoever made
         # the order: making the order already required sales rights.
         invoices = Move.sudo().with_context(default_move_type="out_invoice").create(vals_list)
+        # A change that credits more than it charges: a credit note, as Odoo's
+        # own invoicing of an order with a negative total does.
+        invoices.filtered(
+            lambda move: (
+                move.retention_change_order_id
+                and move.currency_id.compare_amounts(move.amount_total, 0.0) < 0
+            )
+        ).action_switch_move_type()
         to_post = invoices.filtered(
             lambda move: move.retention_subscription_id.invoice_policy in ("posted", "posted_sent")
         )

@@ -2,7 +2,7 @@ import logging
 import threading
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, create_unique_index, format_amount, format_date
 
 from ..engine.dunning import next_retry
 
@@ -13,9 +13,9 @@ PAYMENT_FAILED_REASON = "retention_loyalty.subscription_close_reason_payment_fai
 
 class RetentionSubscriptionCharge(models.Model):
     """The payment of one subscription period by its saved payment method:
-    one row per (subscription, period), so that a period is never charged
-    twice, holding the transactions of its attempts and the retries of a
-    failed payment (dunning)."""
+    one row per (subscription, period), and per prorated change within it,
+    so that a period is never charged twice, holding the transactions of
+    its attempts and the retries of a failed payment (dunning)."""
 
     _name = "retention.subscription.charge"
     _description = "Subscription Payment"
@@ -27,6 +27,12 @@ class RetentionSubscriptionCharge(models.Model):
     )
     company_id = fields.Many2one(related="subscription_id.company_id", store=True)
     period = fields.Integer(required=True, readonly=True)
+    change_order_id = fields.Many2one(
+        "sale.order",
+        string="Change",
+        readonly=True,
+        help="The prorated change of the period this payment charges (none: the period itself).",
+    )
     invoice_id = fields.Many2one("account.move", required=True, ondelete="restrict", readonly=True)
     currency_id = fields.Many2one(related="invoice_id.currency_id")
     amount = fields.Monetary(related="invoice_id.amount_total", string="Amount")
@@ -51,22 +57,43 @@ class RetentionSubscriptionCharge(models.Model):
     next_retry_date = fields.Date(string="Next Retry", readonly=True, index=True)
     failure_reason = fields.Text(readonly=True)
 
-    _sql_constraints = [
-        (
-            "period_uniq",
-            "unique(subscription_id, period)",
-            "A subscription period is charged only once.",
+    def init(self):
+        """A period is charged once, and each prorated change within it once:
+        unique (subscription, period, change), enforced by the database."""
+        # The former unique (subscription, period) would refuse the changes.
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+                SQL.identifier(self._table),
+                SQL.identifier(f"{self._table}_period_uniq"),
+            )
         )
-    ]
+        create_unique_index(
+            self.env.cr,
+            f"{self._table}_period_change_uniq",
+            self._table,
+            ["subscription_id", "period", "COALESCE(change_order_id, 0)"],
+        )
 
     # ------------------------------------------------------------------ requests
 
     def _send_request(self):
-        """Charge the invoice's residual amount with the subscription's saved
-        payment method (an offline transaction); the provider's answer is
-        applied at once when it comes synchronously, later otherwise."""
+        """Charge each invoice's residual amount with its subscription's saved
+        payment method (offline transactions, created at once); the
+        provider's answers are applied, in one batch, when they come
+        synchronously, later otherwise. Returns the transactions sent."""
+        transactions = self._create_transactions()
+        with transactions._retention_batched_notes() as batched:
+            batched._send_to_providers()
+            batched.filtered(lambda tx: tx.state in ("done", "cancel", "error"))._post_process()
+        return transactions
+
+    def _create_transactions(self):
+        """The transactions of these charges' next attempts; charges that
+        cannot be sent are stopped, done or failed instead."""
+        values_list = []
+        sent = self.browse()
         for charge in self:
-            subscription = charge.subscription_id
             invoice = charge.invoice_id
             if invoice.state != "posted" or invoice.payment_state == "reversed":
                 charge._stop(self.env._("the invoice was cancelled or credited"))
@@ -74,9 +101,13 @@ class RetentionSubscriptionCharge(models.Model):
             if invoice.payment_state in ("paid", "in_payment"):
                 charge._set_done()  # paid some other way meanwhile
                 continue
+            sent |= charge
+        usable = sent._usable_tokens()
+        for charge in sent:
             charge.attempt_count += 1
-            token = subscription.payment_token_id
-            if not token or not subscription._is_usable_token(token):
+        for charge in sent:
+            token = usable.get(charge)
+            if not token:
                 charge._register_failure(
                     self.env._(
                         "no usable saved payment method (it was removed, has expired or its "
@@ -84,7 +115,8 @@ class RetentionSubscriptionCharge(models.Model):
                     )
                 )
                 continue
-            transaction = self.env["payment.transaction"].create(
+            invoice = charge.invoice_id
+            values_list.append(
                 {
                     "provider_id": token.provider_id.id,
                     "payment_method_id": token.payment_method_id.id,
@@ -98,40 +130,62 @@ class RetentionSubscriptionCharge(models.Model):
                     "retention_charge_id": charge.id,
                 }
             )
-            charge.state = "pending"
-            try:
-                with self.env.cr.savepoint():
-                    transaction._send_payment_request()
-            except Exception as error:  # pylint: disable=broad-except
-                # Providers raise on refused requests: a failure of this
-                # payment, never of the run.
-                _logger.info("Payment request %s failed: %s", transaction.reference, error)
-                transaction._set_error(str(error))
-            if transaction.state in ("done", "cancel", "error"):
-                transaction._post_process()
+        transactions = self.env["payment.transaction"].create(values_list)
+        transactions.retention_charge_id.state = "pending"
+        return transactions
 
-    def _on_transaction_result(self, transaction):
-        """Apply a transaction's final state (done, cancelled or error)."""
-        self.ensure_one()
-        if transaction.state == "done":
-            self._set_done()
-        elif self.state == "pending" and transaction.state in ("cancel", "error"):
-            self._register_failure(
-                transaction.state_message or self.env._("the payment was refused")
-            )
+    def _usable_tokens(self):
+        """{charge: its subscription's saved payment method} for those still
+        usable (active, the customer's, of a provider enabled in the
+        subscription's company), read for all the charges at once."""
+        tokens = self.subscription_id.payment_token_id.sudo().exists()
+        tokens.fetch(["active", "partner_id", "provider_id"])
+        usable = {}
+        for charge in self:
+            subscription = charge.subscription_id
+            token = subscription.payment_token_id.sudo()
+            if (
+                token in tokens
+                and token.active
+                and token.partner_id.commercial_partner_id
+                == subscription.partner_id.commercial_partner_id
+                and token.provider_id.state in ("enabled", "test")
+                and token.provider_id.company_id == subscription.company_id
+            ):
+                usable[charge] = token
+        return usable
+
+    def _on_transaction_results(self, transactions):
+        """Apply the final states (done, cancelled or error) of
+        ``transactions``: their charges are paid, or failed (and retried)."""
+        done = transactions.filtered(lambda tx: tx.state == "done").retention_charge_id
+        done._set_done()
+        for transaction in transactions.filtered(lambda tx: tx.state in ("cancel", "error")):
+            charge = transaction.retention_charge_id
+            if charge.state == "pending":
+                charge._register_failure(
+                    transaction.state_message or self.env._("the payment was refused")
+                )
 
     def _set_done(self):
-        self.ensure_one()
-        was_dunning = self.state in ("failed", "stopped") or self.first_failure_date
+        """Paid: one log per subscription, written for all the charges at once."""
+        if not self:
+            return
+        bodies = {}
+        for charge in self:
+            body = self.env._(
+                "Payment of %(amount)s for %(invoice)s received.",
+                amount=format_amount(self.env, charge.amount, charge.currency_id),
+                invoice=charge.invoice_id.name,
+            )
+            if charge.state in ("failed", "stopped") or charge.first_failure_date:
+                body += " " + self.env._("The payment retries end.")
+            subscription_id = charge.subscription_id.id
+            bodies[subscription_id] = (
+                f"{bodies[subscription_id]} {body}" if subscription_id in bodies else body
+            )
         self.write({"state": "done", "next_retry_date": False})
-        body = self.env._(
-            "Payment of %(amount)s for %(invoice)s received.",
-            amount=format_amount(self.env, self.amount, self.currency_id),
-            invoice=self.invoice_id.name,
-        )
-        if was_dunning:
-            body += " " + self.env._("The payment retries end.")
-        self.subscription_id.message_post(body=body)
+        self.subscription_id._message_log_batch(bodies=bodies)
 
     def _register_failure(self, reason):
         """A failed attempt: the next retry of the company's schedule, with an

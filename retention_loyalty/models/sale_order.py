@@ -162,6 +162,12 @@ class SaleOrder(models.Model):
             values.pop("date_order", None)
         return values
 
+    def _retention_billing_subscription(self):
+        """The subscription whose invoice policy bills this order: the one of
+        its period, or the one whose prorated change it charges."""
+        self.ensure_one()
+        return self.retention_subscription_id or self.retention_subscription_change_id
+
     def _retention_confirm_subscription_orders(self):
         to_confirm = self.filtered(
             lambda order: order.retention_subscription_id.auto_confirm and order.state == "draft"
@@ -337,7 +343,7 @@ class SaleOrder(models.Model):
                 allow_downgrade=False,
                 company_ids=list(qualified_companies),
             )
-        if confirmed.retention_subscription_id:
+        if confirmed.retention_subscription_id or confirmed.retention_subscription_change_id:
             # Billed in advance, as the subscription's invoice policy says.
             self.env["retention.subscription"]._invoice_period_orders(confirmed)
         return res

@@ -15,17 +15,18 @@ class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
     def _compute_qty_to_invoice(self):
-        """Subscription periods are billed in advance by their invoice (see
-        the subscription's invoice policy): their lines are invoiced on the
-        ordered quantity, whatever the product's invoicing policy, so that a
-        delivered-quantity product never asks for a credit note."""
+        """Subscription periods (and their prorated changes) are billed in
+        advance by their invoice (see the subscription's invoice policy):
+        their lines are invoiced on the ordered quantity, whatever the
+        product's invoicing policy, so that a delivered-quantity product
+        never asks for a credit note."""
         res = super()._compute_qty_to_invoice()
         for line in self:
             order = line.order_id
             if (
                 line.state == "sale"
                 and not line.display_type
-                and order.retention_subscription_id.invoice_policy not in (False, "none")
+                and order._retention_billing_subscription().invoice_policy not in (False, "none")
             ):
                 line.qty_to_invoice = line.product_uom_qty - line.qty_invoiced
         return res

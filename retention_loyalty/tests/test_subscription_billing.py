@@ -259,6 +259,49 @@ class TestSubscriptionPayments(BillingCase):
         self.assertIn(subscription.invoice_ids.payment_state, ("paid", "in_payment"))
 
     @freeze_time("2026-06-10")
+    def test_one_run_charges_a_batch_with_every_outcome(self):
+        """The cron charges its batch together: each transaction ends as its
+        card says, only the confirmed ones get a payment, each reconciled
+        with its own invoice."""
+        subscriptions = self.env["retention.subscription"]
+        for state in ("done", "pending", "error", "done"):
+            customer = self.customer.copy({"name": f"Batch subscriber {state}"})
+            subscriptions |= self._subscription(
+                token=demo_token(self.env, customer, state), partner_id=customer.id
+            )
+        self.env["retention.subscription"]._cron_generate_orders()
+        charges = subscriptions.charge_ids.sorted(lambda charge: charge.subscription_id.id)
+        self.assertEqual(charges.mapped("state"), ["done", "pending", "failed", "done"])
+        self.assertEqual(charges.transaction_ids.mapped("amount"), [45.0] * 4)
+        for charge in charges:
+            invoice = charge.invoice_id
+            payment = charge.transaction_ids.payment_id
+            if charge.state == "done":
+                self.assertEqual(payment.reconciled_invoice_ids, invoice)
+                self.assertEqual(payment.amount, 45.0)
+                self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            else:
+                self.assertFalse(payment)
+                self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(charges[2].next_retry_date, date(2026, 6, 11))
+        # Odoo's notes of each transaction on its own invoice, in their order.
+        expected = {
+            "done": ["has been initiated", "has been confirmed", "has been posted"],
+            "pending": ["has been initiated", "is pending"],
+            "failed": ["has been initiated", "encountered an error"],
+        }
+        for charge in charges:
+            reference = charge.transaction_ids.reference
+            notes = [
+                message.preview
+                for message in charge.invoice_id.message_ids.sorted("id")
+                if reference in (message.preview or "")
+            ]
+            self.assertEqual(len(notes), len(expected[charge.state]), notes)
+            for note, words in zip(notes, expected[charge.state], strict=True):
+                self.assertIn(words, note)
+
+    @freeze_time("2026-06-10")
     def test_a_crash_between_invoice_and_payment_is_charged_once_by_the_next_run(self):
         subscription = self._subscription(token=demo_token(self.env, self.customer, "done"))
         # As the cron does: invoices first (then it commits; here it "crashes").
@@ -443,6 +486,118 @@ class TestSubscriptionDunning(BillingCase):
             self.company.retention_dunning_retry_days = "3,1"
         with self.assertRaises(ValidationError):
             self.company.retention_dunning_retry_days = "1,,7"
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionChangeBilling(BillingCase):
+    """Prorated changes follow the subscription's invoice policy, worked out
+    by hand: a monthly subscription from 1 June (30 days) of 2 seats at
+    30.00, a service without taxes, its June period paid by card."""
+
+    def setUp(self):
+        super().setUp()
+        self.company.retention_subscription_change_mode = "now"
+        self.seat = make_product(self.env, "Billed seat", 30.0)
+
+    def _seats(self, policy="posted", token_state="done"):
+        with freeze_time("2026-06-02"):
+            subscription = self._subscription(
+                policy=policy,
+                token=demo_token(self.env, self.customer, token_state),
+                line_ids=[
+                    Command.create({"product_id": self.seat.id, "quantity": 2, "price_unit": 30})
+                ],
+            )
+            subscription._generate_orders()
+        return subscription
+
+    def _change(self, subscription, day, seats):
+        with freeze_time(day):
+            subscription._set_quantities({subscription.line_ids: seats})
+        return self.env["sale.order"].search(
+            [("retention_subscription_change_id", "=", subscription.id)], order="id desc", limit=1
+        )
+
+    def test_an_added_seat_is_invoiced_posted_and_charged_at_once(self):
+        subscription = self._seats()
+        # One more seat from 11 to 30 June, 20 of 30 days: 30.00 x 20 / 30 = 20.00.
+        order = self._change(subscription, "2026-06-11", 3)
+        invoice = order.invoice_ids
+        self.assertRecordValues(
+            invoice,
+            [
+                {
+                    "move_type": "out_invoice",
+                    "state": "posted",
+                    "amount_total": 20.0,
+                    "invoice_date": date(2026, 6, 11),
+                    "invoice_payment_term_id": self.terms.id,
+                    "retention_subscription_id": subscription.id,
+                    "retention_subscription_period": 0,
+                    "retention_change_order_id": order.id,
+                }
+            ],
+        )
+        self.assertEqual(order.invoice_status, "invoiced")
+        charge = subscription.charge_ids.filtered(lambda c: c.change_order_id == order)
+        self.assertRecordValues(charge, [{"state": "done", "period": 0, "invoice_id": invoice.id}])
+        self.assertEqual(charge.transaction_ids.amount, 20.0)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # The period and its change: two charges of June, each once.
+        self.assertEqual(sorted(subscription.charge_ids.mapped("amount")), [20.0, 60.0])
+        with freeze_time("2026-06-12"):
+            self.env["retention.subscription"]._cron_generate_orders()
+        self.assertEqual(len(subscription.charge_ids.transaction_ids), 2)
+
+    def test_two_changes_in_a_period_are_each_charged_once(self):
+        subscription = self._seats()
+        self._change(subscription, "2026-06-11", 3)
+        # A fourth seat from 21 June, 10 of 30 days: 30.00 x 10 / 30 = 10.00.
+        second = self._change(subscription, "2026-06-21", 4)
+        self.assertEqual(second.invoice_ids.amount_total, 10.0)
+        self.assertEqual(sorted(subscription.charge_ids.mapped("amount")), [10.0, 20.0, 60.0])
+        self.assertEqual(set(subscription.charge_ids.mapped("state")), {"done"})
+
+    def test_seats_taken_off_are_credited_without_a_charge(self):
+        subscription = self._seats()
+        # One seat fewer from 21 June, 10 of 30 days: 30.00 x 10 / 30 = 10.00 back.
+        order = self._change(subscription, "2026-06-21", 1)
+        self.assertEqual(order.amount_untaxed, -10.0)
+        credit = order.invoice_ids
+        self.assertRecordValues(
+            credit,
+            [
+                {
+                    "move_type": "out_refund",
+                    "state": "posted",
+                    "amount_total": 10.0,
+                    "invoice_date": date(2026, 6, 21),
+                    "retention_change_order_id": order.id,
+                }
+            ],
+        )
+        self.assertEqual(credit.invoice_line_ids.quantity, 1.0)
+        self.assertEqual(order.invoice_status, "invoiced")
+        self.assertFalse(subscription.charge_ids.filtered("change_order_id"))
+
+    def test_a_draft_policy_leaves_the_change_invoice_in_draft(self):
+        subscription = self._seats(policy="draft")
+        order = self._change(subscription, "2026-06-11", 3)
+        self.assertRecordValues(order.invoice_ids, [{"state": "draft", "amount_total": 20.0}])
+        self.assertFalse(subscription.charge_ids)
+
+    def test_no_invoice_policy_leaves_the_change_to_invoice(self):
+        subscription = self._seats(policy="none")
+        order = self._change(subscription, "2026-06-11", 3)
+        self.assertFalse(order.invoice_ids)
+        self.assertEqual(order.invoice_status, "to invoice")
+
+    def test_a_refused_change_payment_starts_the_retries(self):
+        subscription = self._seats(token_state="error")
+        order = self._change(subscription, "2026-06-11", 3)
+        charge = subscription.charge_ids.filtered(lambda c: c.change_order_id == order)
+        self.assertRecordValues(charge, [{"state": "failed", "next_retry_date": date(2026, 6, 12)}])
+        self.assertEqual(order.invoice_ids.payment_state, "not_paid")
 
 
 @tagged("post_install", "-at_install")
