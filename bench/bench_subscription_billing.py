@@ -22,7 +22,7 @@ import argparse
 import time
 
 from bench_customer_stats import open_registry
-from bench_subscriptions import admin_query, run_workers
+from bench_subscriptions import run_workers, scratch_database
 
 
 def parse_args():
@@ -167,10 +167,7 @@ def figures(database, addons_path, subscription_ids):
 
 def main():
     args = parse_args()
-    scratch = f"{args.database}_bench_billing"
-    admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
-    admin_query(f'CREATE DATABASE "{scratch}" TEMPLATE "{args.database}"')
-    try:
+    with scratch_database(args.database, "bench_billing") as scratch:
         start = time.perf_counter()
         subscription_ids = setup(scratch, args.addons_path, args.subscriptions)
         print(
@@ -199,11 +196,6 @@ def main():
                 for key in ("orders", "invoices", "transactions", "payments")
             )
         )
-    finally:
-        import odoo
-
-        odoo.sql_db.close_all()
-        admin_query(f'DROP DATABASE IF EXISTS "{scratch}"')
 
 
 if __name__ == "__main__":
