@@ -61,6 +61,8 @@ class RetentionShopDemo(models.AbstractModel):
         if shopper:
             baskets.append((shopper, [(products[3], 2), (products[0], 1)], DEMO_POINTS_USED))
         orders = self._create_shop_orders(website, baskets)
+        # The shoppers' figures count their shop orders from the start.
+        self.env["retention.customer.stat"]._recompute_company(orders.company_id[:1])
         self.env["ir.model.data"]._update_xmlids(
             [
                 {"xml_id": f"{SHOP_DEMO_PREFIX}order_{index}", "record": order, "noupdate": True}
