@@ -40,6 +40,8 @@
         "views/retention_referral_views.xml",
         "views/portal_referral_templates.xml",
         "views/portal_rewards_templates.xml",
+        "views/retention_incentive_cost_views.xml",
+        "views/product_template_views.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

@@ -39,3 +39,5 @@ from . import retention_portal_rewards
 from . import retention_subscription_billing
 from . import retention_subscription_charge
 from . import payment_transaction
+from . import product_template
+from . import retention_incentive_cost
