@@ -52,7 +52,7 @@ def value_labels(env, descriptions, margin_labels):
         return descriptions
     for name, label in margin_labels.items():
         if name in descriptions and "string" in descriptions[name]:
-            descriptions[name]["string"] = str(label)
+            descriptions[name]["string"] = label._translate(env.lang or "en_US")
     return descriptions
 
 
@@ -379,10 +379,12 @@ class RetentionCustomerStat(models.Model):
         watermark = self._snapshot_watermark()
         partner_ids = None
         if full:
-            fit = self._refit(company, today)
+            # Everyone's history, read once for the fit and the figures.
+            summary = self._read_purchase_summary(company, today)
+            fit = self._refit(company, today, summary=summary)
         else:
             partner_ids = self._changed_partner_ids(company, today)
-        summary = self._read_purchase_summary(company, today, partner_ids=partner_ids)
+            summary = self._read_purchase_summary(company, today, partner_ids=partner_ids)
         if reage and partner_ids is not None:
             stored = self._read_stored_summary(company, today, exclude=partner_ids)
             summary = customer_scoring.PurchaseSummary.concat(summary, stored)
@@ -501,7 +503,7 @@ class RetentionCustomerStat(models.Model):
                  WHERE day > %(since)s::date - 365 AND day <= %(today)s::date - 365
                  ORDER BY partner_id
                 """,
-                purchases=self._purchases_query(company, today, None),
+                purchases=self._purchases_query(company, today, None, with_margin=False),
                 since=since,
                 today=today,
             )
@@ -509,10 +511,12 @@ class RetentionCustomerStat(models.Model):
         return [row[0] for row in rows]
 
     @api.model
-    def _purchases_query(self, company, end, partner_ids):
+    def _purchases_query(self, company, end, partner_ids, with_margin=None):
         """Dated amounts in company currency with their salesperson, one row per
         source document, counted at the commercial partner. Future-dated
-        documents are left out."""
+        documents are left out. ``margin`` is the document's margin when the
+        company values customers in margin (NULL otherwise, or when the caller
+        says it needs none with ``with_margin=False``): bridges add theirs."""
         # The callers run it at once: orders and invoices written earlier in
         # the transaction (amounts are computed on flush) must be in the tables.
         self.env["sale.order"].flush_model()
@@ -546,28 +550,55 @@ class RetentionCustomerStat(models.Model):
                 company=company.id,
                 end=end,
                 partner_filter=partner_filter,
-                margin=self._invoice_margin_sql(company),
+                margin=self._invoice_margin_sql(company, with_margin),
             )
-        if company.retention_value_basis != "margin":
+        if not self._with_margin(company, with_margin):
             margin, margin_join = SQL("NULL::numeric"), SQL()
         else:
             margin = SQL("COALESCE(order_margin.margin, 0.0)")
-            margin_join = SQL(
+            # The lines with their product and units; ``sale`` is their order.
+            lines = SQL(
                 """
-                LEFT JOIN LATERAL (
-                    SELECT SUM(%(line_margin)s) AS margin
-                      FROM sale_order_line line
                       LEFT JOIN product_product product ON product.id = line.product_id
                       LEFT JOIN product_template template ON template.id = product.product_tmpl_id
                       LEFT JOIN uom_uom product_uom ON product_uom.id = template.uom_id
                       LEFT JOIN uom_uom line_uom ON line_uom.id = line.product_uom
-                     WHERE line.order_id = sale.id
-                       AND line.display_type IS NULL
+                     WHERE line.display_type IS NULL
                        AND NOT COALESCE(line.is_downpayment, FALSE)
-                ) order_margin ON TRUE
-                """,
-                line_margin=self._sale_line_margin_sql(company),
+                """
             )
+            line_margin = self._sale_line_margin_sql(company)
+            if partner_ids is None:
+                # Everyone: all the company's order lines in one grouped pass.
+                margin_join = SQL(
+                    """
+                    LEFT JOIN (
+                        SELECT line.order_id, SUM(%(line_margin)s) AS margin
+                          FROM sale_order_line line
+                          JOIN sale_order sale ON sale.id = line.order_id
+                        %(lines)s
+                           AND sale.company_id = %(company)s AND sale.state = 'sale'
+                         GROUP BY line.order_id
+                    ) order_margin ON order_margin.order_id = sale.id
+                    """,
+                    line_margin=line_margin,
+                    lines=lines,
+                    company=company.id,
+                )
+            else:
+                # A few customers: their orders' lines through the index.
+                margin_join = SQL(
+                    """
+                    LEFT JOIN LATERAL (
+                        SELECT SUM(%(line_margin)s) AS margin
+                          FROM sale_order_line line
+                        %(lines)s
+                           AND line.order_id = sale.id
+                    ) order_margin ON TRUE
+                    """,
+                    line_margin=line_margin,
+                    lines=lines,
+                )
         return SQL(
             """
             SELECT partner.commercial_partner_id AS partner_id,
@@ -632,13 +663,13 @@ class RetentionCustomerStat(models.Model):
         )
 
     @api.model
-    def _invoice_margin_sql(self, company):
+    def _invoice_margin_sql(self, company, with_margin=None):
         """Margin of an invoice (alias ``move``) in company currency, credit
         notes negative: its product lines' amounts less today's product cost x
         quantity (invoices keep no cost of their own). Lines without cost
         follow the rule of order lines; a negative line without cost (a
         discount or reward) is all margin, as it is on the order."""
-        if company.retention_value_basis != "margin":
+        if not self._with_margin(company, with_margin):
             return SQL("NULL::numeric")
         self.env["account.move.line"].flush_model()
         unit_cost = SQL(
@@ -670,12 +701,18 @@ class RetentionCustomerStat(models.Model):
         )
 
     @api.model
-    def _purchase_value_sql(self, company):
+    def _purchase_value_sql(self, company, with_margin=None):
         """The column of the purchases query customers are valued by."""
-        return SQL("margin" if company.retention_value_basis == "margin" else "amount")
+        return SQL("margin" if self._with_margin(company, with_margin) else "amount")
 
     @api.model
-    def _read_purchase_summary(self, company, today, partner_ids=None, end=None):
+    def _with_margin(self, company, with_margin=None):
+        """Whether a purchases query computes the margin: when the company
+        values customers in margin, unless the caller needs no value."""
+        return company.retention_value_basis == "margin" and with_margin is not False
+
+    @api.model
+    def _read_purchase_summary(self, company, today, partner_ids=None, end=None, with_margin=None):
         """One row per customer with a purchase up to ``end`` (default today).
 
         Amounts of a day are summed: several orders on one day are one purchase
@@ -723,8 +760,8 @@ class RetentionCustomerStat(models.Model):
              GROUP BY partner_id
             HAVING COUNT(*) FILTER (WHERE is_purchase) > 0
             """,
-            purchases=self._purchases_query(company, end, partner_ids),
-            value=self._purchase_value_sql(company),
+            purchases=self._purchases_query(company, end, partner_ids, with_margin=with_margin),
+            value=self._purchase_value_sql(company, with_margin=with_margin),
             year_ago=end - timedelta(days=365),
         )
         rows = self.env.execute_query(query)
@@ -770,11 +807,12 @@ class RetentionCustomerStat(models.Model):
         )
 
     @api.model
-    def _refit(self, company, today):
-        """Fit the models on all customers, check them on a holdout window, and
-        store the fit."""
+    def _refit(self, company, today, summary=None):
+        """Fit the models on all customers (``summary``: everyone's, read if
+        not given), check them on a holdout window, and store the fit."""
         settings = self._scoring_settings(company)
-        summary = self._read_purchase_summary(company, today)
+        if summary is None:
+            summary = self._read_purchase_summary(company, today)
         fitted = customer_scoring.fit(summary, settings)
         holdout = self._holdout_check(company, today, settings)
         vals = {
@@ -806,7 +844,10 @@ class RetentionCustomerStat(models.Model):
         and compare with the purchases customers made in it."""
         holdout_days = company.retention_holdout_days
         calibration_end = today - timedelta(days=holdout_days)
-        calibration = self._read_purchase_summary(company, today, end=calibration_end)
+        # Purchase counts only: no margin needed.
+        calibration = self._read_purchase_summary(
+            company, today, end=calibration_end, with_margin=False
+        )
         if not calibration.size:
             return {}
         actual = self._purchase_days_between(company, calibration_end, today)
@@ -837,7 +878,7 @@ class RetentionCustomerStat(models.Model):
                 )
                 SELECT partner_id, COUNT(*) FROM days WHERE day > %(start)s GROUP BY partner_id
                 """,
-                purchases=self._purchases_query(company, end, None),
+                purchases=self._purchases_query(company, end, None, with_margin=False),
                 start=start,
             )
         )

@@ -290,6 +290,28 @@ class TestIncentiveCosts(RetentionCase):
         self.assertEqual(run.incentive_cost, 12.0)
         self.assertEqual(run.realised_cost, 12.0)
 
+    def test_playbook_emails_cost_the_company_rate(self):
+        self.company.retention_email_cost = 0.25
+        template = self.env.ref("retention_loyalty.mail_template_playbook_thank_you")
+        playbook = make_playbook(
+            self.env,
+            "order_confirmed",
+            action_ids=[Command.create({"kind": "email", "mail_template_id": template.id})],
+        )
+        self.customer.email = "cora@example.com"
+        silent = self._customer("Silent Sid")  # no address: no e-mail, no cost
+        for partner in (self.customer, silent):
+            order = self._quotation(60.0)
+            order.partner_id = partner
+            order.action_confirm()
+        [cost] = self.Cost.search([("kind", "=", "email")])
+        run = self.env["retention.playbook.run"].search(
+            [("playbook_id", "=", playbook.id), ("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(
+            (cost.amount, cost.playbook_run_id, cost.partner_id), (0.25, run, self.customer)
+        )
+
     def test_salesperson_reads_own_company_costs_only(self):
         self.env["loyalty.card"].create(
             {"program_id": self.points.id, "partner_id": self.customer.id, "points": 60}

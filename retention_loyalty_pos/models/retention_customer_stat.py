@@ -14,8 +14,8 @@ class RetentionCustomerStat(models.Model):
     _inherit = "retention.customer.stat"
 
     @api.model
-    def _purchases_query(self, company, end, partner_ids):
-        purchases = super()._purchases_query(company, end, partner_ids)
+    def _purchases_query(self, company, end, partner_ids, with_margin=None):
+        purchases = super()._purchases_query(company, end, partner_ids, with_margin=with_margin)
         if company.retention_revenue_source != "orders_pos":
             return purchases
         self.env["pos.order"].flush_model()
@@ -50,19 +50,19 @@ class RetentionCustomerStat(models.Model):
             states=SOLD_STATES,
             end_exclusive=end + timedelta(days=1),
             partner_filter=partner_filter,
-            margin=self._pos_margin_sql(company),
+            margin=self._pos_margin_sql(company, with_margin),
         )
         return SQL("(%s) UNION ALL (%s)", purchases, pos_orders)
 
     @api.model
-    def _pos_margin_sql(self, company):
+    def _pos_margin_sql(self, company, with_margin=None):
         """Margin of a Point of Sale order (alias ``pos``) in company currency:
         its lines' untaxed amounts less their cost. A line's ``total_cost``
         (order currency) is set when its session closes; before that, today's
         product cost. Lines without cost follow the rule of order lines (the
         company's default margin rate, never all of it); reward lines are
         discounts, all margin."""
-        if company.retention_value_basis != "margin":
+        if not self._with_margin(company, with_margin):
             return SQL("NULL::numeric")
         self.env["pos.order.line"].flush_model()
         rate = SQL("COALESCE(NULLIF(pos.currency_rate, 0), 1.0)")
