@@ -33,7 +33,10 @@ class ResCompany(models.Model):
         "credit notes off the revenue; orders count what was sold when it was sold.",
     )
     retention_tier_basis = fields.Selection(
-        [("revenue", "Revenue, trailing 12 months"), ("clv", "Predicted lifetime value")],
+        [
+            ("revenue", "Revenue (or margin), trailing 12 months"),
+            ("clv", "Predicted lifetime value"),
+        ],
         string="Value Tiers By",
         default="revenue",
         required=True,

@@ -77,7 +77,9 @@ class RetentionDashboard(models.AbstractModel):
             "kind": "integer",
             "detail_value": at_stake,
             "detail_kind": "monetary",
-            "detail": self.env._("value at stake"),
+            "detail": self.env._("value at stake (margin)")
+            if company.retention_value_basis == "margin"
+            else self.env._("value at stake"),
             "action": self._list_action(
                 "retention_loyalty.retention_customer_stat_action_at_risk", domain
             ),
