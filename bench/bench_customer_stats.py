@@ -49,6 +49,13 @@ def parse_args():
     parser.add_argument("--keep", action="store_true", help="commit the loaded data")
     parser.add_argument("--skip-cdnow", action="store_true")
     parser.add_argument(
+        "--value-basis",
+        choices=("revenue", "margin"),
+        default="revenue",
+        help="margin: customers valued in margin, each order with two lines (goods with a "
+        "cost, a service without)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="print where the incremental run spends its time"
     )
     return parser.parse_args()
@@ -191,6 +198,37 @@ def copy_orders(cr, company, partner_ids, orders, written_on):
         ),
     )
     return order_ids
+
+
+def add_margin_lines(env, company):
+    """Value ``company``'s customers in margin and give each order two lines:
+    80 % of its amount in goods costing 60 % of their price, 20 % in a service
+    without cost (counted at the default margin rate of 20 %)."""
+    company.write({"retention_value_basis": "margin", "retention_default_margin_rate": 20.0})
+    goods, service = env["product.product"].create(
+        [
+            {"name": "Bench Goods", "list_price": 1.0, "standard_price": 0.6, "type": "consu"},
+            {"name": "Bench Service", "list_price": 1.0, "type": "service"},
+        ]
+    )
+    env.flush_all()
+    cr = env.cr
+    for product, qty, price in (
+        (goods, "0.8 * amount_untaxed", "1.0"),
+        (service, "1", "0.2 * amount_untaxed"),
+    ):
+        cr.execute(
+            f"""
+            INSERT INTO sale_order_line
+                   (order_id, name, product_id, product_uom, product_uom_qty, price_unit,
+                    price_subtotal, price_total, customer_lead, company_id, currency_id, state)
+            SELECT id, %s, %s, %s, {qty}, {price}, {qty} * {price},
+                   {qty} * {price}, 0, company_id, currency_id, 'sale'
+              FROM sale_order WHERE company_id = %s
+            """,
+            (product.name, product.id, product.uom_id.id, company.id),
+        )
+    cr.execute("ANALYZE sale_order_line")
 
 
 def synthetic_base(n_customers, seed):
@@ -377,6 +415,8 @@ def main():
         generate_seconds = time.perf_counter() - start
         start = time.perf_counter()
         partner_ids = load_customers(env, big, names, orders, "Bench ")
+        if args.value_basis == "margin":
+            add_margin_lines(env, big)
         print(
             f"load: {len(names)} customers, {len(orders)} confirmed orders "
             f"(generated {generate_seconds:.1f} s, "

@@ -43,6 +43,8 @@
         "views/portal_referral_templates.xml",
         "views/portal_rewards_templates.xml",
         "views/portal_profile_templates.xml",
+        "views/retention_incentive_cost_views.xml",
+        "views/product_template_views.xml",
         "views/retention_menus.xml",
     ],
     "assets": {

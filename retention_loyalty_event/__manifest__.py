@@ -14,6 +14,7 @@
         "data/mail_template_data.xml",
         "data/retention_playbook_tiers.xml",
         "views/retention_playbook_views.xml",
+        "views/event_event_views.xml",
         "views/retention_event_effect_views.xml",
         "views/event_registration_templates.xml",
     ],

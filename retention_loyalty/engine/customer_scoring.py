@@ -297,6 +297,12 @@ def fit(summary, settings):
     )
     if abs(correlation) > 0.3:
         note += " (high: the order-value model assumes they are independent)"
+    not_positive = int((repeat & ~usable).sum())
+    if not_positive:
+        note += (
+            f". {not_positive} repeat customers without a positive average order value "
+            "(margin) are left out of the order-value model and keep their own average"
+        )
     return FittedModel(
         method="bgnbd",
         note=note + ".",
@@ -396,8 +402,11 @@ def _score_bgnbd(summary, fitted, settings):
     params = fitted.bgnbd_params
     x, t_x, t_age = _bgnbd_inputs(summary)
     p_alive = bgnbd.p_alive(params, x, t_x, t_age)
-    order_value = gamma_gamma.conditional_expected_value(
-        fitted.gamma_params, summary.frequency, np.nan_to_num(summary.repeat_order_value)
+    order_value = own_value_if_not_positive(
+        summary,
+        gamma_gamma.conditional_expected_value(
+            fitted.gamma_params, summary.frequency, np.nan_to_num(summary.repeat_order_value)
+        ),
     )
     # Cumulative expected purchases at the end of each month of the horizon.
     weeks = np.arange(0, settings.horizon_months + 1) * DAYS_PER_MONTH / DAYS_PER_WEEK
@@ -419,10 +428,32 @@ def _rhythm_p_alive(overdue):
     return np.exp(-np.maximum(overdue - 1.0, 0.0))
 
 
+def own_value_if_not_positive(summary, model_value):
+    """Order values valued in margin may be 0 or negative; Gamma-Gamma is
+    defined for positive values only (it is fitted without them). A customer
+    whose purchases brought no positive margin on average keeps that average
+    as their expected order value: never shrunk toward the population's
+    positive mean, so their lifetime value stays at or below 0. Customers with
+    repeat purchases are judged by their repeat purchases (the model's input);
+    one-order customers, whom the model gives the population mean, keep their
+    own order value only when it is negative."""
+    repeat = summary.frequency > 0
+    repeat_value = np.nan_to_num(summary.repeat_order_value)
+    return np.where(
+        repeat & (repeat_value <= 0),
+        repeat_value,
+        np.where(
+            ~repeat & (summary.average_order_value < 0), summary.average_order_value, model_value
+        ),
+    )
+
+
 def _score_heuristic(summary, gaps, settings):
     orders_per_month = DAYS_PER_MONTH / gaps
+    # A customer's own average order value, negative ones (margins) included:
+    # the population mean would turn a loss-making customer positive.
     order_value = np.where(
-        summary.average_order_value > 0,
+        summary.average_order_value != 0,
         summary.average_order_value,
         float(np.mean(summary.average_order_value)) if summary.size else 0.0,
     )

@@ -41,3 +41,5 @@ from . import retention_subscription_billing
 from . import retention_subscription_charge
 from . import payment_transaction
 from . import retention_subscription_recurrence
+from . import product_template
+from . import retention_incentive_cost

@@ -25,6 +25,8 @@ STATISTICS_DEFINITIONS = {
     "retention_tier_basis",
     "retention_clv_horizon_months",
     "retention_monthly_discount_rate",
+    "retention_value_basis",
+    "retention_default_margin_rate",
 }
 
 
@@ -40,10 +42,48 @@ class ResCompany(models.Model):
         "credit notes off the revenue; orders count what was sold when it was sold.",
     )
     retention_tier_basis = fields.Selection(
-        [("revenue", "Revenue, trailing 12 months"), ("clv", "Predicted lifetime value")],
+        [
+            ("revenue", "Revenue (or margin), trailing 12 months"),
+            ("clv", "Predicted lifetime value"),
+        ],
         string="Value Tiers By",
         default="revenue",
         required=True,
+    )
+    retention_value_basis = fields.Selection(
+        [("revenue", "Revenue"), ("margin", "Margin")],
+        string="Customer Value In",
+        default="revenue",
+        required=True,
+        help="Revenue, or margin (untaxed amount less the cost of what was sold) for the "
+        "customers' value: lifetime value, value at stake, value tiers and scorecards.",
+    )
+    retention_default_margin_rate = fields.Float(
+        string="Margin Rate of Lines Without Cost (%)",
+        default=0.0,
+        help="Lines of products without a cost (cost 0, product not marked as free of cost) "
+        "count this share of their revenue as margin; at 0 they add no margin. They never "
+        "count as 100 % margin.",
+    )
+    retention_email_cost = fields.Monetary(
+        string="Cost per E-mail",
+        currency_field="currency_id",
+        help="Counted as an incentive cost for every e-mail a playbook sends.",
+    )
+    retention_acquisition_source = fields.Selection(
+        [("fixed", "A fixed amount per month"), ("analytic", "Expenses of an analytic account")],
+        string="Acquisition Spend From",
+        default="fixed",
+        required=True,
+    )
+    retention_acquisition_monthly = fields.Monetary(
+        string="Acquisition Spend per Month", currency_field="currency_id"
+    )
+    retention_acquisition_analytic_id = fields.Many2one(
+        "account.analytic.account",
+        string="Acquisition Analytic Account",
+        help="The month's expenses (negative analytic amounts) on this account are the "
+        "acquisition spend.",
     )
     retention_clv_horizon_months = fields.Integer(
         string="Lifetime Value Horizon (months)", default=12, required=True
@@ -75,6 +115,25 @@ class ResCompany(models.Model):
         help="Below this many customers with a repeat purchase, the statistical model "
         "is not fitted and a rhythm-based estimate is used instead.",
     )
+
+    @api.constrains("retention_default_margin_rate")
+    def _check_retention_default_margin_rate(self):
+        for company in self:
+            if not -100.0 <= company.retention_default_margin_rate < 100.0:
+                raise ValidationError(
+                    self.env._(
+                        "The margin rate of lines without cost must be at least -100 %% and "
+                        "below 100 %%."
+                    )
+                )
+
+    def _retention_value_label(self):
+        """'Margin' or 'Revenue': what customer values are counted in."""
+        self.ensure_one()
+        return dict(self._fields["retention_value_basis"]._description_selection(self.env))[
+            self.retention_value_basis
+        ]
+
     retention_medium_p_alive = fields.Float(string="Medium Risk Below P(alive)", default=0.6)
     retention_high_p_alive = fields.Float(string="High Risk Below P(alive)", default=0.3)
     retention_lost_p_alive = fields.Float(string="Lost Below P(alive)", default=0.1)

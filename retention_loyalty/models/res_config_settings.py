@@ -7,6 +7,24 @@ class ResConfigSettings(models.TransientModel):
     retention_revenue_source = fields.Selection(
         related="company_id.retention_revenue_source", readonly=False
     )
+    retention_value_basis = fields.Selection(
+        related="company_id.retention_value_basis", readonly=False
+    )
+    retention_default_margin_rate = fields.Float(
+        related="company_id.retention_default_margin_rate", readonly=False
+    )
+    retention_email_cost = fields.Monetary(
+        related="company_id.retention_email_cost", readonly=False
+    )
+    retention_acquisition_source = fields.Selection(
+        related="company_id.retention_acquisition_source", readonly=False
+    )
+    retention_acquisition_monthly = fields.Monetary(
+        related="company_id.retention_acquisition_monthly", readonly=False
+    )
+    retention_acquisition_analytic_id = fields.Many2one(
+        related="company_id.retention_acquisition_analytic_id", readonly=False
+    )
     retention_tier_basis = fields.Selection(
         related="company_id.retention_tier_basis", readonly=False
     )

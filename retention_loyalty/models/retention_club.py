@@ -380,7 +380,7 @@ class RetentionClub(models.Model):
                 """SELECT partner_id, sum(amount) FROM (%(purchases)s) purchases
                     WHERE day >= %(start)s GROUP BY partner_id""",
                 purchases=self.env["retention.customer.stat"]._purchases_query(
-                    company, today, partner_ids
+                    company, today, partner_ids, with_margin=False
                 ),
                 start=start,
             )
@@ -412,7 +412,7 @@ class RetentionClub(models.Model):
         value today: the value holds until it leaves the window."""
         start = window_start(today, self.window_kind, self.window_days)
         purchases = self.env["retention.customer.stat"]._purchases_query(
-            self.company_id, today, [partner_id]
+            self.company_id, today, [partner_id], with_margin=False
         )
         rows = self.env.execute_query(
             SQL(

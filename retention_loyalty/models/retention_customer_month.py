@@ -275,7 +275,7 @@ class RetentionCustomerMonth(models.Model):
                  ORDER BY partner_id, day, document_id
                 """,
                 purchases=self.env["retention.customer.stat"]._purchases_query(
-                    company, as_of, None
+                    company, as_of, None, with_margin=False
                 ),
             )
         )

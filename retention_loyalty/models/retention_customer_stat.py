@@ -10,6 +10,7 @@ import numpy as np
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
+from odoo.tools.translate import LazyTranslate
 
 from ..engine import customer_scoring, segments
 from ..engine.contacts import contacted_within
@@ -26,6 +27,34 @@ SERVICE_SIGNALS = [
 ]
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+# Labels of the value figures when the company values customers in margin;
+# the fields' own labels say revenue.
+MARGIN_LABELS = {
+    "revenue_total": _lt("Lifetime Margin"),
+    "revenue_12m": _lt("Margin (12 months)"),
+    "revenue_share_12m": _lt("Share of Margin (12 months, %)"),
+    "average_order_value": _lt("Average Order Margin"),
+    "repeat_order_value": _lt("Average Repeat Purchase Margin"),
+    "expected_order_value": _lt("Expected Order Margin"),
+    "value_if_retained": _lt("Margin If They Stay"),
+    "clv": _lt("Predicted Lifetime Value (margin)"),
+    "value_at_stake": _lt("Value at Stake (margin)"),
+}
+
+
+def value_labels(env, descriptions, margin_labels):
+    """Field descriptions (of ``fields_get``) relabelled for the current
+    company's customer value: margin labels when it values customers in
+    margin."""
+    if env.company.retention_value_basis != "margin":
+        return descriptions
+    for name, label in margin_labels.items():
+        if name in descriptions and "string" in descriptions[name]:
+            descriptions[name]["string"] = label._translate(env.lang or "en_US")
+    return descriptions
+
 
 RISK_LEVEL_SELECTION = [
     ("low", "Low"),
@@ -161,6 +190,7 @@ class RetentionCustomerStat(models.Model):
     risk_level = fields.Selection(RISK_LEVEL_SELECTION, readonly=True, index=True)
     segment = fields.Char(readonly=True, index=True, help="Value tier and risk level together.")
     computed_on = fields.Date(readonly=True)
+    value_basis = fields.Selection(related="company_id.retention_value_basis", string="Value In")
     segment_history_ids = fields.One2many(
         "retention.segment.history", compute="_compute_segment_history_ids"
     )
@@ -172,6 +202,10 @@ class RetentionCustomerStat(models.Model):
             "A customer has one set of retention figures per company.",
         ),
     ]
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return value_labels(self.env, super().fields_get(allfields, attributes), MARGIN_LABELS)
 
     @api.depends("revenue_12m", "company_id")
     def _compute_revenue_share_12m(self):
@@ -345,10 +379,12 @@ class RetentionCustomerStat(models.Model):
         watermark = self._snapshot_watermark()
         partner_ids = None
         if full:
-            fit = self._refit(company, today)
+            # Everyone's history, read once for the fit and the figures.
+            summary = self._read_purchase_summary(company, today)
+            fit = self._refit(company, today, summary=summary)
         else:
             partner_ids = self._changed_partner_ids(company, today)
-        summary = self._read_purchase_summary(company, today, partner_ids=partner_ids)
+            summary = self._read_purchase_summary(company, today, partner_ids=partner_ids)
         if reage and partner_ids is not None:
             stored = self._read_stored_summary(company, today, exclude=partner_ids)
             summary = customer_scoring.PurchaseSummary.concat(summary, stored)
@@ -467,7 +503,7 @@ class RetentionCustomerStat(models.Model):
                  WHERE day > %(since)s::date - 365 AND day <= %(today)s::date - 365
                  ORDER BY partner_id
                 """,
-                purchases=self._purchases_query(company, today, None),
+                purchases=self._purchases_query(company, today, None, with_margin=False),
                 since=since,
                 today=today,
             )
@@ -475,10 +511,12 @@ class RetentionCustomerStat(models.Model):
         return [row[0] for row in rows]
 
     @api.model
-    def _purchases_query(self, company, end, partner_ids):
+    def _purchases_query(self, company, end, partner_ids, with_margin=None):
         """Dated amounts in company currency with their salesperson, one row per
         source document, counted at the commercial partner. Future-dated
-        documents are left out."""
+        documents are left out. ``margin`` is the document's margin when the
+        company values customers in margin (NULL otherwise, or when the caller
+        says it needs none with ``with_margin=False``): bridges add theirs."""
         # The callers run it at once: orders and invoices written earlier in
         # the transaction (amounts are computed on flush) must be in the tables.
         self.env["sale.order"].flush_model()
@@ -498,6 +536,7 @@ class RetentionCustomerStat(models.Model):
                 SELECT partner.commercial_partner_id AS partner_id,
                        move.invoice_date AS day,
                        move.amount_untaxed_signed AS amount,
+                       %(margin)s AS margin,
                        move.invoice_user_id AS user_id,
                        move.id AS document_id
                   FROM account_move move
@@ -511,16 +550,66 @@ class RetentionCustomerStat(models.Model):
                 company=company.id,
                 end=end,
                 partner_filter=partner_filter,
+                margin=self._invoice_margin_sql(company, with_margin),
             )
+        if not self._with_margin(company, with_margin):
+            margin, margin_join = SQL("NULL::numeric"), SQL()
+        else:
+            margin = SQL("COALESCE(order_margin.margin, 0.0)")
+            # The lines with their product and units; ``sale`` is their order.
+            lines = SQL(
+                """
+                      LEFT JOIN product_product product ON product.id = line.product_id
+                      LEFT JOIN product_template template ON template.id = product.product_tmpl_id
+                      LEFT JOIN uom_uom product_uom ON product_uom.id = template.uom_id
+                      LEFT JOIN uom_uom line_uom ON line_uom.id = line.product_uom
+                     WHERE line.display_type IS NULL
+                       AND NOT COALESCE(line.is_downpayment, FALSE)
+                """
+            )
+            line_margin = self._sale_line_margin_sql(company)
+            if partner_ids is None:
+                # Everyone: all the company's order lines in one grouped pass.
+                margin_join = SQL(
+                    """
+                    LEFT JOIN (
+                        SELECT line.order_id, SUM(%(line_margin)s) AS margin
+                          FROM sale_order_line line
+                          JOIN sale_order sale ON sale.id = line.order_id
+                        %(lines)s
+                           AND sale.company_id = %(company)s AND sale.state = 'sale'
+                         GROUP BY line.order_id
+                    ) order_margin ON order_margin.order_id = sale.id
+                    """,
+                    line_margin=line_margin,
+                    lines=lines,
+                    company=company.id,
+                )
+            else:
+                # A few customers: their orders' lines through the index.
+                margin_join = SQL(
+                    """
+                    LEFT JOIN LATERAL (
+                        SELECT SUM(%(line_margin)s) AS margin
+                          FROM sale_order_line line
+                        %(lines)s
+                           AND line.order_id = sale.id
+                    ) order_margin ON TRUE
+                    """,
+                    line_margin=line_margin,
+                    lines=lines,
+                )
         return SQL(
             """
             SELECT partner.commercial_partner_id AS partner_id,
                    sale.date_order::date AS day,
                    sale.amount_untaxed / COALESCE(NULLIF(sale.currency_rate, 0), 1.0) AS amount,
+                   %(margin)s AS margin,
                    sale.user_id AS user_id,
                    sale.id AS document_id
               FROM sale_order sale
               JOIN res_partner partner ON partner.id = sale.partner_id
+              %(margin_join)s
              WHERE sale.company_id = %(company)s
                AND sale.state = 'sale'
                AND sale.date_order < %(end_exclusive)s
@@ -529,6 +618,8 @@ class RetentionCustomerStat(models.Model):
             company=company.id,
             end_exclusive=end + timedelta(days=1),
             partner_filter=partner_filter,
+            margin=margin,
+            margin_join=margin_join,
         )
 
     @api.model
@@ -574,8 +665,97 @@ class RetentionCustomerStat(models.Model):
             conditions.append(SQL("AND %s >= %s", date_column, date_from))
         return SQL(" ").join(conditions)
 
+
+    def _sale_line_margin_sql(self, company):
+        """Margin of a sale order line (aliases ``line``, ``sale``, ``product``,
+        ``template``, ``product_uom``, ``line_uom``) in company currency: its
+        untaxed amount less cost x quantity.
+
+        The cost is sale_margin's ``purchase_price`` (order currency) when that
+        module is installed, else the product cost we took when the order was
+        confirmed (``retention_unit_cost``, company currency), else, for orders
+        confirmed before we took it, today's product cost. A line with no cost
+        is "margin unknown" unless it is a reward line (its product is a
+        discount) or its product is marked free of cost: it counts the
+        company's default margin rate of its amount, never all of it."""
+        rate = SQL("COALESCE(NULLIF(sale.currency_rate, 0), 1.0)")
+        amount = SQL("line.price_subtotal / %s", rate)
+        if "purchase_price" in self.env["sale.order.line"]._fields:
+            self.env["sale.order.line"].flush_model(["purchase_price"])
+            unit_cost = SQL("COALESCE(line.purchase_price, 0.0) / %s", rate)
+        else:
+            unit_cost = SQL(
+                """COALESCE(
+                       line.retention_unit_cost,
+                       COALESCE((product.standard_price ->> %(company)s)::numeric, 0.0)
+                           * COALESCE(product_uom.factor, 1.0)
+                           / COALESCE(NULLIF(line_uom.factor, 0), 1.0)
+                   )""",
+                company=str(company.id),
+            )
+        return SQL(
+            """CASE
+                   WHEN %(unit_cost)s <> 0 THEN %(amount)s - %(unit_cost)s * line.product_uom_qty
+                   WHEN line.reward_id IS NOT NULL OR template.retention_free_of_cost
+                       THEN %(amount)s
+                   ELSE %(amount)s * %(default_rate)s
+               END""",
+            unit_cost=unit_cost,
+            amount=amount,
+            default_rate=company.retention_default_margin_rate / 100.0,
+        )
+
     @api.model
-    def _read_purchase_summary(self, company, today, partner_ids=None, end=None):
+    def _invoice_margin_sql(self, company, with_margin=None):
+        """Margin of an invoice (alias ``move``) in company currency, credit
+        notes negative: its product lines' amounts less today's product cost x
+        quantity (invoices keep no cost of their own). Lines without cost
+        follow the rule of order lines; a negative line without cost (a
+        discount or reward) is all margin, as it is on the order."""
+        if not self._with_margin(company, with_margin):
+            return SQL("NULL::numeric")
+        self.env["account.move.line"].flush_model()
+        unit_cost = SQL(
+            """COALESCE((product.standard_price ->> %(company)s)::numeric, 0.0)
+                   * COALESCE(product_uom.factor, 1.0)
+                   / COALESCE(NULLIF(line_uom.factor, 0), 1.0)""",
+            company=str(company.id),
+        )
+        sign = SQL("CASE WHEN move.move_type = 'out_refund' THEN -1 ELSE 1 END")
+        return SQL(
+            """COALESCE((
+                   SELECT SUM(CASE
+                              WHEN %(unit_cost)s <> 0
+                                  THEN -line.balance - %(sign)s * %(unit_cost)s * line.quantity
+                              WHEN -line.balance * %(sign)s <= 0
+                                   OR template.retention_free_of_cost THEN -line.balance
+                              ELSE -line.balance * %(default_rate)s
+                          END)
+                     FROM account_move_line line
+                     LEFT JOIN product_product product ON product.id = line.product_id
+                     LEFT JOIN product_template template ON template.id = product.product_tmpl_id
+                     LEFT JOIN uom_uom product_uom ON product_uom.id = template.uom_id
+                     LEFT JOIN uom_uom line_uom ON line_uom.id = line.product_uom_id
+                    WHERE line.move_id = move.id AND line.display_type = 'product'
+               ), 0.0)""",
+            unit_cost=unit_cost,
+            sign=sign,
+            default_rate=company.retention_default_margin_rate / 100.0,
+        )
+
+    @api.model
+    def _purchase_value_sql(self, company, with_margin=None):
+        """The column of the purchases query customers are valued by."""
+        return SQL("margin" if self._with_margin(company, with_margin) else "amount")
+
+    @api.model
+    def _with_margin(self, company, with_margin=None):
+        """Whether a purchases query computes the margin: when the company
+        values customers in margin, unless the caller needs no value."""
+        return company.retention_value_basis == "margin" and with_margin is not False
+
+    @api.model
+    def _read_purchase_summary(self, company, today, partner_ids=None, end=None, with_margin=None):
         """One row per customer with a purchase up to ``end`` (default today).
 
         Amounts of a day are summed: several orders on one day are one purchase
@@ -591,12 +771,13 @@ class RetentionCustomerStat(models.Model):
             """
             WITH purchases AS (%(purchases)s),
             days AS (
-                SELECT partner_id, day, SUM(amount) AS amount, COUNT(*) AS documents
+                SELECT partner_id, day, SUM(amount) AS amount, SUM(%(value)s) AS value,
+                       COUNT(*) AS documents
                   FROM purchases
                  GROUP BY partner_id, day
             ),
             flagged AS (
-                SELECT partner_id, day, amount, documents, amount > 0 AS is_purchase,
+                SELECT partner_id, day, amount, value, documents, amount > 0 AS is_purchase,
                        CASE WHEN amount > 0 THEN
                            day - LAG(day) OVER (PARTITION BY partner_id, amount > 0 ORDER BY day)
                        END AS gap,
@@ -610,19 +791,20 @@ class RetentionCustomerStat(models.Model):
                    MAX(day) FILTER (WHERE is_purchase),
                    COALESCE(SUM(documents) FILTER (WHERE is_purchase), 0),
                    COUNT(*) FILTER (WHERE is_purchase),
-                   SUM(amount),
-                   COALESCE(SUM(amount) FILTER (WHERE day > %(year_ago)s), 0),
+                   SUM(value),
+                   COALESCE(SUM(value) FILTER (WHERE day > %(year_ago)s), 0),
                    AVG(gap),
                    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY gap),
-                   AVG(amount) FILTER (WHERE gap IS NOT NULL),
-                   SUM(amount) FILTER (WHERE is_purchase)
+                   AVG(value) FILTER (WHERE gap IS NOT NULL),
+                   SUM(value) FILTER (WHERE is_purchase)
                        / SUM(documents) FILTER (WHERE is_purchase),
                    MIN(gap) FILTER (WHERE purchase_number = 2)
               FROM flagged
              GROUP BY partner_id
             HAVING COUNT(*) FILTER (WHERE is_purchase) > 0
             """,
-            purchases=self._purchases_query(company, end, partner_ids),
+            purchases=self._purchases_query(company, end, partner_ids, with_margin=with_margin),
+            value=self._purchase_value_sql(company, with_margin=with_margin),
             year_ago=end - timedelta(days=365),
         )
         rows = self.env.execute_query(query)
@@ -668,11 +850,12 @@ class RetentionCustomerStat(models.Model):
         )
 
     @api.model
-    def _refit(self, company, today):
-        """Fit the models on all customers, check them on a holdout window, and
-        store the fit."""
+    def _refit(self, company, today, summary=None):
+        """Fit the models on all customers (``summary``: everyone's, read if
+        not given), check them on a holdout window, and store the fit."""
         settings = self._scoring_settings(company)
-        summary = self._read_purchase_summary(company, today)
+        if summary is None:
+            summary = self._read_purchase_summary(company, today)
         fitted = customer_scoring.fit(summary, settings)
         holdout = self._holdout_check(company, today, settings)
         vals = {
@@ -704,7 +887,10 @@ class RetentionCustomerStat(models.Model):
         and compare with the purchases customers made in it."""
         holdout_days = company.retention_holdout_days
         calibration_end = today - timedelta(days=holdout_days)
-        calibration = self._read_purchase_summary(company, today, end=calibration_end)
+        # Purchase counts only: no margin needed.
+        calibration = self._read_purchase_summary(
+            company, today, end=calibration_end, with_margin=False
+        )
         if not calibration.size:
             return {}
         actual = self._purchase_days_between(company, calibration_end, today)
@@ -735,7 +921,7 @@ class RetentionCustomerStat(models.Model):
                 )
                 SELECT partner_id, COUNT(*) FROM days WHERE day > %(start)s GROUP BY partner_id
                 """,
-                purchases=self._purchases_query(company, end, None),
+                purchases=self._purchases_query(company, end, None, with_margin=False),
                 start=start,
             )
         )

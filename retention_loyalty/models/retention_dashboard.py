@@ -41,6 +41,7 @@ class RetentionDashboard(models.AbstractModel):
             self._tile_contact_coverage,
             self._tile_retained_revenue,
             self._tile_points_liability,
+            self._tile_winning_vs_keeping,
             self._tile_mrr,
             self._tile_churn,
         ]
@@ -76,7 +77,9 @@ class RetentionDashboard(models.AbstractModel):
             "kind": "integer",
             "detail_value": at_stake,
             "detail_kind": "monetary",
-            "detail": self.env._("value at stake"),
+            "detail": self.env._("value at stake (margin)")
+            if company.retention_value_basis == "margin"
+            else self.env._("value at stake"),
             "action": self._list_action(
                 "retention_loyalty.retention_customer_stat_action_at_risk", domain
             ),
@@ -215,6 +218,80 @@ class RetentionDashboard(models.AbstractModel):
             ),
             "action": self._list_action(
                 "retention_loyalty.retention_points_liability_action", domain
+            ),
+        }
+
+    def _acquisition_spend(self, company, start, end):
+        """What winning customers cost between ``start`` and ``end`` (a whole
+        month): the fixed monthly amount, or the expenses (negative amounts)
+        booked on the acquisition analytic account."""
+        if company.retention_acquisition_source == "fixed":
+            return company.retention_acquisition_monthly
+        account = company.retention_acquisition_analytic_id
+        if not account:
+            return 0.0
+        # Administrators only reach this (see the tile): the sum, not the lines.
+        [(spent,)] = (
+            self.env["account.analytic.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("account_id", "=", account.id),
+                    ("company_id", "in", [company.id, False]),
+                    ("date", ">=", start),
+                    ("date", "<=", end),
+                    ("amount", "<", 0),
+                ],
+                aggregates=["amount:sum"],
+            )
+        )
+        return -(spent or 0.0)
+
+    def _tile_winning_vs_keeping(self, company, today):
+        """Last month's acquisition spend per new customer next to the
+        incentive costs per retained customer (customers of the Retention
+        dashboard's months). Economics for administrators."""
+        if not (
+            self.env.user.has_group("retention_loyalty.group_retention_manager")
+            and self._readable("retention.customer.month")
+            and self._readable("retention.incentive.cost")
+        ):
+            return None
+        start = add_months(month_start(today), -1)
+        end = month_start(today) - timedelta(days=1)
+        [(new, retained)] = self.env["retention.customer.month"]._read_group(
+            [("company_id", "=", company.id), ("month", "=", start)],
+            aggregates=["new_count:sum", "retained_count:sum"],
+        )
+        cost_domain = [
+            ("company_id", "=", company.id),
+            ("date", ">=", start),
+            ("date", "<=", end),
+        ]
+        [(retention_cost,)] = self.env["retention.incentive.cost"]._read_group(
+            cost_domain, aggregates=["amount:sum"]
+        )
+        spend = self._acquisition_spend(company, start, end)
+        if not spend and not retention_cost:
+            return None
+        return {
+            "key": "winning_vs_keeping",
+            "title": self.env._("Cost per New Customer"),
+            "subtitle": self.env._("last month, %(count)s new", count=new)
+            if new
+            else self.env._(
+                "last month: no new customer for %(spend)s spent",
+                spend=formatLang(self.env, spend, currency_obj=company.currency_id),
+            ),
+            "value": spend / new if new else 0.0,
+            "kind": "monetary",
+            "detail_value": (retention_cost or 0.0) / retained if retained else 0.0,
+            "detail_kind": "monetary",
+            "detail": self.env._(
+                "incentive costs per retained customer (%(count)s retained)", count=retained or 0
+            ),
+            "action": self._list_action(
+                "retention_loyalty.retention_incentive_cost_action", cost_domain
             ),
         }
 

@@ -795,7 +795,9 @@ class RetentionPlaybook(models.Model):
                 vals_list += playbook._execute(
                     contacted, sorted(control), candidates[playbook], today
                 )
-        return Run.create(vals_list)
+        runs = Run.create(vals_list)
+        self.env["retention.incentive.cost"].sudo()._record_email_costs(runs)
+        return runs
 
     def _execute(self, contacted, control, candidates, today):
         """Run every action for the contacted customers, all or nothing, and

@@ -60,3 +60,19 @@ class RetentionPlaybookRun(models.Model):
         help="Face value of the voucher and bonus points handed out, in the company's "
         "currency when they were issued (a percentage voucher is worth nothing until used).",
     )
+    realised_cost = fields.Monetary(
+        string="Realised Incentive Cost",
+        compute="_compute_realised_cost",
+        help="What the run's incentives actually cost so far (Reporting > Incentive Costs): "
+        "discounts of its voucher used on confirmed orders, free products at cost, its "
+        "e-mails. The face value handed out is the Incentive Cost.",
+    )
+
+    def _compute_realised_cost(self):
+        costs = dict(
+            self.env["retention.incentive.cost"]._read_group(
+                [("playbook_run_id", "in", self.ids)], ["playbook_run_id"], ["amount:sum"]
+            )
+        )
+        for run in self:
+            run.realised_cost = costs.get(run._origin, 0.0)

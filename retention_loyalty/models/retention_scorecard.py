@@ -4,11 +4,13 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, clean_context
+from odoo.tools.translate import LazyTranslate
 
 from ..engine import scorecards
 from ..engine.customer_movement import month_start, period_months
 from ..engine.dates import add_months
 from .retention_customer_month import CONCURRENCY_ERRORS, DashboardBusyError
+from .retention_customer_stat import value_labels
 
 _logger = logging.getLogger(__name__)
 
@@ -27,6 +29,14 @@ FIGURES = (
     "churn_penalty",
     "bonus",
 )
+
+
+_lt = LazyTranslate(__name__)
+MARGIN_LABELS = {
+    "revenue": _lt("Order Margin"),
+    "retained_revenue": _lt("Retained Margin"),
+    "expansion_revenue": _lt("Expansion Margin"),
+}
 
 
 class RetentionScorecard(models.Model):
@@ -136,6 +146,11 @@ class RetentionScorecard(models.Model):
             "A salesperson has one scorecard per period.",
         )
     ]
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        # Order figures follow the company's customer value (revenue or margin).
+        return value_labels(self.env, super().fields_get(allfields, attributes), MARGIN_LABELS)
 
     @api.depends("user_id.name", "period_kind", "date_start")
     def _compute_name(self):
@@ -292,12 +307,13 @@ class RetentionScorecard(models.Model):
             SQL(
                 """
                 WITH purchases AS (%(purchases)s)
-                SELECT day >= %(start)s, user_id, partner_id, SUM(amount)
+                SELECT day >= %(start)s, user_id, partner_id, SUM(%(value)s)
                   FROM purchases
                  WHERE day >= %(previous_start)s
                  GROUP BY 1, 2, 3
                 """,
                 purchases=self.env["retention.customer.stat"]._purchases_query(company, end, None),
+                value=self.env["retention.customer.stat"]._purchase_value_sql(company),
                 start=start,
                 previous_start=previous_start,
             )

@@ -333,6 +333,8 @@ class SaleOrder(models.Model):
         if setup["paid_product_ids"] & set(confirmed.order_line.product_id.ids):
             Membership._start_purchased(confirmed)
         if confirmed:
+            # Before the playbooks run: a reward used costs what it cost now.
+            self.env["retention.incentive.cost"]._record_order_rewards(confirmed)
             self.env["retention.playbook"]._run_for_orders(confirmed)
         qualified_companies = setup["qualified_company_ids"] & set(confirmed.company_id.ids)
         if qualified_companies:
@@ -387,6 +389,7 @@ class SaleOrder(models.Model):
             self.env["retention.club.membership"]._end_purchased(confirmed)
         if confirmed:
             self._retention_cancel_referrals(confirmed)
+            self.env["retention.incentive.cost"]._remove_order_costs(confirmed)
         return res
 
     def _add_points_for_coupon(self, coupon_points):

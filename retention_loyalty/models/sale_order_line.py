@@ -1,6 +1,6 @@
 from contextlib import nullcontext
 
-from odoo import api, models
+from odoo import api, fields, models
 
 from .loyalty_card import points_origin
 
@@ -13,6 +13,16 @@ class SaleOrderLine(models.Model):
     change as a manual adjustment."""
 
     _inherit = "sale.order.line"
+
+    retention_unit_cost = fields.Float(
+        string="Unit Cost at Confirmation",
+        digits="Product Price",
+        readonly=True,
+        copy=False,
+        help="The product's cost per unit of the line, in the company's currency, when the "
+        "order was confirmed: the line's margin is counted with it (sale_margin's cost when "
+        "that module is installed).",
+    )
 
     def _compute_qty_to_invoice(self):
         """Subscription periods (and their prorated changes) are billed in

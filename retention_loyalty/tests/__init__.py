@@ -49,3 +49,4 @@ from . import test_subscription_recurrence_tour
 from . import test_portal_profile
 from . import test_profile_routes_tour
 from . import test_profile_tour
+from . import test_margin_costs

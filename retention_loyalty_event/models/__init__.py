@@ -5,3 +5,4 @@ from . import loyalty_program
 from . import event_registration
 from . import event_event
 from . import retention_playbook
+from . import retention_incentive_cost

@@ -14,6 +14,21 @@ class EventEvent(models.Model):
 
     _inherit = "event.event"
 
+    retention_cost_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_retention_cost_currency_id"
+    )
+    retention_cost_per_attendee = fields.Monetary(
+        string="Cost per Attendee",
+        currency_field="retention_cost_currency_id",
+        help="What each attendee costs (venue, catering, gifts), in the company's currency: "
+        "counted as an incentive cost when their registration is marked attended, for the "
+        "playbook that invited them.",
+    )
+
+    def _compute_retention_cost_currency_id(self):
+        for event in self:
+            event.retention_cost_currency_id = (event.company_id or self.env.company).currency_id
+
     def _retention_registration_token(self, partner):
         self.ensure_one()
         return hmac(self.env(su=True), TOKEN_SCOPE, (self.id, partner.id))

@@ -11,12 +11,15 @@ class EventRegistration(models.Model):
     def create(self, vals_list):
         registrations = super().create(vals_list)
         registrations._retention_grant_event_bonus()
+        self.env["retention.incentive.cost"]._record_attendee_costs(registrations)
         return registrations
 
     def write(self, vals):
         result = super().write(vals)
         if vals.get("state") == "done":
             self._retention_grant_event_bonus()
+        if "state" in vals:
+            self.env["retention.incentive.cost"]._record_attendee_costs(self)
         return result
 
     def _retention_grant_event_bonus(self):

@@ -14,8 +14,8 @@ class RetentionCustomerStat(models.Model):
     _inherit = "retention.customer.stat"
 
     @api.model
-    def _purchases_query(self, company, end, partner_ids):
-        purchases = super()._purchases_query(company, end, partner_ids)
+    def _purchases_query(self, company, end, partner_ids, with_margin=None):
+        purchases = super()._purchases_query(company, end, partner_ids, with_margin=with_margin)
         if company.retention_revenue_source != "orders_pos":
             return purchases
         self.env["pos.order"].flush_model()
@@ -35,6 +35,7 @@ class RetentionCustomerStat(models.Model):
                    pos.date_order::date AS day,
                    (pos.amount_total - pos.amount_tax)
                        / COALESCE(NULLIF(pos.currency_rate, 0), 1.0) AS amount,
+                   %(margin)s AS margin,
                    customer.user_id AS user_id,
                    pos.id AS document_id
               FROM pos_order pos
@@ -49,8 +50,47 @@ class RetentionCustomerStat(models.Model):
             states=SOLD_STATES,
             end_exclusive=end + timedelta(days=1),
             partner_filter=partner_filter,
+            margin=self._pos_margin_sql(company, with_margin),
         )
         return SQL("(%s) UNION ALL (%s)", purchases, pos_orders)
+
+    @api.model
+    def _pos_margin_sql(self, company, with_margin=None):
+        """Margin of a Point of Sale order (alias ``pos``) in company currency:
+        its lines' untaxed amounts less their cost. A line's ``total_cost``
+        (order currency) is set when its session closes; before that, today's
+        product cost. Lines without cost follow the rule of order lines (the
+        company's default margin rate, never all of it); reward lines are
+        discounts, all margin."""
+        if not self._with_margin(company, with_margin):
+            return SQL("NULL::numeric")
+        self.env["pos.order.line"].flush_model()
+        rate = SQL("COALESCE(NULLIF(pos.currency_rate, 0), 1.0)")
+        cost = SQL(
+            """CASE WHEN line.is_total_cost_computed THEN line.total_cost / %(rate)s
+                    ELSE COALESCE((product.standard_price ->> %(company)s)::numeric, 0.0)
+                         * line.qty END""",
+            rate=rate,
+            company=str(company.id),
+        )
+        amount = SQL("line.price_subtotal / %s", rate)
+        return SQL(
+            """COALESCE((
+                   SELECT SUM(CASE
+                              WHEN %(cost)s <> 0 THEN %(amount)s - %(cost)s
+                              WHEN line.reward_id IS NOT NULL
+                                   OR template.retention_free_of_cost THEN %(amount)s
+                              ELSE %(amount)s * %(default_rate)s
+                          END)
+                     FROM pos_order_line line
+                     LEFT JOIN product_product product ON product.id = line.product_id
+                     LEFT JOIN product_template template ON template.id = product.product_tmpl_id
+                    WHERE line.order_id = pos.id
+               ), 0.0)""",
+            cost=cost,
+            amount=amount,
+            default_rate=company.retention_default_margin_rate / 100.0,
+        )
 
     @api.model
     def _written_partner_queries(self, company, written):

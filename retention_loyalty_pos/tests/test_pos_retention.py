@@ -118,6 +118,35 @@ class TestPosPurchases(PosRetentionCase):
             [("partner_id", "=", partner.id), ("company_id", "=", (company or self.company).id)]
         )
 
+    def test_pos_margin_by_hand(self):
+        """Valued in margin: a till line costs its total cost, a product
+        without cost counts the default margin rate, never all of it."""
+        self.company.write(
+            {"retention_value_basis": "margin", "retention_default_margin_rate": 50.0}
+        )
+        costly, no_cost = self.env["product.product"].create(
+            [
+                {
+                    "name": f"Till {name}",
+                    "type": "service",
+                    "available_in_pos": True,
+                    "list_price": 10.0,
+                    "standard_price": cost,
+                    "taxes_id": [Command.clear()],
+                }
+                for name, cost in (("Costly", 6.0), ("No Cost", 0.0))
+            ]
+        )
+        customer = self.env["res.partner"].create({"name": "Margin Till"})
+        make_order(self.env, customer, costly, 100.0, day=self.today - timedelta(days=60))
+        self._sell(customer, [(costly, 5, 10.0, {}), (no_cost, 2, 10.0, {})], days_ago=30)
+        self._recompute()
+        # Order: 100 - 6 = 94; till: 5 x (10 - 6) = 20, plus 20 without cost at 50 % = 10.
+        self.assertRecordValues(
+            self._stat(customer),
+            [{"revenue_total": 124.0, "repeat_order_value": 30.0, "order_count": 2}],
+        )
+
     def test_pos_orders_are_purchases(self):
         self.assertEqual(self.company.retention_revenue_source, "orders_pos")
         both = self.env["res.partner"].create({"name": "Orders and Till"})

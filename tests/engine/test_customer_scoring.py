@@ -306,3 +306,36 @@ def test_holdout_check_on_cdnow():
     # The BG/NBD paper's model under-forecasts this period slightly as well.
     assert quality.ratio == pytest.approx(0.879, abs=0.01)
     assert quality.mean_absolute_error < 1.0
+
+
+def test_non_positive_margins_keep_their_own_value():
+    """Customers valued in margin: Gamma-Gamma is fitted on positive averages
+    only, and customers without a positive average keep it (never the
+    population's positive mean), so their lifetime value stays at or below 0."""
+    history, _ = demo_summary(300)
+    days = {
+        9001: [END - timedelta(days=d) for d in (200, 140, 80, 20)],  # repeat, loses 15
+        9002: [END - timedelta(days=d) for d in (150, 90, 30)],  # repeat, margin 0
+        9003: [END - timedelta(days=40)],  # one order, loses 8
+    }
+    losers = summary_from_orders(days, END, amounts={9001: -15.0, 9002: 0.0, 9003: -8.0})
+    summary = PurchaseSummary.concat(history, losers)
+    settings = ScoringSettings()
+    fitted = fit(summary, settings)
+    assert fitted.method == "bgnbd"
+    assert "2 repeat customers without a positive average order value" in fitted.note
+    result = score(summary, fitted, settings)
+    own = dict(zip(summary.partner_ids.tolist(), result.expected_order_value.tolist(), strict=True))
+    assert own[9001] == -15.0
+    assert own[9002] == 0.0
+    assert own[9003] == -8.0
+    tail = slice(history.size, None)
+    assert np.all(result.clv[tail] <= 0.0)
+    assert np.all(result.value_at_stake[tail] <= 0.0)
+    assert np.all(result.expected_order_value[: history.size] > 0.0)
+    # The heuristic keeps negative averages too.
+    heuristic = score(
+        losers, fit(losers, ScoringSettings(min_repeat_customers=100)), ScoringSettings()
+    )
+    assert heuristic.expected_order_value.tolist()[0] == -15.0
+    assert heuristic.clv[0] < 0.0
