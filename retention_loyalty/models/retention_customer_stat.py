@@ -665,7 +665,6 @@ class RetentionCustomerStat(models.Model):
             conditions.append(SQL("AND %s >= %s", date_column, date_from))
         return SQL(" ").join(conditions)
 
-
     def _sale_line_margin_sql(self, company):
         """Margin of a sale order line (aliases ``line``, ``sale``, ``product``,
         ``template``, ``product_uom``, ``line_uom``) in company currency: its
