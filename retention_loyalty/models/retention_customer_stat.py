@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
@@ -675,9 +675,23 @@ class RetentionCustomerStat(models.Model):
             "holdout_actual": quality.actual,
             "holdout_ratio": quality.ratio,
             "holdout_mae": quality.mean_absolute_error,
+            "holdout_correlation": quality.correlation,
         }
         # Undefined figures (no purchase in the window) are left empty.
-        return {key: value for key, value in values.items() if np.isfinite(value)}
+        values = {key: value for key, value in values.items() if np.isfinite(value)}
+        values["calibration_ids"] = [
+            Command.create(
+                {
+                    "repeat_purchases": bucket.repeat_purchases,
+                    "open_ended": bucket.open_ended,
+                    "customers": bucket.customers,
+                    "actual_average": bucket.actual_average,
+                    "predicted_average": bucket.predicted_average,
+                }
+            )
+            for bucket in quality.calibration
+        ]
+        return values
 
     @api.model
     def _purchase_days_between(self, company, start, end):
