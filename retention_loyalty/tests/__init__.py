@@ -43,3 +43,4 @@ from . import test_rewards_tour
 from . import test_subscription_billing
 from . import test_subscription_billing_routes_tour
 from . import test_bonus_points
+from . import test_playbook_roi
