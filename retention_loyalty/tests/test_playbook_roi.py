@@ -285,3 +285,77 @@ class TestPlaybookRoi(RetentionCase):
         form = playbook.with_user(self.retention_user)
         self.assertNotIn("roi_verdict", form.fields_get(attributes=["type"]))
         self.assertEqual(form.name, "Secret")
+
+
+@tagged("post_install", "-at_install")
+class TestModelCalibration(RetentionCase):
+    """The calibration table stored with a fit: customers by their repeat
+    purchases before the holdout window (180 days), and their purchases in it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # 40 regulars buying every 30 days for two years, so the model fits.
+        cls.regulars = cls._regular_customers(40)
+        # Few repeat purchases before the window, some in it.
+        cls.once_then_twice = cls._customer("Once, then twice")
+        cls._orders(cls.once_then_twice, [400, 100, 20])
+        cls.twice_then_none = cls._customer("Twice, then none")
+        cls._orders(cls.twice_then_none, [500, 300, 250])
+        cls.once_only = cls._customer("Once only")
+        cls._orders(cls.once_only, [200])
+        cls.late = cls._customer("First order in the window")
+        cls._orders(cls.late, [90, 30])
+
+    def test_calibration_table_is_stored_with_the_fit(self):
+        with freeze_time(TODAY):
+            self._recompute(full=True)
+        fit = self.Stat._current_fit(self.company)
+        self.assertEqual(fit.method, "bgnbd", fit.note)
+        end = TODAY - timedelta(days=180)
+        before, after = {}, {}
+        for order in self.env["sale.order"].search([("state", "=", "sale")]):
+            day = order.date_order.date()
+            partner = order.partner_id.commercial_partner_id
+            (before if day <= end else after).setdefault(partner, set()).add(day)
+        # By hand: who was a customer at the end of the calibration period, and
+        # how many repeat purchases (days) each made before and in the window.
+        expected = {}
+        for partner, days in before.items():
+            bucket = min(len(days) - 1, 7)
+            expected.setdefault(bucket, []).append(len(after.get(partner, ())))
+        self.assertNotIn(self.late, before, "a customer of the window is not in the check")
+        self.assertEqual(len(before[self.once_then_twice]), 1)
+        self.assertEqual(len(after[self.once_then_twice]), 2)
+        rows = fit.calibration_ids
+        self.assertEqual(rows.mapped("repeat_purchases"), sorted(expected))
+        self.assertEqual(rows[-1].bucket, "7+")
+        self.assertTrue(rows[-1].open_ended)
+        for row in rows:
+            actual = expected[row.repeat_purchases]
+            self.assertEqual(row.customers, len(actual), row.bucket)
+            self.assertAlmostEqual(row.actual_average, statistics.mean(actual), places=3)
+        self.assertEqual(sum(rows.mapped("customers")), fit.holdout_customers)
+        self.assertEqual(
+            sum(row.customers * row.actual_average for row in rows), fit.holdout_actual
+        )
+        self.assertAlmostEqual(
+            sum(row.customers * row.predicted_average for row in rows),
+            fit.holdout_predicted,
+            delta=0.05 + 0.0005 * fit.holdout_customers,  # rounded to 0.1 and 0.001
+        )
+        self.assertTrue(-1 <= fit.holdout_correlation <= 1)
+        self.assertGreater(fit.holdout_correlation, 0.3, "regulars keep buying, the once-only not")
+        # The chart shows each row twice: actual and predicted, side by side.
+        chart = self.env["retention.model.fit.calibration.chart"].search([("fit_id", "=", fit.id)])
+        self.assertEqual(len(chart), 2 * len(rows))
+        last = chart.filtered(lambda point: point.bucket == "7+")
+        self.assertEqual(sorted(last.mapped("series")), ["actual", "predicted"])
+        self.assertAlmostEqual(
+            last.filtered(lambda point: point.series == "predicted").purchases,
+            rows[-1].predicted_average,
+            places=3,
+        )
+        action = fit.action_view_calibration_chart()
+        self.assertEqual(action["domain"], [("fit_id", "=", fit.id)])
+        self.assertEqual(action["res_model"], "retention.model.fit.calibration.chart")
