@@ -188,6 +188,13 @@ class RetentionPlaybookRoi(models.Model):
             runs_and_outcomes=runs_and_outcomes,
         )
 
+    def search_fetch(self, domain, field_names, offset=0, limit=None, order=None):
+        # The intervals need every group summary: fetch them with the search
+        # rather than in a second run of the report's query.
+        summaries = [name for name, field in self._fields.items() if field.store]
+        field_names = list(field_names) + [name for name in summaries if name not in field_names]
+        return super().search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
+
     def _group_stats(self, prefix):
         def column(name):
             return np.array(
