@@ -68,7 +68,6 @@ class RetentionModelFit(models.Model):
     calibration_ids = fields.One2many(
         "retention.model.fit.calibration",
         "fit_id",
-        string="Calibration",
         help="Customers grouped by their repeat purchases before the holdout window: average "
         "actual against predicted repeat purchases in the window (Fader, Hardie & Lee 2005).",
     )

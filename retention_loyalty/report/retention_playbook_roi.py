@@ -255,30 +255,31 @@ class RetentionPlaybookRoi(models.Model):
 
     def _verdict_text(self):
         self.ensure_one()
-        _ = self.env._
         if self.verdict == roi.PAYS_OFF:
-            return _(
+            return self.env._(
                 "Pays off: with 95 % confidence each reached customer brings more margin "
                 "than the incentive costs."
             )
         if self.verdict == roi.COSTS_MORE:
-            return _(
+            return self.env._(
                 "Costs more than it brings: with 95 % confidence the incentive costs more "
                 "than the extra margin of a reached customer."
             )
         if self.verdict == roi.NOT_ENOUGH_DATA:
             if self.customers_needed:
-                return _(
+                return self.env._(
                     "Not enough data yet (needs about %(count)s more customers).",
                     count=self.customers_needed,
                 )
-            return _("Not enough data yet: reached and control customers bring the same so far.")
+            return self.env._(
+                "Not enough data yet: reached and control customers bring the same so far."
+            )
         if self.verdict == roi.NO_CONTROL:
-            return _(
+            return self.env._(
                 "No ROI: the playbook keeps no control group, so there is nothing to "
                 "compare the reached customers with. Set a control group to measure it."
             )
-        return _(
+        return self.env._(
             "No ROI yet: it needs at least 2 reached and 2 control customers whose effect "
             "window has passed (now %(reached)s reached, %(control)s in the control group).",
             reached=self.reached,
