@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
@@ -632,6 +632,7 @@ class RetentionCustomerStat(models.Model):
         summary = self._read_purchase_summary(company, today)
         fitted = customer_scoring.fit(summary, settings)
         holdout = self._holdout_check(company, today, settings)
+        calibration_rows = holdout.pop("calibration_rows", [])
         vals = {
             "company_id": company.id,
             "method": fitted.method,
@@ -645,6 +646,9 @@ class RetentionCustomerStat(models.Model):
             **holdout,
         }
         fit = self.env["retention.model.fit"].create(vals)
+        self.env["retention.model.fit.calibration"].create(
+            [dict(row, fit_id=fit.id) for row in calibration_rows]
+        )
         company.retention_last_refit = fields.Datetime.now()
         _logger.info(
             "Retention model for %s: %s on %s customers (%s)",
@@ -679,16 +683,16 @@ class RetentionCustomerStat(models.Model):
         }
         # Undefined figures (no purchase in the window) are left empty.
         values = {key: value for key, value in values.items() if np.isfinite(value)}
-        values["calibration_ids"] = [
-            Command.create(
-                {
-                    "repeat_purchases": bucket.repeat_purchases,
-                    "open_ended": bucket.open_ended,
-                    "customers": bucket.customers,
-                    "actual_average": bucket.actual_average,
-                    "predicted_average": bucket.predicted_average,
-                }
-            )
+        values["calibration_rows"] = [
+            {
+                "company_id": company.id,
+                "repeat_purchases": bucket.repeat_purchases,
+                "open_ended": bucket.open_ended,
+                "bucket": f"{bucket.repeat_purchases}{'+' if bucket.open_ended else ''}",
+                "customers": bucket.customers,
+                "actual_average": bucket.actual_average,
+                "predicted_average": bucket.predicted_average,
+            }
             for bucket in quality.calibration
         ]
         return values

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class RetentionModelFitCalibration(models.Model):
@@ -15,13 +15,14 @@ class RetentionModelFitCalibration(models.Model):
     fit_id = fields.Many2one(
         "retention.model.fit", required=True, index=True, ondelete="cascade", readonly=True
     )
-    company_id = fields.Many2one(related="fit_id.company_id", store=True, index=True)
+    # Stored as given (the fit's company) rather than related: the rows are
+    # written with the fit, in one insert.
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     repeat_purchases = fields.Integer(readonly=True)
     open_ended = fields.Boolean(readonly=True)
     bucket = fields.Char(
         string="Repeat Purchases Before the Window",
-        compute="_compute_bucket",
-        store=True,
+        readonly=True,
         help="Repeat purchases in the calibration period; 7+ is seven or more.",
     )
     customers = fields.Integer(readonly=True)
@@ -31,8 +32,3 @@ class RetentionModelFitCalibration(models.Model):
     predicted_average = fields.Float(
         string="Predicted (average)", digits=(16, 3), readonly=True, aggregator="avg"
     )
-
-    @api.depends("repeat_purchases", "open_ended")
-    def _compute_bucket(self):
-        for row in self:
-            row.bucket = f"{row.repeat_purchases}{'+' if row.open_ended else ''}"
