@@ -30,6 +30,7 @@
         "views/retention_subscription_billing_views.xml",
         "views/retention_subscription_recurrence_views.xml",
         "views/retention_playbook_views.xml",
+        "views/retention_playbook_roi_views.xml",
         "views/retention_bonus_views.xml",
         "views/retention_dashboard_views.xml",
         "views/retention_home_views.xml",

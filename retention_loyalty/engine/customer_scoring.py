@@ -228,6 +228,66 @@ class HoldoutQuality:
     actual: float
     ratio: float
     mean_absolute_error: float
+    # Pearson correlation, over customers, of predicted and actual purchases
+    # in the window (NaN when either side does not vary).
+    correlation: float = float("nan")
+    calibration: tuple = ()
+
+
+@dataclass(frozen=True)
+class CalibrationBucket:
+    """Customers with ``repeat_purchases`` repeat purchases in the calibration
+    period (the last bucket: that many or more), and their average actual and
+    predicted repeat purchases in the holdout window."""
+
+    repeat_purchases: int
+    open_ended: bool
+    customers: int
+    actual_average: float
+    predicted_average: float
+
+
+CALIBRATION_TOP_BUCKET = 7
+
+
+def calibration_table(calibration_frequency, actual, predicted, top_bucket=CALIBRATION_TOP_BUCKET):
+    """The conditional-expectation table of Fader, Hardie & Lee (2005, figure
+    5): customers grouped by their repeat purchases in the calibration period,
+    0, 1, ..., ``top_bucket`` or more, with the average actual and predicted
+    repeat purchases of each group in the holdout window. Empty groups are
+    left out (no average to show)."""
+    frequency = np.asarray(calibration_frequency, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    predicted = np.asarray(predicted, dtype=float)
+    if not frequency.shape == actual.shape == predicted.shape:
+        raise ValueError(
+            "The calibration table needs one frequency, actual and prediction per customer."
+        )
+    buckets = np.minimum(frequency, top_bucket).astype(int)
+    customers = np.bincount(buckets, minlength=top_bucket + 1)
+    actual_sums = np.bincount(buckets, weights=actual, minlength=top_bucket + 1)
+    predicted_sums = np.bincount(buckets, weights=predicted, minlength=top_bucket + 1)
+    return tuple(
+        CalibrationBucket(
+            repeat_purchases=bucket,
+            open_ended=bucket == top_bucket,
+            customers=int(customers[bucket]),
+            actual_average=float(actual_sums[bucket] / customers[bucket]),
+            predicted_average=float(predicted_sums[bucket] / customers[bucket]),
+        )
+        for bucket in range(top_bucket + 1)
+        if customers[bucket]
+    )
+
+
+def holdout_correlation(actual, predicted):
+    """Pearson correlation of predicted and actual purchases over customers;
+    NaN with fewer than 2 customers or when one side is constant."""
+    actual = np.asarray(actual, dtype=float)
+    predicted = np.asarray(predicted, dtype=float)
+    if actual.size < 2 or np.ptp(actual) == 0 or np.ptp(predicted) == 0:
+        return float("nan")
+    return float(np.corrcoef(predicted, actual)[0, 1])
 
 
 def typical_gap_days(summary):
@@ -359,7 +419,9 @@ def score(summary, fitted, settings):
 
 def holdout_quality(calibration, actual_counts, holdout_days, settings):
     """Fit on the calibration summary and compare the predicted repeat
-    purchases in the next ``holdout_days`` with ``actual_counts``."""
+    purchases in the next ``holdout_days`` with ``actual_counts``: totals,
+    per-customer error and correlation, and the calibration table by
+    calibration-period repeat purchases (:func:`calibration_table`)."""
     actual_counts = np.asarray(actual_counts, dtype=float)
     fitted = fit(calibration, settings)
     horizon_weeks = holdout_days / DAYS_PER_WEEK
@@ -382,6 +444,8 @@ def holdout_quality(calibration, actual_counts, holdout_days, settings):
         mean_absolute_error=float(np.mean(np.abs(predicted - actual_counts)))
         if calibration.size
         else float("nan"),
+        correlation=holdout_correlation(actual_counts, predicted),
+        calibration=calibration_table(calibration.frequency, actual_counts, predicted),
     )
 
 

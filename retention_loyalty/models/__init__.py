@@ -4,6 +4,7 @@ from . import retention_value_tier
 from . import retention_customer_stat
 from . import retention_segment_history
 from . import retention_model_fit
+from . import retention_model_fit_calibration
 from . import res_partner
 from . import sale_order
 from . import sale_order_line

@@ -857,6 +857,7 @@ class RetentionCustomerStat(models.Model):
             summary = self._read_purchase_summary(company, today)
         fitted = customer_scoring.fit(summary, settings)
         holdout = self._holdout_check(company, today, settings)
+        calibration_rows = holdout.pop("calibration_rows", [])
         vals = {
             "company_id": company.id,
             "method": fitted.method,
@@ -870,6 +871,9 @@ class RetentionCustomerStat(models.Model):
             **holdout,
         }
         fit = self.env["retention.model.fit"].create(vals)
+        self.env["retention.model.fit.calibration"].create(
+            [dict(row, fit_id=fit.id) for row in calibration_rows]
+        )
         company.retention_last_refit = fields.Datetime.now()
         _logger.info(
             "Retention model for %s: %s on %s customers (%s)",
@@ -903,9 +907,23 @@ class RetentionCustomerStat(models.Model):
             "holdout_actual": quality.actual,
             "holdout_ratio": quality.ratio,
             "holdout_mae": quality.mean_absolute_error,
+            "holdout_correlation": quality.correlation,
         }
         # Undefined figures (no purchase in the window) are left empty.
-        return {key: value for key, value in values.items() if np.isfinite(value)}
+        values = {key: value for key, value in values.items() if np.isfinite(value)}
+        values["calibration_rows"] = [
+            {
+                "company_id": company.id,
+                "repeat_purchases": bucket.repeat_purchases,
+                "open_ended": bucket.open_ended,
+                "bucket": f"{bucket.repeat_purchases}{'+' if bucket.open_ended else ''}",
+                "customers": bucket.customers,
+                "actual_average": bucket.actual_average,
+                "predicted_average": bucket.predicted_average,
+            }
+            for bucket in quality.calibration
+        ]
+        return values
 
     @api.model
     def _purchase_days_between(self, company, start, end):

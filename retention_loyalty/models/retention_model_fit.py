@@ -59,10 +59,31 @@ class RetentionModelFit(models.Model):
         help="Average difference, per customer, between predicted and actual purchases "
         "in the holdout window.",
     )
+    holdout_correlation = fields.Float(
+        string="Correlation per Customer",
+        digits=(16, 3),
+        help="Correlation, over the customers, of the predicted and the actual repeat purchases "
+        "in the holdout window: 1 is a perfect ranking, 0 no relation.",
+    )
+    calibration_ids = fields.One2many(
+        "retention.model.fit.calibration",
+        "fit_id",
+        help="Customers grouped by their repeat purchases before the holdout window: average "
+        "actual against predicted repeat purchases in the window (Fader, Hardie & Lee 2005).",
+    )
     tier_thresholds = fields.Text(
         help="Value at which each tier started at the last full run (JSON), used to place "
         "customers whose figures change between full runs."
     )
+
+    def action_view_calibration_chart(self):
+        """Actual against predicted purchases per calibration bucket, as bars."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retention_loyalty.retention_model_fit_calibration_chart_action"
+        )
+        action["domain"] = [("fit_id", "=", self.id)]
+        return action
 
     def _tier_thresholds(self):
         self.ensure_one()

@@ -15,6 +15,7 @@ from ..engine.playbooks import (
     order_matches,
     recurring_between,
 )
+from ..report.retention_playbook_roi import VERDICTS as ROI_VERDICTS
 from .retention_customer_month import CONCURRENCY_ERRORS
 from .retention_customer_stat import RISK_LEVEL_SELECTION
 
@@ -113,6 +114,51 @@ class RetentionPlaybook(models.Model):
     action_ids = fields.One2many("retention.playbook.action", "playbook_id", copy=True)
     run_ids = fields.One2many("retention.playbook.run", "playbook_id")
     run_count = fields.Integer(compute="_compute_run_count")
+    # Return on investment (report/retention_playbook_roi.py): measured runs only.
+    roi_id = fields.Many2one(
+        "retention.playbook.roi",
+        string="Return on Investment",
+        compute="_compute_roi",
+        groups="retention_loyalty.group_retention_manager",
+    )
+    roi_verdict = fields.Selection(
+        ROI_VERDICTS,
+        string="Verdict",
+        compute="_compute_roi",
+        groups="retention_loyalty.group_retention_manager",
+    )
+    roi_verdict_text = fields.Char(
+        string="Verdict Explained",
+        compute="_compute_roi",
+        groups="retention_loyalty.group_retention_manager",
+    )
+    roi_currency_id = fields.Many2one(
+        related="company_id.currency_id", groups="retention_loyalty.group_retention_manager"
+    )
+    roi_net_return = fields.Monetary(
+        string="Net Return per Reached",
+        compute="_compute_roi",
+        currency_field="roi_currency_id",
+        groups="retention_loyalty.group_retention_manager",
+    )
+    roi_net_low = fields.Monetary(
+        string="Net Return (low)",
+        compute="_compute_roi",
+        currency_field="roi_currency_id",
+        groups="retention_loyalty.group_retention_manager",
+    )
+    roi_net_high = fields.Monetary(
+        string="Net Return (high)",
+        compute="_compute_roi",
+        currency_field="roi_currency_id",
+        groups="retention_loyalty.group_retention_manager",
+    )
+    roi_cost_per_reached = fields.Monetary(
+        string="Incentive Cost per Reached",
+        compute="_compute_roi",
+        currency_field="roi_currency_id",
+        groups="retention_loyalty.group_retention_manager",
+    )
     reach_count = fields.Integer(
         string="Customers Reached Now",
         compute="_compute_reach_count",
@@ -191,6 +237,31 @@ class RetentionPlaybook(models.Model):
                 or playbook.risk_level
                 or (playbook.club_ids and playbook.trigger not in CLUB_TRIGGERS)
             )
+
+    def _compute_roi(self):
+        # One read of the report for all playbooks shown, its intervals at once.
+        rois = self.env["retention.playbook.roi"].search([("playbook_id", "in", self.ids)])
+        by_playbook = {roi.playbook_id.id: roi for roi in rois}
+        for playbook in self:
+            roi = by_playbook.get(playbook.id, rois.browse())
+            playbook.roi_id = roi
+            playbook.roi_verdict = roi.verdict
+            playbook.roi_verdict_text = roi.verdict_text
+            playbook.roi_net_return = roi.net_return
+            playbook.roi_net_low = roi.net_low
+            playbook.roi_net_high = roi.net_high
+            playbook.roi_cost_per_reached = roi.cost_per_reached
+
+    def action_view_roi(self):
+        """The playbook's return on investment, with its confidence intervals."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retention_loyalty.retention_playbook_roi_action"
+        )
+        action.update(
+            {"res_id": self.id, "view_mode": "form", "views": [(False, "form")], "domain": []}
+        )
+        return action
 
     def _compute_run_count(self):
         counts = dict(

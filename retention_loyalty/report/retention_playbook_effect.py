@@ -25,6 +25,7 @@ class RetentionPlaybookEffect(models.Model):
             "state",
             "in_control",
             "order_id",
+            "incentive_cost",
         ],
         "retention.playbook": ["company_id", "effect_window_days"],
         "res.partner": ["commercial_partner_id"],
@@ -83,31 +84,7 @@ class RetentionPlaybookEffect(models.Model):
         # chose, not with those a salesperson happened to call.
         return SQL(
             """
-            WITH run AS (
-                SELECT run.id, run.playbook_id, run.partner_id, run.date, run.order_id,
-                       run.in_control IS TRUE AS in_control,
-                       playbook.company_id, playbook.effect_window_days,
-                       run.date + playbook.effect_window_days < %(today)s AS measured
-                  FROM retention_playbook_run run
-                  JOIN retention_playbook playbook ON playbook.id = run.playbook_id
-                 WHERE run.state != 'failed'
-            ), outcome AS (
-                SELECT run.playbook_id, run.in_control,
-                       count(sale.id) > 0 AS reordered,
-                       COALESCE(sum(sale.amount_untaxed
-                           / COALESCE(NULLIF(sale.currency_rate, 0), 1.0)), 0) AS revenue
-                  FROM run
-                  LEFT JOIN res_partner buyer ON buyer.commercial_partner_id = run.partner_id
-                  LEFT JOIN sale_order sale
-                         ON sale.partner_id = buyer.id
-                        AND sale.state = 'sale'
-                        AND sale.company_id = run.company_id
-                        AND sale.date_order::date >= run.date
-                        AND sale.date_order::date <= run.date + run.effect_window_days
-                        AND sale.id IS DISTINCT FROM run.order_id
-                 WHERE run.measured
-              GROUP BY run.id, run.playbook_id, run.in_control
-            ), waiting AS (
+            WITH %(runs_and_outcomes)s, waiting AS (
                 SELECT playbook_id, count(*) AS in_window,
                        min(date + effect_window_days) + 1 AS measurable_on
                   FROM run WHERE NOT measured GROUP BY playbook_id
@@ -156,5 +133,52 @@ class RetentionPlaybookEffect(models.Model):
               JOIN retention_playbook playbook ON playbook.id = rates.playbook_id
               JOIN res_company company ON company.id = playbook.company_id
             """,
+            runs_and_outcomes=self._runs_and_outcomes_sql(),
+        )
+
+    def _runs_and_outcomes_sql(self, margin_sql=None):
+        """Two common table expressions shared with the Playbook ROI report:
+        ``run``, every run that did not fail with its playbook's window and
+        whether that window has passed (``measured``), and ``outcome``, one
+        row per measured run: whether the customer ordered again within the
+        window (the triggering order excluded), the revenue of those orders in
+        the company's currency, the incentive cost the run handed out and,
+        with ``margin_sql`` (an expression over the order ``sale``), their
+        margin."""
+        margin = SQL("0.0")
+        if margin_sql is not None:
+            margin = SQL("COALESCE(sum(%s), 0)", margin_sql)
+        return SQL(
+            """
+            run AS (
+                SELECT run.id, run.playbook_id, run.partner_id, run.date, run.order_id,
+                       run.in_control IS TRUE AS in_control,
+                       COALESCE(run.incentive_cost, 0) AS incentive_cost,
+                       playbook.company_id, playbook.effect_window_days,
+                       run.date + playbook.effect_window_days < %(today)s AS measured
+                  FROM retention_playbook_run run
+                  JOIN retention_playbook playbook ON playbook.id = run.playbook_id
+                 WHERE run.state != 'failed'
+            ), outcome AS (
+                SELECT run.id AS run_id, run.playbook_id, run.in_control,
+                       run.incentive_cost,
+                       count(sale.id) > 0 AS reordered,
+                       COALESCE(sum(sale.amount_untaxed
+                           / COALESCE(NULLIF(sale.currency_rate, 0), 1.0)), 0) AS revenue,
+                       %(margin)s AS margin
+                  FROM run
+                  LEFT JOIN res_partner buyer ON buyer.commercial_partner_id = run.partner_id
+                  LEFT JOIN sale_order sale
+                         ON sale.partner_id = buyer.id
+                        AND sale.state = 'sale'
+                        AND sale.company_id = run.company_id
+                        AND sale.date_order::date >= run.date
+                        AND sale.date_order::date <= run.date + run.effect_window_days
+                        AND sale.id IS DISTINCT FROM run.order_id
+                 WHERE run.measured
+              GROUP BY run.id, run.playbook_id, run.in_control, run.incentive_cost
+            )
+            """,
             today=fields.Date.context_today(self),
+            margin=margin,
         )

@@ -50,3 +50,4 @@ from . import test_portal_profile
 from . import test_profile_routes_tour
 from . import test_profile_tour
 from . import test_margin_costs
+from . import test_playbook_roi

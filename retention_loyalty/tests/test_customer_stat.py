@@ -255,8 +255,9 @@ class TestCustomerStatistics(RetentionCase):
             )
             for index, partner in enumerate(partners):
                 self._orders(partner, range(700 - index, index % 9, -25), company_id=company.id)
-            # Service failures of every source (bridges included) are one query.
-            full = queries(21, company)
+            # Service failures of every source (bridges included) are one query;
+            # the fit's calibration table two (its defaults, one insert).
+            full = queries(23, company)
             self._orders(partners[0], [0], company_id=company.id)
             # Both runs log a risk change (a customer due today is Medium, the
             # one who just ordered Low again): the history's insert is counted.
