@@ -556,17 +556,7 @@ class RetentionCustomerStat(models.Model):
             margin, margin_join = SQL("NULL::numeric"), SQL()
         else:
             margin = SQL("COALESCE(order_margin.margin, 0.0)")
-            # The lines with their product and units; ``sale`` is their order.
-            lines = SQL(
-                """
-                      LEFT JOIN product_product product ON product.id = line.product_id
-                      LEFT JOIN product_template template ON template.id = product.product_tmpl_id
-                      LEFT JOIN uom_uom product_uom ON product_uom.id = template.uom_id
-                      LEFT JOIN uom_uom line_uom ON line_uom.id = line.product_uom
-                     WHERE line.display_type IS NULL
-                       AND NOT COALESCE(line.is_downpayment, FALSE)
-                """
-            )
+            lines = self._sale_margin_lines_sql()
             line_margin = self._sale_line_margin_sql(company)
             if partner_ids is None:
                 # Everyone: all the company's order lines in one grouped pass.
@@ -665,7 +655,24 @@ class RetentionCustomerStat(models.Model):
             conditions.append(SQL("AND %s >= %s", date_column, date_from))
         return SQL(" ").join(conditions)
 
-    def _sale_line_margin_sql(self, company):
+    @api.model
+    def _sale_margin_lines_sql(self):
+        """Joins and conditions after ``FROM sale_order_line line`` that give
+        ``_sale_line_margin_sql`` its product and units (``sale`` is the
+        lines' order, joined by the caller)."""
+        return SQL(
+            """
+                  LEFT JOIN product_product product ON product.id = line.product_id
+                  LEFT JOIN product_template template ON template.id = product.product_tmpl_id
+                  LEFT JOIN uom_uom product_uom ON product_uom.id = template.uom_id
+                  LEFT JOIN uom_uom line_uom ON line_uom.id = line.product_uom
+                 WHERE line.display_type IS NULL
+                   AND NOT COALESCE(line.is_downpayment, FALSE)
+            """
+        )
+
+    @api.model
+    def _sale_line_margin_sql(self, company=None):
         """Margin of a sale order line (aliases ``line``, ``sale``, ``product``,
         ``template``, ``product_uom``, ``line_uom``) in company currency: its
         untaxed amount less cost x quantity.
@@ -676,7 +683,19 @@ class RetentionCustomerStat(models.Model):
         confirmed before we took it, today's product cost. A line with no cost
         is "margin unknown" unless it is a reward line (its product is a
         discount) or its product is marked free of cost: it counts the
-        company's default margin rate of its amount, never all of it."""
+        company's default margin rate of its amount, never all of it.
+
+        Without ``company``, each line follows its order's company (reports
+        over several companies)."""
+        if company:
+            company_key = SQL("%s", str(company.id))
+            default_rate = SQL("%s", company.retention_default_margin_rate / 100.0)
+        else:
+            company_key = SQL("sale.company_id::text")
+            default_rate = SQL(
+                "(SELECT COALESCE(own.retention_default_margin_rate, 0.0) / 100.0"
+                " FROM res_company own WHERE own.id = sale.company_id)"
+            )
         rate = SQL("COALESCE(NULLIF(sale.currency_rate, 0), 1.0)")
         amount = SQL("line.price_subtotal / %s", rate)
         if "purchase_price" in self.env["sale.order.line"]._fields:
@@ -690,7 +709,7 @@ class RetentionCustomerStat(models.Model):
                            * COALESCE(product_uom.factor, 1.0)
                            / COALESCE(NULLIF(line_uom.factor, 0), 1.0)
                    )""",
-                company=str(company.id),
+                company=company_key,
             )
         return SQL(
             """CASE
@@ -701,7 +720,7 @@ class RetentionCustomerStat(models.Model):
                END""",
             unit_cost=unit_cost,
             amount=amount,
-            default_rate=company.retention_default_margin_rate / 100.0,
+            default_rate=default_rate,
         )
 
     @api.model

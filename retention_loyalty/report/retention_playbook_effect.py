@@ -142,7 +142,10 @@ class RetentionPlaybookEffect(models.Model):
         whether that window has passed (``measured``), and ``outcome``, one
         row per measured run: whether the customer ordered again within the
         window (the triggering order excluded), the revenue of those orders in
-        the company's currency, the incentive cost the run handed out and,
+        the company's currency, the run's incentive cost (the larger of the
+        face value it handed out and what its incentives have cost so far:
+        a percentage voucher used, e-mails and events cost more than their
+        face value, an unused voucher or points are a commitment) and,
         with ``margin_sql`` (an expression over the order ``sale``), their
         margin."""
         margin = SQL("0.0")
@@ -153,7 +156,11 @@ class RetentionPlaybookEffect(models.Model):
             run AS (
                 SELECT run.id, run.playbook_id, run.partner_id, run.date, run.order_id,
                        run.in_control IS TRUE AS in_control,
-                       COALESCE(run.incentive_cost, 0) AS incentive_cost,
+                       GREATEST(
+                           COALESCE(run.incentive_cost, 0),
+                           COALESCE((SELECT sum(cost.amount) FROM retention_incentive_cost cost
+                                      WHERE cost.playbook_run_id = run.id), 0)
+                       ) AS incentive_cost,
                        playbook.company_id, playbook.effect_window_days,
                        run.date + playbook.effect_window_days < %(today)s AS measured
                   FROM retention_playbook_run run

@@ -101,46 +101,21 @@ class RetentionPlaybookRoi(models.Model):
     net_low = fields.Monetary(string="Net Return (low)", compute="_compute_confidence")
     net_high = fields.Monetary(string="Net Return (high)", compute="_compute_confidence")
 
-    @api.model
-    def _retention_line_margin_sql(self):
-        """Margin of one order line (alias ``line``, its order ``sale``) in the
-        company's currency. With ``sale_margin`` its ``margin``; otherwise the
-        line's untaxed amount minus the product's current standard cost for
-        the quantity (in the product's unit). A product without a cost adds
-        no margin rather than its whole price (an unknown cost is not a
-        100 % margin). One place, so a stored cost per line can replace it."""
-        rate = SQL("COALESCE(NULLIF(sale.currency_rate, 0), 1.0)")
-        if "margin" in self.env["sale.order.line"]._fields:
-            return SQL("(line.margin / %s)", rate)
-        return SQL(
-            """
-            (SELECT CASE WHEN COALESCE(cost.unit_cost, 0) = 0 THEN 0.0
-                         ELSE line.price_subtotal / %(rate)s
-                              - line.product_uom_qty / line_uom.factor * product_uom.factor
-                                * cost.unit_cost
-                    END
-               FROM product_product product
-               JOIN product_template template ON template.id = product.product_tmpl_id
-               JOIN uom_uom product_uom ON product_uom.id = template.uom_id
-               JOIN uom_uom line_uom ON line_uom.id = line.product_uom
-               CROSS JOIN LATERAL (
-                   SELECT (product.standard_price ->> sale.company_id::text)::numeric AS unit_cost
-               ) cost
-              WHERE product.id = line.product_id)
-            """,
-            rate=rate,
-        )
-
     @property
     def _table_query(self):
+        # Margin before incentives: reward lines are left out, since what the
+        # run handed out is counted once, as its incentive cost.
+        Stat = self.env["retention.customer.stat"]
         order_margin = SQL(
             """
             (SELECT COALESCE(sum(%(line_margin)s), 0)
                FROM sale_order_line line
-              WHERE line.order_id = sale.id AND line.display_type IS NULL
-                AND line.product_id IS NOT NULL)
+               %(lines)s
+                AND line.order_id = sale.id AND line.product_id IS NOT NULL
+                AND line.reward_id IS NULL)
             """,
-            line_margin=self._retention_line_margin_sql(),
+            line_margin=Stat._sale_line_margin_sql(),
+            lines=Stat._sale_margin_lines_sql(),
         )
         runs_and_outcomes = self.env["retention.playbook.effect"]._runs_and_outcomes_sql(
             margin_sql=order_margin
