@@ -2,7 +2,7 @@
     "name": "Customer Retention & Loyalty",
     "summary": "Know, reward and keep your customers: value tiers, churn risk, "
     "loyalty points, clubs, subscriptions and follow-ups",
-    "version": "18.0.1.9.0",
+    "version": "18.0.1.10.0",
     "category": "Sales/Sales",
     "website": "https://github.com/retention-loyalty/retention_loyalty",
     "author": "retention_loyalty developers",

@@ -1,7 +1,7 @@
 {
     "name": "Customer Retention & Loyalty - Events",
     "summary": "Retention playbooks invite customers to events",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Marketing/Events",
     "website": "https://github.com/retention-loyalty/retention_loyalty",
     "author": "retention_loyalty developers",

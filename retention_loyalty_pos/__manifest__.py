@@ -1,7 +1,7 @@
 {
     "name": "Customer Retention & Loyalty - Point of Sale",
     "summary": "Point of Sale orders count as purchases; points at the till go through the ledger",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Point of Sale",
     "website": "https://github.com/retention-loyalty/retention_loyalty",
     "author": "retention_loyalty developers",

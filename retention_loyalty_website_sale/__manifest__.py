@@ -1,7 +1,7 @@
 {
     "name": "Customer Retention & Loyalty - eCommerce",
     "summary": "Use loyalty points at checkout, see the points a cart earns, member prices online",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Website/Website",
     "website": "https://github.com/retention-loyalty/retention_loyalty",
     "author": "retention_loyalty developers",
