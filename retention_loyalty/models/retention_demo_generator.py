@@ -26,6 +26,11 @@ DEMO_PLAYBOOKS = (
     "retention_loyalty.playbook_points_expiring",
 )
 DEMO_LIVE_PLAYBOOKS = ("retention_loyalty.playbook_welcome_call",)
+# A demo playbook that does not pay: bonus points to overdue customers, with
+# nobody calling them, cost their face value and bring no more orders than the
+# control group places anyway (Reporting > Playbook ROI).
+DEMO_WIN_BACK_POINTS = 200
+DEMO_COST_SHARE = 0.6
 # A subscriber (see _demo_subscriptions) who signs in to the portal.
 DEMO_PORTAL_CUSTOMER = 43
 # A larger control group than the default 10 %: with a few hundred customers
@@ -383,7 +388,7 @@ class RetentionDemoGenerator(models.AbstractModel):
         env = self._demo_env(mail_activity_quick_update=True)
         playbooks = env["retention.playbook"].browse(
             [env.ref(xmlid).id for xmlid in DEMO_PLAYBOOKS]
-        )
+        ) | self._demo_win_back_playbook(env, company, created["program"])
         playbooks.write(
             {
                 "active": True,
@@ -405,6 +410,35 @@ class RetentionDemoGenerator(models.AbstractModel):
         # The last round's follow-ups due before today are done (or forgotten) too.
         self._demo_work_followups(env, today, rng, forgotten, created)
         return playbooks
+
+    @api.model
+    def _demo_win_back_playbook(self, env, company, program):
+        playbook = env["retention.playbook"].create(
+            {
+                "name": env._(
+                    "Win back overdue customers with %(points)s bonus points",
+                    points=DEMO_WIN_BACK_POINTS,
+                ),
+                "company_id": company.id,
+                "trigger": "overdue",
+                "cooldown_days": 90,
+                "action_ids": [
+                    Command.create(
+                        {"kind": "points", "program_id": program.id, "points": DEMO_WIN_BACK_POINTS}
+                    )
+                ],
+            }
+        )
+        env["ir.model.data"]._update_xmlids(
+            [
+                {
+                    "xml_id": f"{DEMO_XMLID_PREFIX}playbook_win_back_points",
+                    "record": playbook,
+                    "noupdate": True,
+                }
+            ]
+        )
+        return playbook
 
     @api.model
     def _demo_playbook_round(self, playbooks, day, since):
@@ -617,6 +651,8 @@ class RetentionDemoGenerator(models.AbstractModel):
                     "default_code": codes[product.key],
                     "categ_id": categories[product.category].id,
                     "list_price": product.list_price,
+                    # A 40 % margin, so that values in margin and playbook returns show.
+                    "standard_price": round(product.list_price * DEMO_COST_SHARE, 2),
                     "type": "consu",
                     "sale_ok": True,
                 }

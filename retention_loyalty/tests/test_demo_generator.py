@@ -252,6 +252,30 @@ class TestDemoDatabase(TransactionCase):
         )
         self.assertEqual(expiring.status, "open")
 
+    def test_playbook_roi_shows_one_that_pays_off_and_one_that_does_not(self):
+        verdicts = {
+            row.playbook_id: row.verdict for row in self.env["retention.playbook.roi"].search([])
+        }
+        cadence = self.env.ref("retention_loyalty.playbook_a_tier_cadence")
+        win_back = self.env.ref("retention_loyalty.demo_playbook_win_back_points")
+        self.assertEqual(verdicts[cadence], "pays_off")
+        self.assertEqual(verdicts[win_back], "costs_more")
+        # Products have a cost: reorders are valued in margin, not 0.
+        products = self.env["product.product"].browse(
+            self.env["ir.model.data"]
+            .search(
+                [
+                    ("module", "=", "retention_loyalty"),
+                    ("name", "=like", "demo_product_%"),
+                    ("model", "=", "product.product"),
+                ]
+            )
+            .mapped("res_id")
+        )
+        self.assertTrue(products)
+        for product in products:
+            self.assertAlmostEqual(product.standard_price, product.list_price * 0.6, delta=0.01)
+
     def test_every_salesperson_has_follow_ups_and_last_month_scorecard_counts_them(self):
         self.assertEqual(len(self.salespeople), 4)
         activities = self.env["mail.activity"].search([("retention_playbook_id", "!=", False)])
