@@ -6,8 +6,9 @@ from .common import ShopPointsMixin
 
 # Queries of confirming a shop order paid in part with points, as the payment
 # does (under sudo), after a warm-up: the same for a card of one lot and a
-# card of many.
-CONFIRM_WITH_POINTS_QUERIES = 62
+# card of many. One of them records the order's incentive costs (the discount
+# of the points used) in one statement.
+CONFIRM_WITH_POINTS_QUERIES = 63
 
 
 @tagged("post_install", "-at_install")
