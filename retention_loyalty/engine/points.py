@@ -151,6 +151,24 @@ def multiply_points(base, customer_multiplier=1.0, campaigns=()):
     )
 
 
+def category_share(lines, category_paths):
+    """Share of the amount of ``lines`` ((category parent path, amount) pairs)
+    on products of the categories whose parent paths are ``category_paths``,
+    subcategories included: 1.0 when no category is named, 0.0 for an order
+    of nothing."""
+    if not category_paths:
+        return 1.0
+    total = sum(amount for _path, amount in lines)
+    if total <= 0:
+        return 0.0
+    eligible = sum(
+        amount
+        for path, amount in lines
+        if path and any(path.startswith(category) for category in category_paths)
+    )
+    return eligible / total
+
+
 def redeemable_points(balance, order_total, point_value):
     """Most points that can be spent on an order: no more than the balance
     nor than the points worth the order total."""

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 from odoo.osv import expression
 
-from ..engine.points import multiply_points, reversal_target, round_points
+from ..engine.points import category_share, multiply_points, reversal_target, round_points
 from ..engine.referrals import clean_code
 from .loyalty_card import points_origin
 from .retention_customer_stat import RISK_LEVEL_SELECTION
@@ -297,21 +297,10 @@ class SaleOrder(models.Model):
         """Share of the order's amount (before rewards, taxes included as the
         points rules count it) on products of ``categories``."""
         lines = self.order_line.filtered(lambda line: not line.reward_id and not line.display_type)
-        total = sum(lines.mapped("price_total"))
-        if not categories:
-            return 1.0
-        if total <= 0:
-            return 0.0
-        eligible = lines.filtered(
-            lambda line: (
-                line.product_id.categ_id.parent_path
-                and any(
-                    line.product_id.categ_id.parent_path.startswith(categ.parent_path)
-                    for categ in categories
-                )
-            )
+        return category_share(
+            [(line.product_id.categ_id.parent_path, line.price_total) for line in lines],
+            categories.mapped("parent_path"),
         )
-        return sum(eligible.mapped("price_total")) / total
 
     def action_confirm(self):
         to_confirm = self.filtered(lambda order: order.state != "sale")

@@ -4,6 +4,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.retention_loyalty.engine.points import (
+    category_share,
     multiply_points,
     reversal_target,
     round_points,
@@ -180,21 +181,10 @@ class PosOrder(models.Model):
         """Share of the order's amount (before rewards, taxes included as the
         points rules count it) on products of ``categories``."""
         lines = self.lines.filtered(lambda line: not line.is_reward_line)
-        if not categories:
-            return 1.0
-        total = sum(lines.mapped("price_subtotal_incl"))
-        if total <= 0:
-            return 0.0
-        eligible = lines.filtered(
-            lambda line: (
-                line.product_id.categ_id.parent_path
-                and any(
-                    line.product_id.categ_id.parent_path.startswith(categ.parent_path)
-                    for categ in categories
-                )
-            )
+        return category_share(
+            [(line.product_id.categ_id.parent_path, line.price_subtotal_incl) for line in lines],
+            categories.mapped("parent_path"),
         )
-        return sum(eligible.mapped("price_subtotal_incl")) / total
 
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)

@@ -6,6 +6,7 @@ import pytest
 from retention_loyalty.engine.points import (
     Lot,
     add_months,
+    category_share,
     check_redemption,
     consume,
     due_lots,
@@ -187,3 +188,12 @@ def test_random_ledgers_keep_unspent_points_equal_to_a_positive_balance():
             balance = round_points(balance + points)
             assert all(lot.remaining >= 0 for lot in lots.values())
             assert round_points(sum(lot.remaining for lot in lots.values())) == max(balance, 0.0)
+
+
+def test_category_share_counts_subcategories_and_handles_empty_orders():
+    lines = [("1/4/", 30.0), ("1/4/9/", 20.0), ("1/5/", 50.0), (None, 0.0)]
+    assert category_share(lines, ["1/4/"]) == 0.5
+    assert category_share(lines, ["1/4/9/", "1/5/"]) == 0.7
+    assert category_share(lines, []) == 1.0
+    assert category_share([], ["1/4/"]) == 0.0
+    assert category_share([("1/4/", -10.0)], ["1/4/"]) == 0.0
