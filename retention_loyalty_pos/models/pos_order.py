@@ -159,14 +159,17 @@ class PosOrder(models.Model):
         description = self.env._("Earned at the till on %(order)s", order=self.name)
         if breakdown.total == breakdown.base:
             return description
-        # Computed apart: the translation extractor reads the call's arguments.
-        parts = [self.env._("%(points)s base", points=f"{breakdown.base:g}")]
+        # Formatted apart: the translation extractor evaluates the call's arguments.
+        base = format(breakdown.base, "g")
+        parts = [self.env._("%(points)s base", points=base)]
         if breakdown.customer_bonus:
+            bonus = format(breakdown.customer_bonus, "g")
+            multiplier = format(breakdown.customer_multiplier, "g")
             parts.append(
                 self.env._(
                     "%(points)s customer multiplier x%(multiplier)s",
-                    points=f"{breakdown.customer_bonus:g}",
-                    multiplier=f"{breakdown.customer_multiplier:g}",
+                    points=bonus,
+                    multiplier=multiplier,
                 )
             )
         parts += [f"{bonus:g} {name}" for name, bonus in breakdown.campaign_bonuses]
