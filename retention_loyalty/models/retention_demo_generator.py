@@ -29,7 +29,7 @@ DEMO_LIVE_PLAYBOOKS = ("retention_loyalty.playbook_welcome_call",)
 # A demo playbook that does not pay: bonus points to overdue customers, with
 # nobody calling them, cost their face value and bring no more orders than the
 # control group places anyway (Reporting > Playbook ROI).
-DEMO_WIN_BACK_POINTS = 200
+DEMO_WIN_BACK_POINTS = 600
 DEMO_COST_SHARE = 0.6
 # A subscriber (see _demo_subscriptions) who signs in to the portal.
 DEMO_PORTAL_CUSTOMER = 43
