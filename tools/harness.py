@@ -433,6 +433,63 @@ def install_database(odoo_python, env, addons_path, data_dir, database, demo, ex
     )
 
 
+# Odoo's runner generates the asset bundles its pages use before the first
+# browser test (``_pregenerate_assets_bundles``); pytest-odoo does not, so every
+# tour of Odoo's suites compiled them inside its own rolled-back transaction.
+# Tours with fixed waits then failed on a busy machine: survey's session tour
+# gives its results chart 2.1 s, and Chart.js is a bundle loaded on demand.
+# Pages of a website ask for their own copy of each bundle, and the libraries
+# that scripts load on demand are not in Odoo's list: both are added here.
+LAZY_BUNDLES = (
+    "web.assets_backend_lazy",
+    "web.chartjs_lib",
+    "web.fullcalendar_lib",
+    "web.assets_emoji",
+    "web.ace_lib",
+    "portal.assets_chatter",
+)
+PREGENERATE_ASSETS = f"""
+websites = env['website'].search([]).ids if 'website' in env else []
+for website_id in [False, *websites]:
+    qweb = env['ir.qweb'].with_context(website_id=website_id)
+    qweb._pregenerate_assets_bundles()
+    for name in {LAZY_BUNDLES!r}:
+        bundle = qweb._get_asset_bundle(name, css=True, js=True)
+        bundle.js()
+        bundle.css()
+env.cr.commit()
+print("asset bundles pregenerated")
+"""
+
+
+def pregenerate_assets(odoo_python, env, addons_path, data_dir, database):
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            odoo_python,
+            "-m",
+            "odoo",
+            "shell",
+            f"--addons-path={addons_path}",
+            f"--data-dir={data_dir}",
+            "-d",
+            database,
+            "--no-http",
+            "--log-level=warn",
+        ],
+        input=PREGENERATE_ASSETS,
+        env=odoo_env(odoo_python, env),
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    # odoo shell exits 0 even when the script raised: look for its last line.
+    if result.returncode != 0 or "asset bundles pregenerated" not in result.stdout:
+        print(result.stdout + result.stderr, flush=True)
+        fail(f"generating the asset bundles of {database} failed (exit {result.returncode})")
+    say(f"asset bundles of {database} generated in {time.monotonic() - started:.0f} s")
+
+
 def addons_dirs_installable():
     """The addon and its bridge addons (retention_loyalty_<app>): installing
     them pulls in the apps they bridge to, so their tests run too."""
@@ -677,6 +734,7 @@ def run_odoo_tests(odoo_python, tally, steps):
                 demo=False,
                 extra_modules=TEST_ONLY_MODULES,
             )
+            pregenerate_assets(odoo_python, env, addons_path, data_dir, database)
         config.write_text(
             "[options]\n"
             f"addons_path = {addons_path}\n"
@@ -728,6 +786,7 @@ def run_odoo_tests(odoo_python, tally, steps):
         if "clickbot" in steps:
             say("clickbot over the Retention app, on a database with demo data")
             install_database(odoo_python, env, addons_path, data_dir, demo_database, demo=True)
+            pregenerate_assets(odoo_python, env, addons_path, data_dir, demo_database)
             counts = run_tagged_tests(
                 odoo_python, env, addons_path, data_dir, demo_database, CLICKBOT_TAG
             )
