@@ -16,6 +16,14 @@ nothing is due and no posted invoice waits for its payment. It prints the wall
 time (target <= 180 s for 10,000 with 2 workers), the orders, posted and paid
 invoices, payments and queries per subscription, and what a second run adds
 (nothing).
+
+With ``--floor`` it also measures Odoo alone on another scratch copy: the
+same customers' orders (same products and quantities) created, confirmed,
+invoiced, posted and paid with Odoo's own batch calls (``action_confirm``,
+``_create_invoices``, ``action_post``, the payment register wizard) in
+batches of 500 in one process, with no subscription, card or retention code.
+It prints the milliseconds per subscription of each and their ratio, so the
+figure says how far the cron is from what Odoo's documents cost by themselves.
 """
 
 import argparse
@@ -31,6 +39,9 @@ def parse_args():
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--addons-path", default=None)
+    parser.add_argument(
+        "--floor", action="store_true", help="also time Odoo's own batch flow for the same orders"
+    )
     return parser.parse_args()
 
 
@@ -165,6 +176,53 @@ def figures(database, addons_path, subscription_ids):
         }
 
 
+def odoo_floor(database, addons_path, subscription_ids, batch_size=500):
+    """Odoo's own batch flow for the subscriptions' orders, without them: the
+    seconds it took and the documents made."""
+    registry = open_registry(database, addons_path)
+    import odoo
+    from odoo import Command, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        subscriptions = env["retention.subscription"].browse(subscription_ids)
+        order_values = [
+            {
+                "partner_id": subscription.partner_id.id,
+                "order_line": [
+                    Command.create(
+                        {"product_id": line.product_id.id, "product_uom_qty": line.quantity}
+                    )
+                    for line in subscription.line_ids
+                ],
+            }
+            for subscription in subscriptions
+        ]
+        # Nothing of the subscriptions' own cron may run meanwhile.
+        subscriptions.action_pause()
+        cr.commit()
+        env.invalidate_all()
+        made = {"orders": 0, "invoices": 0, "payments": 0}
+        start = time.perf_counter()
+        for index in range(0, len(order_values), batch_size):
+            orders = env["sale.order"].create(order_values[index : index + batch_size])
+            orders.action_confirm()
+            invoices = orders._create_invoices()
+            invoices.action_post()
+            payments = (
+                env["account.payment.register"]
+                .with_context(active_model="account.move", active_ids=invoices.ids)
+                .create({"group_payment": False})
+                ._create_payments()
+            )
+            cr.commit()
+            env.invalidate_all()
+            made["orders"] += len(orders)
+            made["invoices"] += len(invoices)
+            made["payments"] += len(payments)
+        return time.perf_counter() - start, made
+
+
 def main():
     args = parse_args()
     with scratch_database(args.database, "bench_billing") as scratch:
@@ -195,6 +253,19 @@ def main():
                 f"{again[key] - first[key]} {key}"
                 for key in ("orders", "invoices", "transactions", "payments")
             )
+        )
+    if not args.floor:
+        return
+    with scratch_database(args.database, "bench_billing_floor") as scratch:
+        subscription_ids = setup(scratch, args.addons_path, args.subscriptions)
+        floor_seconds, made = odoo_floor(scratch, args.addons_path, subscription_ids)
+        ours = seconds * args.workers / len(subscription_ids) * 1000
+        floor = floor_seconds / len(subscription_ids) * 1000
+        print(
+            f"Odoo alone, one process: {made['orders']} orders confirmed, {made['invoices']} "
+            f"invoices posted and {made['payments']} payments in {floor_seconds:.1f} s, "
+            f"{floor:.1f} ms per subscription; the cron takes {ours:.1f} ms of a worker per "
+            f"subscription: {ours / floor:.2f}x Odoo's own batch flow"
         )
 
 
