@@ -6,7 +6,9 @@ from retention_loyalty.engine import roi
 
 # Newcombe (1998), "Interval estimation for the difference between independent
 # proportions: comparison of eleven methods", Statistics in Medicine 17,
-# table II, method 10 (hybrid score): k1, n1, k2, n2, lower, upper.
+# table II, method 10 (hybrid score): k1, n1, k2, n2, lower, upper. The same
+# eight rows come out of statsmodels 0.15 (confint_proportions_2indep,
+# method "newcomb") to four decimals.
 NEWCOMBE_TABLE_II = [
     (56, 70, 48, 80, 0.0524, 0.3339),
     (9, 10, 3, 10, 0.1705, 0.8090),
