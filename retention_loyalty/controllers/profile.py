@@ -1,3 +1,5 @@
+from werkzeug.exceptions import NotFound
+
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
@@ -11,7 +13,14 @@ PROFILE_MESSAGE_KEY = "retention_profile_message"
 
 class RetentionProfilePortal(CustomerPortal):
     """My profile: birthday, interests and marketing consent of the signed-in
-    customer's own contact; a complete profile earns the profile bonus."""
+    customer's own contact; a complete profile earns the profile bonus. The
+    page does not exist for a company's own portal user (no birthday)."""
+
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        # The home card and the link on My rewards: not for a company's user.
+        values["retention_profile_available"] = request.env["retention.portal.profile"]._available()
+        return values
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
@@ -22,6 +31,8 @@ class RetentionProfilePortal(CustomerPortal):
 
     @http.route(["/my/profile"], type="http", auth="user", website=True)
     def portal_my_profile(self, **kw):
+        if not request.env["retention.portal.profile"]._available():
+            raise NotFound()
         message = request.session.pop(PROFILE_MESSAGE_KEY, None) or {}
         values = self._prepare_portal_layout_values()
         values.update(request.env["retention.portal.profile"]._values())
@@ -39,6 +50,8 @@ class RetentionProfilePortal(CustomerPortal):
         """Any partner id in the form is ignored: the page only ever saves
         the user's own contact."""
         Profile = request.env["retention.portal.profile"]
+        if not Profile._available():
+            raise NotFound()
         preference_ids = request.httprequest.form.getlist("preference_ids")
         try:
             with request.env.cr.savepoint():

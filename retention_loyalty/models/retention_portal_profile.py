@@ -22,6 +22,11 @@ class RetentionPortalProfile(models.AbstractModel):
     def _contact(self):
         return self.env.user.partner_id
 
+    def _available(self):
+        """Whether the user has a profile page: a person does; a company
+        (a company contact given its own portal user) has no birthday."""
+        return not self._contact().sudo().is_company
+
     def _preference_choices(self):
         """The interests offered: categories of products on sale, and those
         the customer already picked."""
@@ -86,6 +91,8 @@ class RetentionPortalProfile(models.AbstractModel):
         contact = self._contact()
         if self.env.user._is_public():
             raise UserError(self.env._("Sign in to complete your profile."))
+        if not self._available():
+            raise UserError(self.env._("A company has no profile to complete: it is for people."))
         values = {
             "retention_birthday": self._parse_birthday(birthday),
             "retention_preference_ids": [

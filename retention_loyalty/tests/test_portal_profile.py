@@ -153,3 +153,29 @@ class TestPortalProfile(TransactionCase):
             self.assertEqual(self._profile()[2], "yes")
             # The company of the contact is not touched either.
             self.assertFalse(self._profile(self.company)[0])
+
+    def test_a_company_contact_has_no_profile(self):
+        """A birthday makes no sense for a company: the page is not offered
+        to a company's own portal user, and its save is refused, changing
+        nothing and giving no bonus."""
+        company_user = new_test_user(
+            self.env,
+            login="rl_profile_company",
+            groups="base.group_portal",
+            partner_id=self.company.id,
+        )
+        Profile = self.env["retention.portal.profile"]
+        self.assertTrue(Profile.with_user(self.user)._available())
+        self.assertFalse(Profile.with_user(company_user)._available())
+        with freeze_time("2026-06-10"):
+            with self.assertRaises(UserError) as refused:
+                self._save(user=company_user)
+            self.assertEqual(
+                refused.exception.args[0], "A company has no profile to complete: it is for people."
+            )
+            self.assertEqual(
+                self._profile(self.company), (False, self.env["product.category"], False)
+            )
+            self.assertFalse(bonus_entries(self.env, self.company, "profile"))
+            # Its contact, a person, still completes theirs.
+            self.assertEqual(self._save(), 50)

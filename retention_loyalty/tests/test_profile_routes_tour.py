@@ -39,6 +39,13 @@ class TestProfileRoutes(HttpCase):
             groups="base.group_portal",
             partner_id=cls.buyer.id,
         )
+        # A company given a portal user of its own: no birthday, no profile.
+        cls.company_user = new_test_user(
+            cls.env,
+            login="rl_profile_route_company",
+            groups="base.group_portal",
+            partner_id=cls.company.id,
+        )
         cls.stranger = cls.env["res.partner"].create({"name": "Route Profile Stranger"})
         cls.salesman = new_test_user(
             cls.env,
@@ -162,3 +169,26 @@ class TestProfileRoutes(HttpCase):
         self.assertEqual(self._profile(self.buyer), (False, self.env["product.category"], False))
         self.assertFalse(bonus_entries(self.env, self.buyer, "profile"))
         self.assertEqual(self.salesman.partner_id.retention_birthday, date(1979, 1, 30))
+
+    def test_a_company_contact_has_no_profile(self):
+        """The portal user of a company sees no profile card nor link, and
+        the page and its save do not exist for them: nothing is written and
+        no bonus is given. A person sees both (the control)."""
+        self._login(self.buyer_user)
+        self.assertEqual(
+            len(self._texts(self.url_open("/my/rewards"), "o_retention_profile_link")), 1
+        )
+        home = self._login(self.company_user)
+        self.assertEqual(home.text.count('href="/my/profile"'), 0)
+        self.assertIn('href="/my/account"', home.text)  # the rest of the home page is there
+        rewards = self.url_open("/my/rewards")
+        self.assertEqual(rewards.status_code, 200)
+        self.assertFalse(self._texts(rewards, "o_retention_profile_link"))
+        page = self.url_open("/my/profile", allow_redirects=False)
+        self.assertEqual(page.status_code, 404)
+        saved = self._post(
+            birthday="1985-04-12", preference_ids=str(self.beans.id), marketing_consent="yes"
+        )
+        self.assertEqual(saved.status_code, 404)
+        self.assertEqual(self._profile(self.company), (False, self.env["product.category"], False))
+        self.assertFalse(bonus_entries(self.env, self.company, "profile"))

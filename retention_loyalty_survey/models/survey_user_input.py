@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import timedelta
 
 from odoo import fields, models
@@ -43,39 +44,50 @@ class SurveyUserInput(models.Model):
 
     def _retention_handle_detractors(self):
         """A detractor's risk goes up one level (until the next nightly
-        recomputation judges it again) and their salesperson gets a call."""
-        detractors = self._retention_detractors().sudo()
+        recomputation judges it again) and their salesperson gets a call.
+
+        Done for the whole batch: the stats are read at once, and each answer
+        steps its customer's level from where the answers before it in the
+        batch left it (two answers of one customer: two steps, as if they
+        came one after the other)."""
+        detractors = self._retention_detractors().sudo().filtered("partner_id")
         if not detractors:
             return
         today = fields.Date.context_today(self)
         call = self.env.ref("mail.mail_activity_data_call")
         model_id = self.env["ir.model"]._get_id("res.partner")
-        Stat = self.env["retention.customer.stat"].sudo()
+        partners = detractors.partner_id.commercial_partner_id
+        companies = detractors.retention_playbook_action_id.company_id
+        stats = (
+            self.env["retention.customer.stat"]
+            .sudo()
+            .search([("partner_id", "in", partners.ids), ("company_id", "in", companies.ids)])
+        )
+        stat_of = {(stat.partner_id.id, stat.company_id.id): stat for stat in stats}
+        risk_of = {stat: stat.risk_level for stat in stats}
+        history_values, activity_values = [], []
         for answer in detractors:
             action = answer.retention_playbook_action_id
             partner = answer.partner_id.commercial_partner_id
-            if not partner:
-                continue
-            stat = Stat.search(
-                [("partner_id", "=", partner.id), ("company_id", "=", action.company_id.id)],
-                limit=1,
-            )
-            if stat and RISK_UP[stat.risk_level or "low"] != stat.risk_level:
-                old_risk = stat.risk_level
-                stat.risk_level = RISK_UP[stat.risk_level or "low"]
-                self.env["retention.segment.history"].sudo().create(
-                    {
-                        "partner_id": partner.id,
-                        "company_id": stat.company_id.id,
-                        "date": today,
-                        "old_value_tier_id": stat.value_tier_id.id,
-                        "value_tier_id": stat.value_tier_id.id,
-                        "old_risk_level": old_risk,
-                        "risk_level": stat.risk_level,
-                    }
-                )
+            stat = stat_of.get((partner.id, action.company_id.id))
+            if stat:
+                old_risk = risk_of[stat]
+                new_risk = RISK_UP[old_risk or "low"]
+                if new_risk != old_risk:
+                    risk_of[stat] = new_risk
+                    history_values.append(
+                        {
+                            "partner_id": partner.id,
+                            "company_id": stat.company_id.id,
+                            "date": today,
+                            "old_value_tier_id": stat.value_tier_id.id,
+                            "value_tier_id": stat.value_tier_id.id,
+                            "old_risk_level": old_risk,
+                            "risk_level": new_risk,
+                        }
+                    )
             assignee = partner.user_id if partner.user_id.active else action.playbook_id.create_uid
-            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            activity_values.append(
                 {
                     "res_model_id": model_id,
                     "res_id": partner.id,
@@ -87,3 +99,22 @@ class SurveyUserInput(models.Model):
                     "retention_value_at_stake": stat.value_at_stake if stat else 0.0,
                 }
             )
+        raised = stats.filtered(lambda stat: risk_of[stat] != stat.risk_level)
+        for risk in {risk_of[stat] for stat in raised}:
+            raised.filtered(lambda stat, risk=risk: risk_of[stat] == risk).risk_level = risk
+        if history_values:
+            self.env["retention.segment.history"].sudo().create(history_values)
+        # Odoo's activity creation subscribes the assignees to the records of
+        # the batch and fails on a record listed twice: a customer's second
+        # call of the batch goes in a second creation.
+        rounds = []
+        calls_per_customer = Counter()
+        for values in activity_values:
+            position = calls_per_customer[values["res_id"]]
+            calls_per_customer[values["res_id"]] += 1
+            if position == len(rounds):
+                rounds.append([])
+            rounds[position].append(values)
+        Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
+        for round_values in rounds:
+            Activity.create(round_values)
