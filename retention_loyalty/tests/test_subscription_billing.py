@@ -575,6 +575,27 @@ class TestSubscriptionDunning(BillingCase):
         self.assertIn("Next try on 06/11/2026", logs[waiting])
         self.assertIn("Next try on 06/11/2026", logs[later])
 
+    def test_more_due_retries_than_one_batch(self):
+        """A batch at a time, the earliest due first; "remaining" says
+        whether more are due, as the cron runner needs."""
+        charges = self._failing_charges(["error"] * 5)
+        charges[4].next_retry_date = date(2026, 6, 12)  # not due on the 11th
+        charges[3].next_retry_date = date(2026, 6, 9)  # overdue: first
+        cron = self.env.ref("retention_loyalty.ir_cron_retention_subscription_payment_retries")
+        _cron, progress = cron._add_progress()
+        Charge = self.env["retention.subscription.charge"].with_context(
+            ir_cron_progress_id=progress.id
+        )
+        runs = []
+        with freeze_time("2026-06-11"):
+            for _run in range(3):
+                Charge._cron_retry_payments(batch_size=2)
+                runs.append((progress.done, progress.remaining, charges.mapped("attempt_count")))
+        self.assertEqual(
+            runs,
+            [(2, 1, [2, 1, 1, 2, 1]), (2, 0, [2, 2, 2, 2, 1]), (0, 0, [2, 2, 2, 2, 1])],
+        )
+
     def test_retry_queries_do_not_grow_per_charge(self):
         """The cron retries its batch with a fixed cost plus what Odoo's
         payment flow and the customer's e-mail cost for each charge."""
