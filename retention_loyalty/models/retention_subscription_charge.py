@@ -265,9 +265,19 @@ class RetentionSubscriptionCharge(models.Model):
         )
         mailed = self.subscription_id.filtered(lambda subscription: subscription.partner_id.email)
         if template and mailed:
-            mailed.message_post_with_source(
-                template, message_type="comment", subtype_xmlid="mail.mt_comment"
-            )
+            # One e-mail per subscription, the template rendered for all at
+            # once (what message_post_with_source does one by one).
+            self.env["mail.compose.message"].with_context(
+                default_composition_mode="comment",
+                default_model=mailed._name,
+                default_res_ids=mailed.ids,
+                default_template_id=template.id,
+            ).create(
+                {
+                    "message_type": "comment",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                }
+            )._action_send_mail()
         self.filtered(lambda charge: not next_days[charge])._give_up()
 
     def _give_up(self):
