@@ -129,18 +129,7 @@ class AccountMove(models.Model):
             return
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        transactions = charges._create_transactions()
-        if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        with transactions._retention_batched_notes() as batched:
-            batched._send_to_providers()
-        if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        answered = transactions.filtered(lambda tx: tx.state in ("done", "cancel", "error"))
-        with answered._retention_batched_notes() as batched:
-            batched._post_process()
-        if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        charges._send_request(commit=commit)
 
     def _retention_create_charges(self):
         """The charge rows of these invoices' periods, in one insert; when a

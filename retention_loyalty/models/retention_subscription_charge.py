@@ -1,5 +1,6 @@
 import logging
 import threading
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.tools import SQL, create_unique_index, format_amount, format_date
@@ -77,44 +78,59 @@ class RetentionSubscriptionCharge(models.Model):
 
     # ------------------------------------------------------------------ requests
 
-    def _send_request(self):
+    def _send_request(self, commit=False):
         """Charge each invoice's residual amount with its subscription's saved
         payment method (offline transactions, created at once); the
         provider's answers are applied, in one batch, when they come
-        synchronously, later otherwise. Returns the transactions sent."""
+        synchronously, later otherwise. Returns the transactions sent.
+
+        With ``commit`` (the crons), the transactions are committed before
+        their requests go to the providers: their charges are then pending,
+        no longer due, so that a crash while they are sent never makes a
+        second transaction for the same attempt (a rollback before that
+        commit has sent nothing). The answers are committed before the
+        payments are made (Odoo's post-processing cron finishes those)."""
         transactions = self._create_transactions()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         with transactions._retention_batched_notes() as batched:
             batched._send_to_providers()
-            batched.filtered(lambda tx: tx.state in ("done", "cancel", "error"))._post_process()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        answered = transactions.filtered(lambda tx: tx.state in ("done", "cancel", "error"))
+        with answered._retention_batched_notes() as batched:
+            batched._post_process()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         return transactions
 
     def _create_transactions(self):
         """The transactions of these charges' next attempts; charges that
         cannot be sent are stopped, done or failed instead."""
-        values_list = []
-        sent = self.browse()
-        for charge in self:
-            invoice = charge.invoice_id
-            if invoice.state != "posted" or invoice.payment_state == "reversed":
-                charge._stop(self.env._("the invoice was cancelled or credited"))
-                continue
-            if invoice.payment_state in ("paid", "in_payment"):
-                charge._set_done()  # paid some other way meanwhile
-                continue
-            sent |= charge
+        cancelled = self.filtered(
+            lambda charge: (
+                charge.invoice_id.state != "posted" or charge.invoice_id.payment_state == "reversed"
+            )
+        )
+        cancelled._stop(self.env._("the invoice was cancelled or credited"))
+        paid = (self - cancelled).filtered(
+            lambda charge: charge.invoice_id.payment_state in ("paid", "in_payment")
+        )
+        paid._set_done()  # paid some other way meanwhile
+        sent = self - cancelled - paid
         usable = sent._usable_tokens()
         for charge in sent:
             charge.attempt_count += 1
-        for charge in sent:
-            token = usable.get(charge)
-            if not token:
-                charge._register_failure(
-                    self.env._(
-                        "no usable saved payment method (it was removed, has expired or its "
-                        "provider is disabled)"
-                    )
-                )
-                continue
+        without_token = sent.filtered(lambda charge: charge not in usable)
+        without_token._register_failure(
+            self.env._(
+                "no usable saved payment method (it was removed, has expired or its "
+                "provider is disabled)"
+            )
+        )
+        values_list = []
+        for charge in sent - without_token:
+            token = usable[charge]
             invoice = charge.invoice_id
             values_list.append(
                 {
@@ -157,22 +173,37 @@ class RetentionSubscriptionCharge(models.Model):
 
     def _on_transaction_results(self, transactions):
         """Apply the final states (done, cancelled or error) of
-        ``transactions``: their charges are paid, or failed (and retried)."""
+        ``transactions``: their charges are paid, or failed (and retried),
+        together for each reason the providers gave."""
         done = transactions.filtered(lambda tx: tx.state == "done").retention_charge_id
         done._set_done()
+        refused = defaultdict(self.browse)
         for transaction in transactions.filtered(lambda tx: tx.state in ("cancel", "error")):
             charge = transaction.retention_charge_id
             if charge.state == "pending":
-                charge._register_failure(
-                    transaction.state_message or self.env._("the payment was refused")
-                )
+                reason = transaction.state_message or self.env._("the payment was refused")
+                refused[reason] |= charge
+        for reason, charges in refused.items():
+            charges._register_failure(reason)
+
+    def _log_on_subscriptions(self, body_of):
+        """Log ``body_of(charge)`` for each charge on its subscription: one
+        note per subscription (its charges' texts joined), all at once."""
+        bodies = {}
+        for charge in self:
+            body = body_of(charge)
+            subscription_id = charge.subscription_id.id
+            bodies[subscription_id] = (
+                f"{bodies[subscription_id]} {body}" if subscription_id in bodies else body
+            )
+        self.subscription_id._message_log_batch(bodies=bodies)
 
     def _set_done(self):
         """Paid: one log per subscription, written for all the charges at once."""
         if not self:
             return
-        bodies = {}
-        for charge in self:
+
+        def body_of(charge):
             body = self.env._(
                 "Payment of %(amount)s for %(invoice)s received.",
                 amount=format_amount(self.env, charge.amount, charge.currency_id),
@@ -180,100 +211,149 @@ class RetentionSubscriptionCharge(models.Model):
             )
             if charge.state in ("failed", "stopped") or charge.first_failure_date:
                 body += " " + self.env._("The payment retries end.")
-            subscription_id = charge.subscription_id.id
-            bodies[subscription_id] = (
-                f"{bodies[subscription_id]} {body}" if subscription_id in bodies else body
-            )
+            return body
+
+        bodies = {charge: body_of(charge) for charge in self}  # before the states change
         self.write({"state": "done", "next_retry_date": False})
-        self.subscription_id._message_log_batch(bodies=bodies)
+        self._log_on_subscriptions(bodies.__getitem__)
 
     def _register_failure(self, reason):
-        """A failed attempt: the next retry of the company's schedule, with an
-        e-mail to the customer; after the last one, the subscription pauses or
-        closes for "Payment failed" and the salesperson gets an activity."""
-        self.ensure_one()
-        subscription = self.subscription_id
-        today = subscription._today()
-        first_failure = self.first_failure_date or today
-        retry_day = next_retry(
-            first_failure, self.attempt_count - 1, subscription.company_id._retention_dunning_days()
-        )
-        self.write(
-            {
-                "state": "failed" if retry_day else "stopped",
-                "first_failure_date": first_failure,
-                "next_retry_date": retry_day or False,
-                "failure_reason": reason,
-            }
-        )
-        if retry_day:
-            subscription.message_post(
-                body=self.env._(
+        """A failed attempt of each charge: its next retry on its company's
+        schedule, with an e-mail to the customer; after the last one, the
+        subscription pauses or closes for "Payment failed" and the
+        salesperson gets an activity. One write per next retry day."""
+        if not self:
+            return
+        retry_days = {}
+        schedule = defaultdict(self.browse)  # (first failure, next retry): charges
+        for charge in self:
+            company = charge.subscription_id.company_id
+            if company not in retry_days:
+                retry_days[company] = company._retention_dunning_days()
+            first_failure = charge.first_failure_date or charge.subscription_id._today()
+            retry_day = next_retry(first_failure, charge.attempt_count - 1, retry_days[company])
+            schedule[first_failure, retry_day] |= charge
+        next_days = {}
+        for (first_failure, retry_day), charges in schedule.items():
+            charges.write(
+                {
+                    "state": "failed" if retry_day else "stopped",
+                    "first_failure_date": first_failure,
+                    "next_retry_date": retry_day or False,
+                    "failure_reason": reason,
+                }
+            )
+            next_days.update(dict.fromkeys(charges, retry_day))
+
+        def body_of(charge):
+            if next_days[charge]:
+                return self.env._(
                     "Payment of %(invoice)s failed: %(reason)s. Next try on %(day)s.",
-                    invoice=self.invoice_id.name,
+                    invoice=charge.invoice_id.name,
                     reason=reason,
-                    day=format_date(self.env, retry_day),
+                    day=format_date(self.env, next_days[charge]),
                 )
+            return self.env._(
+                "Payment of %(invoice)s failed: %(reason)s. No retry left.",
+                invoice=charge.invoice_id.name,
+                reason=reason,
             )
-        else:
-            subscription.message_post(
-                body=self.env._(
-                    "Payment of %(invoice)s failed: %(reason)s. No retry left.",
-                    invoice=self.invoice_id.name,
-                    reason=reason,
-                )
-            )
+
+        self._log_on_subscriptions(body_of)
         template = self.env.ref(
             "retention_loyalty.mail_template_subscription_payment_failed", raise_if_not_found=False
         )
-        if template and subscription.partner_id.email:
-            subscription.message_post_with_source(
-                template, message_type="comment", subtype_xmlid="mail.mt_comment"
-            )
-        if not retry_day:
-            self._give_up()
+        mailed = self.subscription_id.filtered(lambda subscription: subscription.partner_id.email)
+        if template and mailed:
+            # One e-mail per subscription, the template rendered for all at
+            # once (what message_post_with_source does one by one).
+            self.env["mail.compose.message"].with_context(
+                default_composition_mode="comment",
+                default_model=mailed._name,
+                default_res_ids=mailed.ids,
+                default_template_id=template.id,
+            ).create(
+                {
+                    "message_type": "comment",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                }
+            )._action_send_mail()
+        self.filtered(lambda charge: not next_days[charge])._give_up()
 
     def _give_up(self):
-        self.ensure_one()
-        subscription = self.subscription_id
-        company = subscription.company_id
-        if subscription.state == "active" and company.retention_dunning_final_action == "pause":
-            subscription.action_pause()
-            subscription.message_post(body=self.env._("Paused: the payment failed."))
-        elif subscription.state in ("active", "paused"):
+        """After the last retry: the subscriptions pause or close, as their
+        companies say, and their salespeople get an activity each."""
+        if not self:
+            return
+        subscriptions = self.subscription_id
+        to_pause = subscriptions.filtered(
+            lambda subscription: (
+                subscription.state == "active"
+                and subscription.company_id.retention_dunning_final_action == "pause"
+            )
+        )
+        to_close = (
+            subscriptions.filtered(lambda subscription: subscription.state in ("active", "paused"))
+            - to_pause
+        )
+        if to_pause:
+            to_pause.action_pause()
+            to_pause._message_log_batch(
+                bodies=dict.fromkeys(to_pause.ids, self.env._("Paused: the payment failed."))
+            )
+        if to_close:
             reason = self.env.ref(PAYMENT_FAILED_REASON, raise_if_not_found=False)
-            subscription._close(reason or self.env["retention.subscription.close.reason"])
-        subscription.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=self.env._("Payment failed: %(name)s", name=subscription.name),
-            note=self.env._(
-                "The payment of %(invoice)s failed after every retry (%(reason)s). Contact "
-                "the customer.",
-                invoice=self.invoice_id.name,
-                reason=self.failure_reason,
-            ),
-            user_id=subscription.user_id.id or self.env.user.id,
+            to_close._close(reason or self.env["retention.subscription.close.reason"])
+        # What activity_schedule does, with each charge's own note.
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(subscriptions._name)
+        today = fields.Date.context_today(self)
+        self.env["mail.activity"].create(
+            [
+                {
+                    "activity_type_id": activity_type.id,
+                    "automated": True,
+                    "date_deadline": today,
+                    "res_model_id": model_id,
+                    "res_id": charge.subscription_id.id,
+                    "summary": self.env._(
+                        "Payment failed: %(name)s", name=charge.subscription_id.name
+                    ),
+                    "note": self.env._(
+                        "The payment of %(invoice)s failed after every retry (%(reason)s). "
+                        "Contact the customer.",
+                        invoice=charge.invoice_id.name,
+                        reason=charge.failure_reason,
+                    ),
+                    "user_id": charge.subscription_id.user_id.id or self.env.user.id,
+                }
+                for charge in self
+            ]
         )
 
     def _stop(self, why):
-        for charge in self:
-            charge.write({"state": "stopped", "next_retry_date": False})
-            charge.subscription_id.message_post(
-                body=self.env._(
-                    "Payment retries of %(invoice)s stopped: %(why)s.",
-                    invoice=charge.invoice_id.name,
-                    why=why,
-                )
+        """No more retries of these charges: one write, one log per subscription."""
+        if not self:
+            return
+        self.write({"state": "stopped", "next_retry_date": False})
+        self._log_on_subscriptions(
+            lambda charge: self.env._(
+                "Payment retries of %(invoice)s stopped: %(why)s.",
+                invoice=charge.invoice_id.name,
+                why=why,
             )
+        )
 
     # ------------------------------------------------------------------ cron
 
     @api.model
     def _cron_retry_payments(self, batch_size=200):
-        """Retry the failed payments whose day has come, in batches; each
-        retry commits (outside tests) once the provider has answered. A
-        charge another worker is retrying is skipped (locked), and one
-        retried today is not due again before its next retry day."""
+        """Retry the failed payments whose day has come (in the company's
+        time zone), a batch at a time: locked in one query (a charge another
+        worker is retrying is skipped), those of closed subscriptions
+        stopped, the others sent together and committed (outside tests) as
+        :meth:`_send_request` says. A charge retried today is not due again
+        before its next retry day."""
         # The query below reads the table: what this transaction wrote counts.
         self.env.flush_all()
         companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
@@ -282,44 +362,32 @@ class RetentionSubscriptionCharge(models.Model):
             SQL("(%s, %s::date)", company.id, Subscription._company_today(company))
             for company in companies
         )
-        due_condition = SQL(
-            """c.state = 'failed' AND c.next_retry_date <= local.today""",
+        due = SQL(
+            """FROM retention_subscription_charge c
+                 JOIN (VALUES %s) AS local(company_id, today)
+                   ON local.company_id = c.company_id
+                WHERE c.state = 'failed' AND c.next_retry_date <= local.today""",
+            local_days,
         )
         rows = self.env.execute_query(
             SQL(
-                """SELECT c.id FROM retention_subscription_charge c
-                     JOIN (VALUES %s) AS local(company_id, today)
-                       ON local.company_id = c.company_id
-                    WHERE %s
-                 ORDER BY c.next_retry_date, c.id LIMIT %s""",
-                local_days,
-                due_condition,
-                batch_size + 1,
+                """SELECT c.id %s ORDER BY c.next_retry_date, c.id LIMIT %s
+                   FOR UPDATE OF c SKIP LOCKED""",
+                due,
+                batch_size,
             )
         )
-        due = self.sudo().browse(row[0] for row in rows)
-        batch = due[:batch_size]
-        commit = not getattr(threading.current_thread(), "testing", False)
-        for charge in batch:
-            locked = self.env.execute_query(
-                SQL(
-                    """SELECT c.id FROM retention_subscription_charge c
-                         JOIN (VALUES %s) AS local(company_id, today)
-                           ON local.company_id = c.company_id
-                        WHERE c.id = %s AND %s
-                          FOR UPDATE OF c SKIP LOCKED""",
-                    local_days,
-                    charge.id,
-                    due_condition,
-                )
+        batch = self.sudo().browse(row[0] for row in rows)
+        # More to do (the cron runs again) when the batch is full and others are due.
+        remaining = len(batch) == batch_size and bool(
+            self.env.execute_query(
+                SQL("SELECT 1 %s AND c.id NOT IN %s LIMIT 1", due, tuple(batch.ids))
             )
-            if not locked:
-                continue  # another worker has it, or it is no longer due
-            charge.invalidate_recordset()
-            if charge.subscription_id.state == "closed":
-                charge._stop(self.env._("the subscription is closed"))
-            else:
-                charge._send_request()
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(due) - len(batch))
+        )
+        batch.invalidate_recordset()  # as locked, not as read before
+        closed = batch.filtered(lambda charge: charge.subscription_id.state == "closed")
+        closed._stop(self.env._("the subscription is closed"))
+        (batch - closed)._send_request(
+            commit=not getattr(threading.current_thread(), "testing", False)
+        )
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=int(remaining))
