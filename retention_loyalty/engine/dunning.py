@@ -22,10 +22,14 @@ def parse_retry_days(text):
     return days
 
 
-def next_retry(first_failure, retries_done, retry_days):
+def next_retry(first_failure, retries_done, retry_days, today=None):
     """The day of the next retry after ``retries_done`` failed retries of a
     payment that first failed on ``first_failure``; None once the schedule
-    is exhausted."""
+    is exhausted. A day already past (the retries ran late) becomes the day
+    after ``today``: a payment is never retried twice in one day."""
     if retries_done >= len(retry_days):
         return None
-    return first_failure + timedelta(days=retry_days[retries_done])
+    day = first_failure + timedelta(days=retry_days[retries_done])
+    if today is not None:
+        day = max(day, today + timedelta(days=1))
+    return day

@@ -230,8 +230,11 @@ class RetentionSubscriptionCharge(models.Model):
             company = charge.subscription_id.company_id
             if company not in retry_days:
                 retry_days[company] = company._retention_dunning_days()
-            first_failure = charge.first_failure_date or charge.subscription_id._today()
-            retry_day = next_retry(first_failure, charge.attempt_count - 1, retry_days[company])
+            today = charge.subscription_id._today()
+            first_failure = charge.first_failure_date or today
+            retry_day = next_retry(
+                first_failure, charge.attempt_count - 1, retry_days[company], today=today
+            )
             schedule[first_failure, retry_day] |= charge
         next_days = {}
         for (first_failure, retry_day), charges in schedule.items():

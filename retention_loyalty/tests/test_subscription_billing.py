@@ -439,6 +439,26 @@ class TestSubscriptionDunning(BillingCase):
         self._retry_on("2026-06-30")
         self.assertEqual(charge.attempt_count, 4)
 
+    def test_a_late_cron_retries_once_a_day(self):
+        """Retry days already past (the cron did not run for a while) move
+        to the next day: a payment is never retried twice in one day."""
+        subscription, _token = self._failing_subscription()
+        charge = subscription.charge_ids
+        self._retry_on("2026-06-20")
+        self._retry_on("2026-06-20")  # Odoo runs the job again while work remains
+        self.assertRecordValues(
+            charge, [{"state": "failed", "attempt_count": 2, "next_retry_date": date(2026, 6, 21)}]
+        )
+        self._retry_on("2026-06-21")
+        self.assertRecordValues(
+            charge, [{"state": "failed", "attempt_count": 3, "next_retry_date": date(2026, 6, 22)}]
+        )
+        self._retry_on("2026-06-22")
+        self.assertRecordValues(
+            charge, [{"state": "stopped", "attempt_count": 4, "next_retry_date": False}]
+        )
+        self.assertEqual(len(charge.transaction_ids), 4)
+
     def test_the_last_retry_closes_for_payment_failed_when_the_company_says_so(self):
         self.company.retention_dunning_final_action = "close"
         subscription, _token = self._failing_subscription()
