@@ -305,8 +305,10 @@ class RetentionSubscriptionCharge(models.Model):
                 bodies=dict.fromkeys(to_pause.ids, self.env._("Paused: the payment failed."))
             )
         if to_close:
+            # Like the term end: a reason removed from the database all the
+            # same closes without one rather than stopping the cron.
             reason = self.env.ref(PAYMENT_FAILED_REASON, raise_if_not_found=False)
-            to_close._close(reason or self.env["retention.subscription.close.reason"])
+            to_close._write_closed(reason or self.env["retention.subscription.close.reason"], False)
         # What activity_schedule does, with each charge's own note.
         activity_type = self.env.ref("mail.mail_activity_data_todo")
         model_id = self.env["ir.model"]._get_id(subscriptions._name)

@@ -459,6 +459,23 @@ class TestSubscriptionDunning(BillingCase):
         )
         self.assertEqual(len(charge.transaction_ids), 4)
 
+    def test_the_last_retry_closes_even_without_its_close_reason(self):
+        """The "Payment failed" reason cannot be deleted from the screens;
+        should its record be gone all the same, the subscription closes
+        without a reason rather than stopping the retries of everyone."""
+        self.company.retention_dunning_final_action = "close"
+        self.env["ir.model.data"].search(
+            [
+                ("module", "=", "retention_loyalty"),
+                ("name", "=", "subscription_close_reason_payment_failed"),
+            ]
+        ).unlink()
+        subscription, _token = self._failing_subscription()
+        for day in ("2026-06-11", "2026-06-13", "2026-06-17"):
+            self._retry_on(day)
+        self.assertRecordValues(subscription, [{"state": "closed", "close_reason_id": False}])
+        self.assertEqual(subscription.charge_ids.state, "stopped")
+
     def test_the_last_retry_closes_for_payment_failed_when_the_company_says_so(self):
         self.company.retention_dunning_final_action = "close"
         subscription, _token = self._failing_subscription()
