@@ -295,9 +295,13 @@ class RetentionSubscriptionCharge(models.Model):
                 and subscription.company_id.retention_dunning_final_action == "pause"
             )
         )
-        to_close = (
-            subscriptions.filtered(lambda subscription: subscription.state in ("active", "paused"))
-            - to_pause
+        # A subscription the customer paused meanwhile stays paused when the
+        # company's final action is a pause.
+        to_close = subscriptions.filtered(
+            lambda subscription: (
+                subscription.state in ("active", "paused")
+                and subscription.company_id.retention_dunning_final_action == "close"
+            )
         )
         if to_pause:
             to_pause.action_pause()

@@ -439,6 +439,19 @@ class TestSubscriptionDunning(BillingCase):
         self._retry_on("2026-06-30")
         self.assertEqual(charge.attempt_count, 4)
 
+    def test_a_subscription_paused_during_dunning_stays_paused(self):
+        """The company's final action is "pause": a customer who paused
+        meanwhile keeps a paused subscription, not a closed one."""
+        subscription, _token = self._failing_subscription()
+        self._retry_on("2026-06-11")
+        self._retry_on("2026-06-13")
+        with freeze_time("2026-06-14"):
+            subscription.action_pause()
+        self._retry_on("2026-06-17")
+        self.assertRecordValues(subscription, [{"state": "paused", "close_reason_id": False}])
+        self.assertEqual(subscription.charge_ids.state, "stopped")
+        self.assertIn("Payment failed", subscription.activity_ids.summary)
+
     def test_a_late_cron_retries_once_a_day(self):
         """Retry days already past (the cron did not run for a while) move
         to the next day: a payment is never retried twice in one day."""
