@@ -792,6 +792,31 @@ class TestSubscriptionChangeBilling(BillingCase):
         self.assertEqual(order.invoice_ids.payment_state, "not_paid")
 
 
+def remove_committed_subscriptions(open_env, subscription_ids, partner_ids, product_id, token_ids):
+    """Remove what a concurrency test committed on its own connections, on a
+    connection ``open_env()`` opens now."""
+    env = open_env()
+    for query in (
+        "DELETE FROM payment_transaction WHERE token_id = ANY(%s)",
+        "DELETE FROM retention_subscription_charge WHERE subscription_id = ANY(%s)",
+        "DELETE FROM mail_message WHERE model = 'account.move' AND res_id IN "
+        "(SELECT id FROM account_move WHERE retention_subscription_id = ANY(%s))",
+        "DELETE FROM mail_followers WHERE res_model = 'account.move' AND res_id IN "
+        "(SELECT id FROM account_move WHERE retention_subscription_id = ANY(%s))",
+        "DELETE FROM account_move WHERE retention_subscription_id = ANY(%s)",
+        "DELETE FROM sale_order WHERE retention_subscription_id = ANY(%s)",
+        "DELETE FROM mail_message WHERE model = 'retention.subscription' AND res_id = ANY(%s)",
+        "DELETE FROM mail_followers WHERE res_model = 'retention.subscription' "
+        "AND res_id = ANY(%s)",
+        "DELETE FROM retention_subscription WHERE id = ANY(%s)",
+    ):
+        env.cr.execute(query, [token_ids if "token_id" in query else subscription_ids])
+    env["payment.token"].browse(token_ids).unlink()
+    env["product.product"].browse(product_id).product_tmpl_id.unlink()
+    env["res.partner"].browse(partner_ids).unlink()
+    env.cr.commit()
+
+
 @tagged("post_install", "-at_install")
 class TestSubscriptionChargeConcurrency(TransactionCase):
     """Two real transactions (two cron workers, or a crash and a rerun) find
@@ -822,27 +847,14 @@ class TestSubscriptionChargeConcurrency(TransactionCase):
         subscription.with_context(retention_charge_later=True)._generate_orders()
         env.cr.commit()
         self.subscription_id = subscription.id
-        self.addCleanup(self._remove, subscription.id, partner.id, product.id, token.id)
-
-    def _remove(self, subscription_id, partner_id, product_id, token_id):
-        env = self._env()
-        for query in (
-            "DELETE FROM payment_transaction WHERE token_id = %s",
-            "DELETE FROM retention_subscription_charge WHERE subscription_id = %s",
-            "DELETE FROM mail_message WHERE model = 'account.move' AND res_id IN "
-            "(SELECT id FROM account_move WHERE retention_subscription_id = %s)",
-            "DELETE FROM mail_followers WHERE res_model = 'account.move' AND res_id IN "
-            "(SELECT id FROM account_move WHERE retention_subscription_id = %s)",
-            "DELETE FROM account_move WHERE retention_subscription_id = %s",
-            "DELETE FROM sale_order WHERE retention_subscription_id = %s",
-            "DELETE FROM mail_message WHERE model = 'retention.subscription' AND res_id = %s",
-            "DELETE FROM retention_subscription WHERE id = %s",
-        ):
-            env.cr.execute(query, [token_id if "token_id" in query else subscription_id])
-        env["payment.token"].browse(token_id).unlink()
-        env["product.product"].browse(product_id).product_tmpl_id.unlink()
-        env["res.partner"].browse(partner_id).unlink()
-        env.cr.commit()
+        self.addCleanup(
+            remove_committed_subscriptions,
+            self._env,
+            [subscription.id],
+            [partner.id],
+            product.id,
+            [token.id],
+        )
 
     def test_two_workers_charge_a_period_once(self):
         first, second = self._env(), self._env()
@@ -911,29 +923,14 @@ class TestSubscriptionRetryConcurrency(TransactionCase):
             lambda charge: charge.subscription_id.id
         ).ids
         env.cr.commit()
-        self.addCleanup(self._remove, subscriptions.ids, partners.ids, product.id, tokens.ids)
-
-    def _remove(self, subscription_ids, partner_ids, product_id, token_ids):
-        env = self._env()
-        for query in (
-            "DELETE FROM payment_transaction WHERE token_id = ANY(%s)",
-            "DELETE FROM retention_subscription_charge WHERE subscription_id = ANY(%s)",
-            "DELETE FROM mail_message WHERE model = 'account.move' AND res_id IN "
-            "(SELECT id FROM account_move WHERE retention_subscription_id = ANY(%s))",
-            "DELETE FROM mail_followers WHERE res_model = 'account.move' AND res_id IN "
-            "(SELECT id FROM account_move WHERE retention_subscription_id = ANY(%s))",
-            "DELETE FROM account_move WHERE retention_subscription_id = ANY(%s)",
-            "DELETE FROM sale_order WHERE retention_subscription_id = ANY(%s)",
-            "DELETE FROM mail_message WHERE model = 'retention.subscription' AND res_id = ANY(%s)",
-            "DELETE FROM mail_followers WHERE res_model = 'retention.subscription' "
-            "AND res_id = ANY(%s)",
-            "DELETE FROM retention_subscription WHERE id = ANY(%s)",
-        ):
-            env.cr.execute(query, [token_ids if "token_id" in query else subscription_ids])
-        env["payment.token"].browse(token_ids).unlink()
-        env["product.product"].browse(product_id).product_tmpl_id.unlink()
-        env["res.partner"].browse(partner_ids).unlink()
-        env.cr.commit()
+        self.addCleanup(
+            remove_committed_subscriptions,
+            self._env,
+            subscriptions.ids,
+            partners.ids,
+            product.id,
+            tokens.ids,
+        )
 
     def test_a_charge_held_by_another_worker_is_skipped(self):
         holder = self._env()

@@ -5,6 +5,8 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from .common import make_survey
+
 # Queries that handling 6 detractors may take beyond handling 2 (of one
 # company and one salesperson): none, the stats, risk writes, history rows and
 # activities are each done for the whole batch. A query per answer (4 more
@@ -41,19 +43,7 @@ class TestDetractorBatch(TransactionCase):
             cls.env, login="rl_detractor_retired", groups="sales_team.group_sale_salesman"
         )
         cls.retired.active = False
-        cls.survey = cls.env["survey.survey"].create(
-            {"title": "Batch recommendation", "access_mode": "token"}
-        )
-        cls.question = cls.env["survey.question"].create(
-            {
-                "survey_id": cls.survey.id,
-                "title": "From 0 to 10",
-                "question_type": "scale",
-                "scale_min": 0,
-                "scale_max": 10,
-                "constr_mandatory": False,
-            }
-        )
+        cls.survey, cls.question = make_survey(cls.env, "Batch recommendation")
         Playbook = cls.env["retention.playbook"].with_user(cls.author)
         cls.action_a, cls.action_b = (
             Playbook.with_company(company)

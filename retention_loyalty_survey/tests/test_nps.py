@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .test_survey_bonus import make_survey
+from .common import make_survey
 
 
 @tagged("post_install", "-at_install")

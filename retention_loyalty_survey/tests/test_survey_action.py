@@ -5,6 +5,8 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
+from .common import make_survey
+
 
 @tagged("post_install", "-at_install")
 class TestSurveyAction(TransactionCase):
@@ -30,21 +32,7 @@ class TestSurveyAction(TransactionCase):
         self.env["retention.customer.stat"]._recompute_company(
             self.env.company, today=date(2026, 6, 1)
         )
-        survey = self.env["survey.survey"].create(
-            {
-                "title": "How likely are you to recommend us?",
-                "access_mode": "token",
-            }
-        )
-        question = self.env["survey.question"].create(
-            {
-                "survey_id": survey.id,
-                "title": "From 0 to 10",
-                "question_type": "scale",
-                "scale_min": 0,
-                "scale_max": 10,
-            }
-        )
+        survey, question = make_survey(self.env, "How likely are you to recommend us?")
         playbook = self.env["retention.playbook"].create(
             {
                 "name": "Satisfaction survey",

@@ -3,6 +3,8 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from .common import make_survey
+
 
 @tagged("post_install", "-at_install")
 class TestSurveyAnswersThatAreNotDetractors(TransactionCase):
@@ -20,19 +22,7 @@ class TestSurveyAnswersThatAreNotDetractors(TransactionCase):
         cls.product = cls.env["product.product"].create(
             {"name": "Survey answer coffee", "list_price": 20}
         )
-        cls.survey = cls.env["survey.survey"].create(
-            {"title": "Would you recommend us?", "access_mode": "token"}
-        )
-        cls.question = cls.env["survey.question"].create(
-            {
-                "survey_id": cls.survey.id,
-                "title": "From 0 to 10",
-                "question_type": "scale",
-                "scale_min": 0,
-                "scale_max": 10,
-                "constr_mandatory": False,
-            }
-        )
+        cls.survey, cls.question = make_survey(cls.env, "Would you recommend us?")
         cls.playbook = cls.env["retention.playbook"].create(
             {
                 "name": "Recommendation survey",

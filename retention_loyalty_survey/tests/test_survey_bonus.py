@@ -8,19 +8,7 @@ from odoo.addons.retention_loyalty.tests.bonus_common import (
     make_bonus_program,
 )
 
-
-def make_survey(env, title):
-    survey = env["survey.survey"].create({"title": title, "access_mode": "token"})
-    question = env["survey.question"].create(
-        {
-            "survey_id": survey.id,
-            "title": "From 0 to 10",
-            "question_type": "scale",
-            "scale_min": 0,
-            "scale_max": 10,
-        }
-    )
-    return survey, question
+from .common import make_survey
 
 
 @tagged("post_install", "-at_install")
